@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+'use strict';
+require('../dist/cli/index.js').main(process.argv).then((code) => { process.exitCode = code; });
