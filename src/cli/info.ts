@@ -1,0 +1,52 @@
+/** `udq info`: backend in use, versions, and where data and models are looked up. */
+import { Command } from 'commander';
+import { Io, printJson } from './common';
+import { initBackend } from '../engine/backend';
+import { dataDir, modelsDir, PACKAGE_ROOT } from '../paths';
+import { VERSION } from '../version';
+
+export interface InfoResult {
+  udqVersion: string;
+  node: string;
+  backend: string;
+  tfjsVersion: string;
+  skippedBackends: { backend: string; reason: string }[];
+  dataDir: string;
+  modelsDir: string;
+  packageRoot: string;
+}
+
+export async function runInfo(opts: { backend?: string }): Promise<InfoResult> {
+  const b = await initBackend(opts.backend);
+  return {
+    udqVersion: VERSION,
+    node: process.version,
+    backend: b.backend,
+    tfjsVersion: b.tfjsVersion,
+    skippedBackends: b.skipped,
+    dataDir: dataDir(),
+    modelsDir: modelsDir(),
+    packageRoot: PACKAGE_ROOT,
+  };
+}
+
+export function registerInfo(program: Command, io: Io): void {
+  program
+    .command('info')
+    .description('show the tensor backend in use, versions, and the data/model directories')
+    .option('--backend <name>', 'force a backend: tensorflow, wasm or cpu (default: best available; env UDQ_BACKEND)')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: { backend?: string; json?: boolean }) => {
+      const info = await runInfo(opts);
+      if (opts.json) return printJson(io, info);
+      io.out(
+        [
+          `udq ${info.udqVersion} (node ${info.node})`,
+          `backend:    ${info.backend} (tfjs ${info.tfjsVersion})`,
+          ...info.skippedBackends.map((s) => `  skipped ${s.backend}: ${s.reason}`),
+          `data dir:   ${info.dataDir}`,
+          `models dir: ${info.modelsDir}`,
+        ].join('\n'),
+      );
+    });
+}
