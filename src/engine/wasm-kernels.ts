@@ -1,2 +1,271 @@
-/** Gradient kernels the wasm backend lacks, and faster replacements (see DESIGN.md section 3). */
-export function registerWasmKernels(): void {}
+/**
+ * Kernels and gradients the wasm backend lacks, and faster replacements for slow ones
+ * (DESIGN.md section 3). Everything here is built from kernels wasm does have.
+ *
+ * - Conv2D gradient (used by training): the filter gradient is a forward Conv2D over the
+ *   batch-transposed input (x -> [Cin,H,W,N], dy -> [Ho,Wo,N,Cout] as the filter,
+ *   dilation = stride); the input gradient is a forward Conv2D of the (zero-inserted for
+ *   stride > 1) dy with the spatially flipped, in/out-swapped filter. wasm has no
+ *   Conv2DBackpropFilter kernel, and its Conv2DBackpropInput is a scalar loop.
+ * - Conv2DBackpropFilter kernel registered for wasm (the fused-conv gradient calls it
+ *   directly), composed from the wasm Transpose / Pad / Conv2D / Slice kernels.
+ * - FusedBatchNorm gradient that reduces first and broadcasts, instead of tiling.
+ * - BatchMatMul with transposeA/B: transpose explicitly, then a plain matmul.
+ *
+ * The gradient overrides are global in tfjs; on any backend other than wasm they delegate
+ * to the gradients tfjs ships, so tensorflow and cpu keep their own kernels.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type Attrs = Record<string, unknown>;
+type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+let registered = false;
+
+function onWasm(): boolean {
+  return tf.getBackend() === 'wasm';
+}
+
+function pair(v: unknown): [number, number] {
+  if (Array.isArray(v)) return [Number(v[0]), Number(v[1])];
+  return [Number(v), Number(v)];
+}
+
+/** Padding (top, bottom, left, right) a Conv2D applied, for the supported pad kinds. */
+export function convPadding(
+  pad: Pad,
+  inH: number,
+  inW: number,
+  kH: number,
+  kW: number,
+  sH: number,
+  sW: number,
+): { top: number; bottom: number; left: number; right: number; outH: number; outW: number } {
+  if (pad === 'valid') {
+    return { top: 0, bottom: 0, left: 0, right: 0, outH: Math.ceil((inH - kH + 1) / sH), outW: Math.ceil((inW - kW + 1) / sW) };
+  }
+  if (pad === 'same') {
+    const outH = Math.ceil(inH / sH);
+    const outW = Math.ceil(inW / sW);
+    const padH = Math.max((outH - 1) * sH + kH - inH, 0);
+    const padW = Math.max((outW - 1) * sW + kW - inW, 0);
+    const top = Math.floor(padH / 2);
+    const left = Math.floor(padW / 2);
+    return { top, bottom: padH - top, left, right: padW - left, outH, outW };
+  }
+  if (typeof pad === 'number') {
+    const outH = Math.floor((inH + 2 * pad - kH) / sH) + 1;
+    const outW = Math.floor((inW + 2 * pad - kW) / sW) + 1;
+    return { top: pad, bottom: pad, left: pad, right: pad, outH, outW };
+  }
+  const [, [top, bottom], [left, right]] = pad;
+  const outH = Math.floor((inH + top + bottom - kH) / sH) + 1;
+  const outW = Math.floor((inW + left + right - kW) / sW) + 1;
+  return { top, bottom, left, right, outH, outW };
+}
+
+/** dL/dfilter of an NHWC Conv2D, as a forward convolution over the batch-transposed input. */
+export function conv2dFilterGradient(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  strides: [number, number],
+  pad: Pad,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [kH, kW] = filterShape;
+    const [, inH, inW] = x.shape;
+    const p = convPadding(pad, inH, inW, kH, kW, strides[0], strides[1]);
+    const [, outH, outW] = dy.shape;
+    // Only the rows/cols the forward pass actually read: padded extent needed is (out-1)*s + k.
+    const needH = (outH - 1) * strides[0] + kH;
+    const needW = (outW - 1) * strides[1] + kW;
+    let xp: tf.Tensor4D = x;
+    if (p.top || p.bottom || p.left || p.right) {
+      xp = tf.pad(x, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]);
+    }
+    if (xp.shape[1] > needH || xp.shape[2] > needW) {
+      xp = tf.slice(xp, [0, 0, 0, 0], [-1, Math.min(needH, xp.shape[1]), Math.min(needW, xp.shape[2]), -1]);
+    }
+    const xt = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, H, W, N]
+    const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, Cout]
+    const g = tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', strides); // [Cin, kH, kW, Cout]
+    return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
+  });
+}
+
+/** dL/dx of an NHWC Conv2D, as a forward convolution of (zero-inserted) dy with the flipped filter. */
+export function conv2dInputGradient(
+  xShape: [number, number, number, number],
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  strides: [number, number],
+  pad: Pad,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, inH, inW] = xShape;
+    const [kH, kW, cIn, cOut] = filter.shape;
+    const [sH, sW] = strides;
+    const p = convPadding(pad, inH, inW, kH, kW, sH, sW);
+    const [, outH, outW] = dy.shape;
+    let d: tf.Tensor4D = dy;
+    if (sH > 1 || sW > 1) {
+      // zero-insert: [N,Ho,Wo,C] -> [N,Ho,1,Wo,1,C] -> pad -> [N,Ho*sH,Wo*sW,C] -> crop
+      const d6 = tf.reshape(dy, [n, outH, 1, outW, 1, cOut]);
+      const padded = tf.pad(d6, [[0, 0], [0, 0], [0, sH - 1], [0, 0], [0, sW - 1], [0, 0]]);
+      d = tf.slice(tf.reshape(padded, [n, outH * sH, outW * sW, cOut]) as tf.Tensor4D, [0, 0, 0, 0], [-1, (outH - 1) * sH + 1, (outW - 1) * sW + 1, -1]);
+    }
+    const lenH = (outH - 1) * sH + 1;
+    const lenW = (outW - 1) * sW + 1;
+    const padTop = kH - 1 - p.top;
+    const padLeft = kW - 1 - p.left;
+    const padBottom = inH - lenH + p.top;
+    const padRight = inW - lenW + p.left;
+    // negative padding = crop
+    const cropTop = Math.max(-padTop, 0);
+    const cropLeft = Math.max(-padLeft, 0);
+    d = tf.pad(d, [[0, 0], [Math.max(padTop, 0), Math.max(padBottom, 0)], [Math.max(padLeft, 0), Math.max(padRight, 0)], [0, 0]]);
+    if (cropTop || cropLeft || padBottom < 0 || padRight < 0) {
+      d = tf.slice(d, [0, cropTop, cropLeft, 0], [-1, d.shape[1] - cropTop - Math.max(-padBottom, 0), d.shape[2] - cropLeft - Math.max(-padRight, 0), -1]);
+    }
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [kH,kW,Cout,Cin]
+    const dx = tf.conv2d(d, flipped, 1, 'valid');
+    if (dx.shape[1] !== inH || dx.shape[2] !== inW || dx.shape[3] !== cIn) {
+      throw new Error(`conv2dInputGradient: got ${dx.shape}, expected ${xShape}`);
+    }
+    return dx;
+  });
+}
+
+function isSupportedConv(attrs: Attrs): boolean {
+  const [dH, dW] = pair(attrs.dilations ?? 1);
+  return dH === 1 && dW === 1 && (attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC');
+}
+
+function registerConv2DGradient(): void {
+  const original = tf.getGradient('Conv2D');
+  if (!original) return;
+  tf.registerGradient({
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: Attrs) => {
+      if (!onWasm() || !isSupportedConv(attrs)) return original.gradFunc(dy, saved, attrs as never);
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const strides = pair(attrs.strides);
+      const pad = attrs.pad as Pad;
+      const g = dy as tf.Tensor4D;
+      return {
+        x: () => conv2dInputGradient(x.shape, g, filter, strides, pad),
+        filter: () => conv2dFilterGradient(x, g, filter.shape, strides, pad),
+      };
+    },
+  });
+}
+
+/** Conv2DBackpropFilter for wasm, built from the wasm kernels themselves (engine-free). */
+function registerConv2DBackpropFilterKernel(): void {
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const a = attrs as Attrs;
+      const filterShape = a.filterShape as [number, number, number, number];
+      if (!isSupportedConv(a)) throw new Error('Conv2DBackpropFilter on wasm: only NHWC, dilation 1');
+      const strides = pair(a.strides);
+      const k = (name: string) => tf.getKernel(name, 'wasm')!.kernelFunc;
+      const b = backend as { disposeData(id: object): void };
+      const temps: tf.TensorInfo[] = [];
+      const run = (name: string, ins: Record<string, tf.TensorInfo>, at: Attrs) => {
+        const out = k(name)({ inputs: ins, backend, attrs: at as never }) as tf.TensorInfo;
+        temps.push(out);
+        return out;
+      };
+      try {
+        const [kH, kW] = filterShape;
+        const p = convPadding(a.pad as Pad, x.shape[1], x.shape[2], kH, kW, strides[0], strides[1]);
+        let xp = x;
+        if (p.top || p.bottom || p.left || p.right) {
+          xp = run('PadV2', { x }, { paddings: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]], constantValue: 0 });
+        }
+        const needH = (dy.shape[1] - 1) * strides[0] + kH;
+        const needW = (dy.shape[2] - 1) * strides[1] + kW;
+        if (xp.shape[1] > needH || xp.shape[2] > needW) {
+          xp = run('Slice', { x: xp }, { begin: [0, 0, 0, 0], size: [xp.shape[0], needH, needW, xp.shape[3]] });
+        }
+        const xt = run('Transpose', { x: xp }, { perm: [3, 1, 2, 0] });
+        const dyt = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+        const g = run('Conv2D', { x: xt, filter: dyt }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: strides, dimRoundingMode: undefined });
+        const out = k('Transpose')({ inputs: { x: g }, backend, attrs: { perm: [1, 2, 0, 3] } as never }) as tf.TensorInfo;
+        return out;
+      } finally {
+        for (const t of temps) if (t !== x && t !== dy) b.disposeData(t.dataId);
+      }
+    },
+  });
+}
+
+function registerBatchNormGradient(): void {
+  const original = tf.getGradient('FusedBatchNorm');
+  if (!original) return;
+  tf.registerGradient({
+    kernelName: 'FusedBatchNorm',
+    inputsToSave: ['x', 'mean', 'variance', 'scale'],
+    gradFunc: (dyIn: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: Attrs) => {
+      const [x, mean, variance, scale] = saved;
+      if (!onWasm() || mean.rank !== 1 || variance.rank !== 1 || (scale != null && scale.rank !== 1)) {
+        return original.gradFunc(dyIn, saved, attrs as never);
+      }
+      const dy = dyIn as tf.Tensor;
+      const eps = Number(attrs.varianceEpsilon);
+      const axes = x.shape.slice(0, -1).map((_, i) => i);
+      const rstd = tf.rsqrt(tf.add(variance, eps));
+      const s = scale ?? tf.onesLike(mean);
+      const sumDy = () => tf.sum(dy, axes);
+      const sumDyXc = () => tf.sum(tf.mul(dy, tf.sub(x, mean)), axes);
+      return {
+        x: () => tf.mul(dy, tf.mul(s, rstd)),
+        mean: () => tf.neg(tf.mul(tf.mul(s, rstd), sumDy())),
+        variance: () => tf.mul(tf.mul(sumDyXc(), s), tf.mul(tf.pow(rstd, 3), -0.5)),
+        scale: () => tf.mul(sumDyXc(), rstd),
+        offset: () => sumDy(),
+      };
+    },
+  });
+}
+
+function registerBatchMatMulTransposes(): void {
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  if (!original) return;
+  const transposeLast2 = (rank: number) => [...Array(rank - 2).keys(), rank - 1, rank - 2];
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    ...original,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+      if (!transposeA && !transposeB) return original.kernelFunc({ inputs, backend, attrs });
+      const transpose = tf.getKernel('Transpose', 'wasm')!.kernelFunc;
+      const bk = backend as { disposeData(id: object): void };
+      const at = transposeA ? (transpose({ inputs: { x: a }, backend, attrs: { perm: transposeLast2(a.shape.length) } as never }) as tf.TensorInfo) : a;
+      const bt = transposeB ? (transpose({ inputs: { x: b }, backend, attrs: { perm: transposeLast2(b.shape.length) } as never }) as tf.TensorInfo) : b;
+      try {
+        return original.kernelFunc({ inputs: { a: at, b: bt }, backend, attrs: { ...(attrs as object), transposeA: false, transposeB: false } as never });
+      } finally {
+        if (at !== a) bk.disposeData(at.dataId);
+        if (bt !== b) bk.disposeData(bt.dataId);
+      }
+    },
+  });
+}
+
+/** Register everything above (idempotent). Call before `tf.setBackend('wasm')`. */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+  registerConv2DGradient();
+  registerConv2DBackpropFilterKernel();
+  registerBatchNormGradient();
+  registerBatchMatMulTransposes();
+}
