@@ -4,11 +4,13 @@ import { ExitCode, UdqError } from '../errors';
 import { Io, processIo } from './common';
 import { VERSION } from '../version';
 import { registerInfo } from './info';
+import { registerTrain } from './train';
+import { registerEvaluate } from './evaluate';
 
 export type Register = (program: Command, io: Io) => void;
 
 /** Commands, in the order `udq --help` lists them. */
-const COMMANDS: Register[] = [registerInfo];
+const COMMANDS: Register[] = [registerInfo, registerTrain, registerEvaluate];
 
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('udq')

@@ -18,6 +18,9 @@ export interface BackendInfo {
 
 let current: BackendInfo | null = null;
 
+// Production mode: silences tfjs's console advice (e.g. "install tfjs-node") on the cpu backend.
+tf.env().set('PROD', true);
+
 async function tryTensorflow(): Promise<void> {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

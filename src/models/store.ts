@@ -1,0 +1,152 @@
+/**
+ * Model directories: `model.json` + `weights.bin` (the tfjs file format, loadable by
+ * tfjs-node's `file://` handler too) and the `udq.json` manifest.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ExistsError, ModelError } from '../errors';
+import type { Arch } from './architectures';
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  seconds: number;
+  learningRate: number;
+}
+
+export interface ModelManifest {
+  format: 'udq-model';
+  formatVersion: 1;
+  arch: Arch;
+  epochs: number;
+  /** the epoch whose weights were kept (best validation accuracy), 1-based */
+  bestEpoch?: number;
+  seed?: number;
+  batchSize: number;
+  backend: string;
+  trainImages: number;
+  valImages: number;
+  trainAccuracy: number;
+  valAccuracy?: number;
+  testAccuracy: number;
+  imagesPerSecond: number;
+  trainingSeconds: number;
+  augment: boolean;
+  history: EpochRecord[];
+  dataset: { name: string; trainSha256: string; testSha256: string };
+  udqVersion: string;
+  date: string;
+  command?: string;
+}
+
+export const MANIFEST_FILE = 'udq.json';
+
+/** Save a tfjs model as model.json + weights.bin into `dir` (created; replaced atomically). */
+export async function saveModelFiles(model: tf.LayersModel, dir: string): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weightsManifest = [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }];
+      const modelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest,
+      };
+      writeFileSync(join(tmp, 'model.json'), JSON.stringify(modelJson));
+      const data = artifacts.weightData;
+      const buffers = Array.isArray(data) ? data : data ? [data] : [];
+      writeFileSync(join(tmp, 'weights.bin'), Buffer.concat(buffers.map((b) => Buffer.from(b))));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  // move the model files into place, keeping other files in `dir` (manifest, gate, checkpoints)
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['model.json', 'weights.bin']) renameSync(join(tmp, f), join(dir, f));
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Load model.json + weights.bin from `dir`. */
+export async function loadModelFiles(dir: string): Promise<tf.LayersModel> {
+  const jsonPath = join(dir, 'model.json');
+  if (!existsSync(jsonPath)) throw new ModelError(`${dir}: not a model directory (no model.json)`);
+  let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  try {
+    json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  } catch (e) {
+    throw new ModelError(`${jsonPath}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new ModelError(`${jsonPath}: missing modelTopology or weightsManifest`);
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Buffer[] = [];
+  for (const group of json.weightsManifest) {
+    specs.push(...group.weights);
+    for (const p of group.paths) {
+      const wp = join(dir, p);
+      if (!existsSync(wp)) throw new ModelError(`${dir}: weights file ${p} is missing`);
+      buffers.push(readFileSync(wp));
+    }
+  }
+  const weightData = Buffer.concat(buffers);
+  const expectedBytes = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  if (weightData.length !== expectedBytes) {
+    throw new ModelError(`${dir}: weights.bin has ${weightData.length} bytes, model.json describes ${expectedBytes}`);
+  }
+  const ab = weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer;
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: ab }));
+  } catch (e) {
+    throw new ModelError(`${dir}: cannot load model (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+export function writeManifest(dir: string, manifest: ModelManifest): void {
+  writeJsonAtomic(join(dir, MANIFEST_FILE), manifest);
+}
+
+export function readManifest(dir: string): ModelManifest {
+  const p = join(dir, MANIFEST_FILE);
+  if (!existsSync(p)) throw new ModelError(`${dir}: no ${MANIFEST_FILE} manifest (not a udq model directory?)`);
+  try {
+    const m = JSON.parse(readFileSync(p, 'utf8')) as ModelManifest;
+    if (m.format !== 'udq-model') throw new Error('format is not udq-model');
+    return m;
+  } catch (e) {
+    throw new ModelError(`${p}: invalid manifest (${(e as Error).message})`);
+  }
+}
+
+export interface LoadedModel {
+  dir: string;
+  model: tf.LayersModel;
+  manifest: ModelManifest;
+}
+
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const abs = resolve(dir);
+  if (!existsSync(abs)) throw new ModelError(`model directory ${dir} does not exist (train one with: udq train --arch basic)`);
+  const manifest = readManifest(abs);
+  const model = await loadModelFiles(abs);
+  return { dir: abs, model, manifest };
+}
+
+/** Refuse to overwrite an existing model directory unless `force`. */
+export function ensureWritableModelDir(dir: string, force: boolean): void {
+  if (existsSync(join(dir, 'model.json')) || existsSync(join(dir, MANIFEST_FILE))) {
+    if (!force) throw new ExistsError(`${dir} already holds a model; use --force to overwrite it`);
+  }
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}

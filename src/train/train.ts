@@ -1,0 +1,211 @@
+/**
+ * Training loop: seeded shuffling and initial weights, Keras-style validation split,
+ * progress callbacks, a checkpoint after every epoch (resumable), best epoch kept.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Arch, buildModel } from '../models/architectures';
+import { EpochRecord, loadModelFiles, saveModelFiles, writeJsonAtomic } from '../models/store';
+import type { LabelledImages } from '../data/types';
+import { fillBatch, fillOneHot, splitValidation } from './batches';
+import { classificationReport, predictProbabilities } from './evaluate';
+import { deriveSeed, mulberry32, shuffledIndices, withSeededMathRandom } from '../random';
+import type { BatchProgress } from './progress';
+import { ModelError, UsageError } from '../errors';
+
+export interface TrainOptions {
+  arch: Arch;
+  epochs: number;
+  batchSize: number;
+  seed?: number;
+  valSplit: number;
+  learningRate: number;
+  /** multiply the learning rate by this after every epoch */
+  lrDecay: number;
+  /** random shifts of up to this many pixels (0 = none) */
+  augmentShift: number;
+  /** directory for per-epoch checkpoints; required for resume */
+  checkpointDir?: string;
+  resume?: boolean;
+  onBatch?: (p: BatchProgress) => void;
+  onEpoch?: (r: EpochRecord) => void;
+}
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  history: EpochRecord[];
+  bestEpoch: number;
+  trainImages: number;
+  valImages: number;
+  trainAccuracy: number;
+  valAccuracy?: number;
+  imagesPerSecond: number;
+  trainingSeconds: number;
+}
+
+interface CheckpointState {
+  format: 'udq-checkpoint';
+  arch: Arch;
+  epochsDone: number;
+  options: { batchSize: number; seed?: number; valSplit: number; learningRate: number; lrDecay: number; augmentShift: number; trainCount: number };
+  history: EpochRecord[];
+  bestEpoch: number;
+  bestValAccuracy: number;
+  trainingSeconds: number;
+  imagesTrained: number;
+}
+
+export function compileForTraining(model: tf.LayersModel, learningRate: number): tf.AdamOptimizer {
+  const optimizer = tf.train.adam(learningRate);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  return optimizer;
+}
+
+async function saveCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.AdamOptimizer, state: CheckpointState, isBest: boolean): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await saveModelFiles(model, join(dir, 'last'));
+  if (isBest) await saveModelFiles(model, join(dir, 'best'));
+  const named = await optimizer.getWeights();
+  const { data, specs } = await tf.io.encodeWeights(named);
+  writeFileSync(join(dir, 'optimizer.bin'), Buffer.from(data as ArrayBuffer));
+  writeJsonAtomic(join(dir, 'optimizer.json'), specs);
+  writeJsonAtomic(join(dir, 'state.json'), state);
+}
+
+async function loadCheckpoint(dir: string): Promise<{ model: tf.LayersModel; optimizerWeights: { name: string; tensor: tf.Tensor }[]; state: CheckpointState }> {
+  const statePath = join(dir, 'state.json');
+  if (!existsSync(statePath)) throw new ModelError(`no checkpoint to resume in ${dir}`);
+  const state = JSON.parse(readFileSync(statePath, 'utf8')) as CheckpointState;
+  const model = await loadModelFiles(join(dir, 'last'));
+  const specs = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const buf = readFileSync(join(dir, 'optimizer.bin'));
+  const map = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer, specs);
+  return { model, state, optimizerWeights: specs.map((s) => ({ name: s.name, tensor: map[s.name] })) };
+}
+
+/** Train on `train` (its last valSplit fraction held out for validation). */
+export async function trainModel(train: LabelledImages, opts: TrainOptions): Promise<TrainResult> {
+  if (!train.labels) throw new UsageError('training set has no labels');
+  const labels = train.labels;
+  const classes = train.classNames?.length ?? 10;
+  const split = splitValidation(train.images.count, opts.valSplit);
+  if (split.train < 1) throw new UsageError('no training images left after the validation split');
+
+  let model: tf.LayersModel;
+  let optimizer: tf.AdamOptimizer;
+  let state: CheckpointState;
+  const baseOptions = {
+    batchSize: opts.batchSize,
+    seed: opts.seed,
+    valSplit: opts.valSplit,
+    learningRate: opts.learningRate,
+    lrDecay: opts.lrDecay,
+    augmentShift: opts.augmentShift,
+    trainCount: train.images.count,
+  };
+
+  if (opts.resume) {
+    if (!opts.checkpointDir) throw new UsageError('--resume needs a checkpoint directory');
+    const ck = await loadCheckpoint(opts.checkpointDir);
+    if (ck.state.arch !== opts.arch) throw new UsageError(`checkpoint is for arch ${ck.state.arch}, not ${opts.arch}`);
+    if (ck.state.options.trainCount !== train.images.count) {
+      throw new UsageError(`checkpoint was trained on ${ck.state.options.trainCount} images, this run has ${train.images.count} (use the same --limit)`);
+    }
+    model = ck.model;
+    optimizer = compileForTraining(model, ck.state.options.learningRate * ck.state.options.lrDecay ** ck.state.epochsDone);
+    await optimizer.setWeights(ck.optimizerWeights);
+    state = ck.state;
+    Object.assign(baseOptions, { ...ck.state.options });
+  } else {
+    model = buildModel(opts.arch, opts.seed);
+    optimizer = compileForTraining(model, opts.learningRate);
+    state = { format: 'udq-checkpoint', arch: opts.arch, epochsDone: 0, options: baseOptions, history: [], bestEpoch: 0, bestValAccuracy: -1, trainingSeconds: 0, imagesTrained: 0 };
+  }
+
+  const { batchSize } = baseOptions;
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const val = { ...train, images: { ...train.images, count: split.val, pixels: train.images.pixels.subarray(split.train * 784) }, labels: labels.subarray(split.train) };
+  const batchesPerEpoch = Math.ceil(split.train / batchSize);
+  const xBuf = new Float32Array(batchSize * 784);
+  const yBuf = new Float32Array(batchSize * classes);
+  let bestWeights: tf.Tensor[] | null = null;
+
+  await withSeededMathRandom(opts.seed, async () => {
+    for (let epoch = state.epochsDone + 1; epoch <= opts.epochs; epoch++) {
+      const lr = baseOptions.learningRate * baseOptions.lrDecay ** (epoch - 1);
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      const rand = mulberry32(deriveSeed(seed, 'epoch', epoch));
+      const order = shuffledIndices(split.train, rand);
+      const t0 = Date.now();
+      let lossSum = 0;
+      let accSum = 0;
+      let seen = 0;
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        const start = b * batchSize;
+        const end = Math.min(split.train, start + batchSize);
+        const n = end - start;
+        fillBatch(train.images, order, start, end, xBuf, { maxShift: baseOptions.augmentShift, random: rand });
+        fillOneHot(labels, order, start, end, classes, yBuf);
+        const x = tf.tensor4d(xBuf.subarray(0, n * 784), [n, 28, 28, 1]);
+        const y = tf.tensor2d(yBuf.subarray(0, n * classes), [n, classes]);
+        const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+        tf.dispose([x, y]);
+        lossSum += loss * n;
+        accSum += acc * n;
+        seen += n;
+        const elapsed = (Date.now() - t0) / 1000;
+        const ips = seen / Math.max(elapsed, 1e-3);
+        const remaining = split.train - seen + (opts.epochs - epoch) * split.train;
+        opts.onBatch?.({ epoch, epochs: opts.epochs, batch: b + 1, batches: batchesPerEpoch, loss: lossSum / seen, accuracy: accSum / seen, imagesPerSecond: ips, etaSeconds: remaining / ips });
+      }
+      const seconds = (Date.now() - t0) / 1000;
+      const record: EpochRecord = { epoch, loss: lossSum / seen, accuracy: accSum / seen, seconds, learningRate: lr };
+      if (split.val > 0) {
+        const rep = classificationReport(predictProbabilities(model, val.images), val.labels, train.classNames ?? []);
+        record.valLoss = rep.meanLoss;
+        record.valAccuracy = rep.accuracy;
+      }
+      state.history.push(record);
+      state.epochsDone = epoch;
+      state.trainingSeconds += seconds;
+      state.imagesTrained += seen;
+      const score = record.valAccuracy ?? -record.loss;
+      const isBest = score > state.bestValAccuracy;
+      if (isBest) {
+        state.bestValAccuracy = score;
+        state.bestEpoch = epoch;
+        if (bestWeights) tf.dispose(bestWeights);
+        bestWeights = model.getWeights().map((w) => w.clone());
+      }
+      if (opts.checkpointDir) await saveCheckpoint(opts.checkpointDir, model, optimizer, state, isBest);
+      opts.onEpoch?.(record);
+    }
+  });
+
+  // keep the best epoch's weights (from memory, or from the checkpoint when this run added no better epoch)
+  if (bestWeights) {
+    model.setWeights(bestWeights);
+    tf.dispose(bestWeights);
+  } else if (opts.checkpointDir && existsSync(join(opts.checkpointDir, 'best', 'model.json')) && state.bestEpoch !== state.epochsDone) {
+    const best = await loadModelFiles(join(opts.checkpointDir, 'best'));
+    model.setWeights(best.getWeights());
+    best.dispose();
+  }
+  const bestRecord = state.history.find((h) => h.epoch === state.bestEpoch) ?? state.history[state.history.length - 1];
+  return {
+    model,
+    history: state.history,
+    bestEpoch: state.bestEpoch,
+    trainImages: split.train,
+    valImages: split.val,
+    trainAccuracy: bestRecord?.accuracy ?? 0,
+    valAccuracy: bestRecord?.valAccuracy,
+    imagesPerSecond: state.imagesTrained / Math.max(state.trainingSeconds, 1e-3),
+    trainingSeconds: state.trainingSeconds,
+  };
+}
+
+export function removeCheckpoint(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
