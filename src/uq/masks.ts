@@ -1,0 +1,42 @@
+/**
+ * Counter-based dropout masks: the keep/drop decision for (seed, dropout layer, image,
+ * sample, unit) is a pure hash of those numbers. So an image's masks do not depend on
+ * which other images share its batch, on the chunk size, or on the order passes run in,
+ * and the cached and naive samplers see exactly the same masks.
+ */
+
+/** 32-bit integer hash (lowbias32 by C. Wellons). */
+function mix32(x: number): number {
+  x = (x ^ (x >>> 16)) >>> 0;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x = (x ^ (x >>> 15)) >>> 0;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** Uniform value in [0,1) for one unit of one mask. */
+export function maskUniform(seed: number, layer: number, image: number, sample: number, unit: number): number {
+  const h = mix32(mix32(mix32(mix32(seed ^ 0x5bd1e995) ^ layer) ^ image) ^ Math.imul(sample, 0x9e3779b1)) ^ unit;
+  return mix32(h) / 4294967296;
+}
+
+/**
+ * Write the inverted-dropout mask (0 or 1/(1-rate)) of `units` values for one
+ * (image, sample) into `out` at `offset`.
+ */
+export function fillDropoutMask(
+  out: Float32Array,
+  offset: number,
+  units: number,
+  rate: number,
+  seed: number,
+  layer: number,
+  image: number,
+  sample: number,
+): void {
+  const keep = 1 / (1 - rate);
+  const base = mix32(mix32(mix32(mix32(seed ^ 0x5bd1e995) ^ layer) ^ image) ^ Math.imul(sample, 0x9e3779b1));
+  for (let u = 0; u < units; u++) {
+    out[offset + u] = mix32(base ^ u) / 4294967296 >= rate ? keep : 0;
+  }
+}

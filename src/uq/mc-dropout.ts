@@ -1,0 +1,228 @@
+/**
+ * Monte-Carlo dropout sampling (DESIGN.md section 4).
+ *
+ * - Only Dropout is stochastic. BatchNormalization runs in inference mode (moving
+ *   statistics); nothing is ever written to the model.
+ * - The layers before the first Dropout are deterministic, so the `cached` sampler runs them
+ *   once per image and runs only the suffix N times, with the N copies batched together.
+ *   The `naive` sampler runs the whole network N times; it is kept as the reference
+ *   implementation (tests, benchmark). With the same seed both see the same masks.
+ * - Masks are a pure function of (seed, dropout layer, image index, sample index, unit)
+ *   (see masks.ts): an image's samples do not depend on its batch neighbours.
+ * - Dropout uses each layer's own rate with inverted scaling 1/(1-p).
+ * - `bnMode: 'batch'` reproduces the source study's Keras `training=True` semantics
+ *   (BatchNorm normalises with the statistics of the current batch of images, for every
+ *   pass) for comparison only: an image's result then depends on its batch neighbours,
+ *   and the moving statistics stored in the model are still left untouched.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { fillDropoutMask } from './masks';
+import { SampleSummary, summariseSamples } from './features';
+import { UsageError } from '../errors';
+
+export type SamplerMethod = 'cached' | 'naive';
+export type BnMode = 'inference' | 'batch';
+
+export interface McInput {
+  count: number;
+  /** count x 784 pixels: uint8 0..255 or float 0..1 */
+  pixels: Uint8Array | Float32Array;
+  rows?: number;
+  cols?: number;
+}
+
+export interface McOptions {
+  samples: number;
+  seed: number;
+  method?: SamplerMethod;
+  bnMode?: BnMode;
+  /** images per chunk (default: chosen to keep each chunk's tensors under ~64 MB) */
+  batchSize?: number;
+  /** keep every softmax vector (count x samples x classes) in the result; memory grows with N */
+  keepSamples?: boolean;
+  /** index of the first image, for mask keys when a caller streams a larger set in parts */
+  indexOffset?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface McResult {
+  summaries: SampleSummary[];
+  samples?: Float32Array;
+  classes: number;
+}
+
+interface Stage {
+  layer: tf.layers.Layer;
+  kind: 'dropout' | 'batchnorm' | 'other';
+  /** index among the model's dropout layers (mask key) */
+  dropoutIndex: number;
+  rate: number;
+}
+
+function stagesOf(model: tf.LayersModel): Stage[] {
+  let d = 0;
+  return model.layers
+    .filter((l) => l.getClassName() !== 'InputLayer')
+    .map((layer) => {
+      const cls = layer.getClassName();
+      if (cls === 'Dropout') {
+        const rate = (layer.getConfig() as { rate: number }).rate;
+        return { layer, kind: 'dropout' as const, dropoutIndex: d++, rate };
+      }
+      return { layer, kind: cls === 'BatchNormalization' ? ('batchnorm' as const) : ('other' as const), dropoutIndex: -1, rate: 0 };
+    });
+}
+
+/** Number of stochastic passes' worth of work the sampler saves: the prefix/suffix split point. */
+export function splitPoint(model: tf.LayersModel): number {
+  const stages = stagesOf(model);
+  const first = stages.findIndex((s) => s.kind === 'dropout');
+  return first < 0 ? stages.length : first;
+}
+
+function unitsOf(shape: tf.Shape): number {
+  return shape.slice(1).reduce((a: number, b) => a * (b as number), 1);
+}
+
+/** BatchNorm with the statistics of the batch it sees (Keras training=True), without updating the layer. */
+function batchNormWithBatchStats(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor {
+  const cfg = layer.getConfig() as { epsilon: number; center: boolean; scale: boolean };
+  const w = layer.getWeights();
+  let i = 0;
+  const gamma = cfg.scale ? w[i++] : undefined;
+  const beta = cfg.center ? w[i++] : undefined;
+  const axes = x.shape.slice(0, -1).map((_, k) => k);
+  const { mean, variance } = tf.moments(x, axes);
+  return tf.batchNorm(x, mean, variance, beta as tf.Tensor1D | undefined, gamma as tf.Tensor1D | undefined, cfg.epsilon);
+}
+
+/**
+ * Run `stages` on `x` (rows = images x passes, pass-major within the chunk: row r is
+ * pass r / images, image r % images). Dropout layers multiply by their hashed masks.
+ */
+function runStages(
+  stages: Stage[],
+  x: tf.Tensor,
+  opts: { seed: number; bnMode: BnMode; firstImage: number; images: number; firstSample: number; passes: number },
+): tf.Tensor {
+  let h = x;
+  for (const st of stages) {
+    if (st.kind === 'dropout') {
+      const units = unitsOf(h.shape);
+      const rows = h.shape[0]!;
+      const mask = new Float32Array(rows * units);
+      for (let r = 0; r < rows; r++) {
+        const pass = Math.floor(r / opts.images);
+        const image = r % opts.images;
+        fillDropoutMask(mask, r * units, units, st.rate, opts.seed, st.dropoutIndex, opts.firstImage + image, opts.firstSample + pass);
+      }
+      h = tf.mul(h, tf.tensor(mask, h.shape));
+    } else if (st.kind === 'batchnorm' && opts.bnMode === 'batch') {
+      if (opts.passes === 1) {
+        h = batchNormWithBatchStats(st.layer, h);
+      } else {
+        // statistics per pass, over that pass's images only
+        const parts = tf.split(h, opts.passes, 0).map((p) => batchNormWithBatchStats(st.layer, p));
+        h = tf.concat(parts, 0);
+      }
+    } else {
+      h = st.layer.apply(h, { training: false }) as tf.Tensor;
+    }
+  }
+  return h;
+}
+
+function toFloatImages(input: McInput, start: number, end: number): Float32Array {
+  const size = (input.rows ?? 28) * (input.cols ?? 28);
+  const src = input.pixels.subarray(start * size, end * size);
+  if (src instanceof Float32Array) return src;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = src[i] / 255;
+  return out;
+}
+
+/** Largest per-image activation size (floats) of any layer. */
+function maxActivationUnits(model: tf.LayersModel): number {
+  let maxUnits = 784;
+  for (const l of model.layers) {
+    const shape = l.outputShape as tf.Shape;
+    if (Array.isArray(shape) && typeof shape[0] !== 'object') maxUnits = Math.max(maxUnits, unitsOf(shape as tf.Shape));
+  }
+  return maxUnits;
+}
+
+/** Rows (image x pass copies) per block, so one block's largest activation stays under ~16M floats. */
+const ROW_BUDGET_FLOATS = 16 * 1024 * 1024;
+
+/** Images per chunk and passes per block for a model and a number of samples. */
+export function chunking(model: tf.LayersModel, samples: number, batchSize?: number): { chunk: number; passBlock: number } {
+  const rows = Math.max(1, Math.floor(ROW_BUDGET_FLOATS / maxActivationUnits(model)));
+  const chunk = batchSize ?? Math.max(1, Math.min(512, Math.floor(rows / Math.min(samples, 100))));
+  const passBlock = Math.max(1, Math.min(samples, Math.floor(rows / chunk)));
+  return { chunk, passBlock };
+}
+
+/**
+ * Draw `samples` stochastic forward passes per image and summarise them
+ * (mean/std per class, entropies, mutual information, variation ratio).
+ */
+export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opts: McOptions): Promise<McResult> {
+  if (!Number.isInteger(opts.samples) || opts.samples < 1) throw new UsageError('samples must be a positive integer');
+  const method = opts.method ?? 'cached';
+  const bnMode = opts.bnMode ?? 'inference';
+  const stages = stagesOf(model);
+  const split = splitPoint(model);
+  const prefix = stages.slice(0, split);
+  const suffix = stages.slice(split);
+  const classes = model.outputs[0].shape[1] as number;
+  const n = opts.samples;
+  const rows = input.rows ?? 28;
+  const cols = input.cols ?? 28;
+  // passes per block are bounded, so N=1000 never needs N copies of a chunk at once
+  const { chunk, passBlock } = chunking(model, n, opts.batchSize);
+  const summaries: SampleSummary[] = [];
+  const kept = opts.keepSamples ? new Float32Array(input.count * n * classes) : undefined;
+  const offset = opts.indexOffset ?? 0;
+  const perImage = new Float32Array(n * classes);
+
+  for (let start = 0; start < input.count; start += chunk) {
+    const end = Math.min(input.count, start + chunk);
+    const b = end - start;
+    const pixels = toFloatImages(input, start, end);
+    const chunkSamples = new Float32Array(b * n * classes); // image-major: image, sample, class
+    const x = tf.tensor4d(pixels, [b, rows, cols, 1]);
+    // deterministic prefix once per chunk (cached) — in batch-BN mode the prefix's BN uses this chunk's statistics
+    const prefixOut =
+      method === 'cached' ? tf.tidy(() => runStages(prefix, x, { seed: opts.seed, bnMode, firstImage: offset + start, images: b, firstSample: 0, passes: 1 })) : null;
+    for (let s0 = 0; s0 < n; s0 += passBlock) {
+      const passes = Math.min(passBlock, n - s0);
+      const probs = tf.tidy(() => {
+        const ctx = { seed: opts.seed, bnMode, firstImage: offset + start, images: b, firstSample: s0, passes };
+        if (method === 'cached') {
+          const tiled = tf.tile(prefixOut!, [passes, ...prefixOut!.shape.slice(1).map(() => 1)]);
+          return runStages(suffix, tiled, ctx);
+        }
+        const outs: tf.Tensor[] = [];
+        for (let p = 0; p < passes; p++) outs.push(runStages(stages, x, { ...ctx, firstSample: s0 + p, passes: 1 }));
+        return tf.concat(outs, 0);
+      });
+      const values = (await probs.data()) as Float32Array;
+      probs.dispose();
+      for (let p = 0; p < passes; p++) {
+        for (let i = 0; i < b; i++) {
+          const src = (p * b + i) * classes;
+          const dst = (i * n + s0 + p) * classes;
+          for (let k = 0; k < classes; k++) chunkSamples[dst + k] = values[src + k];
+        }
+      }
+    }
+    tf.dispose([x, prefixOut].filter((t): t is tf.Tensor => t !== null));
+    for (let i = 0; i < b; i++) {
+      perImage.set(chunkSamples.subarray(i * n * classes, (i + 1) * n * classes));
+      summaries.push(summariseSamples(perImage, n, classes));
+    }
+    if (kept) kept.set(chunkSamples, start * n * classes);
+    opts.onProgress?.(end, input.count);
+  }
+  return { summaries, samples: kept, classes };
+}
