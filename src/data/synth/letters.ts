@@ -1,0 +1,71 @@
+/**
+ * The `synth-letters` generator: handwritten-looking letters a-z / A-Z, put through the exact
+ * MNIST preprocessing. Image i of a seed depends only on (seed, i), so any prefix of a set is
+ * the same images, and labels cycle a..z A..Z (balanced in every prefix of 52k images).
+ */
+import { preprocessToMnist, toBytes } from '../image';
+import type { LabelledImages } from '../types';
+import { GLYPH_FONTS, GlyphFont, LETTER_CLASSES, loadGlyph } from './glyphs';
+import { hashSeed, makeRng } from './random';
+import { renderGlyph, sampleStyle } from './render';
+
+/** Bump when the drawing changes, so cached sets are regenerated. */
+export const SYNTH_LETTERS_VERSION = 1;
+
+/** Share of images drawn from single-stroke fonts (the rest from handwriting outline fonts). */
+export const STROKE_SHARE = 0.5;
+
+/** Options of {@link generateSynthLetters}. */
+export interface SynthOptions {
+  count: number;
+  seed: number;
+}
+
+/** One generated image with what it was drawn from. */
+export interface SynthLetter {
+  label: number;
+  char: string;
+  font: string;
+  /** 784 bytes, 0..255, white ink on black */
+  pixels: Uint8Array;
+}
+
+const STROKE_FONTS = GLYPH_FONTS.filter((f) => f.kind === 'stroke');
+const FILL_FONTS = GLYPH_FONTS.filter((f) => f.kind === 'fill');
+
+/** Draw image `index` of the set with seed `seed`. Deterministic. */
+export function drawSynthLetter(seed: number, index: number): SynthLetter {
+  const label = index % LETTER_CLASSES.length;
+  const ch = LETTER_CLASSES[label];
+  const rng = makeRng(hashSeed(seed, index));
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const fonts: readonly GlyphFont[] = rng.next() < STROKE_SHARE ? STROKE_FONTS : FILL_FONTS;
+    const font = rng.pick(fonts);
+    const glyph = loadGlyph(font, ch);
+    const style = sampleStyle(rng, font.kind);
+    if (!glyph) continue;
+    const canvas = renderGlyph(glyph, style);
+    const r = preprocessToMnist(canvas.data, canvas.width, canvas.height);
+    if (r.empty) continue;
+    return { label, char: ch, font: font.id, pixels: toBytes(r.pixels) };
+  }
+  throw new Error(`synth-letters: could not draw ${ch} (seed ${seed}, image ${index})`);
+}
+
+/**
+ * Generate `count` letter images for `seed`: labels index `classNames` (the 52 letters),
+ * pixels are uint8 28x28 MNIST-style.
+ */
+export async function generateSynthLetters(opts: SynthOptions): Promise<LabelledImages> {
+  const { count, seed } = opts;
+  const pixels = new Uint8Array(count * 784);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const s = drawSynthLetter(seed, i);
+    pixels.set(s.pixels, i * 784);
+    labels[i] = s.label;
+    // yield to the event loop now and then so a CLI spinner/progress can run
+    if (i % 500 === 499) await new Promise<void>((r) => setImmediate(r));
+  }
+  return { name: 'synth-letters', images: { count, rows: 28, cols: 28, pixels }, labels, classNames: [...LETTER_CLASSES] };
+}
