@@ -47,3 +47,30 @@ test('writeContactSheet: a grayscale PNG of the sheet', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('udq data preview: a contact sheet of a dataset by name or IDX path', async () => {
+  const { runDataPreview } = await import('../src/cli/data');
+  const { writeIdx } = await import('../src/data/idx');
+  const dir = mkdtempSync(join(tmpdir(), 'udq-preview-'));
+  try {
+    const out = join(dir, 'noise.png');
+    const r = await runDataPreview('noise', { out, count: 12, scale: 1 }, dir);
+    // 12 images -> 4 columns x 3 rows of 28 px, 1 px separators
+    assert.deepEqual([r.count, r.width, r.height], [12, 4 * 28 + 5, 3 * 28 + 4]);
+    const meta = await sharp(out).metadata();
+    assert.deepEqual([meta.width, meta.height], [r.width, r.height]);
+
+    const idx = join(dir, 'two-images-idx3-ubyte');
+    const px = new Uint8Array(2 * 784);
+    px.fill(255, 0, 784);
+    writeIdx(idx, { dims: [2, 28, 28], data: px });
+    const out2 = join(dir, 'idx.png');
+    const r2 = await runDataPreview(idx, { out: out2, scale: 2 }, dir);
+    assert.deepEqual([r2.count, r2.width, r2.height], [2, 2 * 56 + 3, 56 + 2]);
+    const data = await sharp(out2).extractChannel(0).raw().toBuffer();
+    assert.equal(data[1 * r2.width + 1], 255); // first image is white
+    assert.equal(data[1 * r2.width + 58], 0); // second is black
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,10 +1,12 @@
-/** `udq data list | fetch | verify | path`: the dataset registry on the command line. */
+/** `udq data list | fetch | verify | path | preview`: the dataset registry on the command line. */
 import { Command } from 'commander';
 import { DataError, UsageError } from '../errors';
 import { dataDir } from '../paths';
 import type { FetchOutcome, VerifyReport } from '../data/dataset-dir';
-import { describeSource, getSource, listSources, SourceListing } from '../data/sources';
-import { formatTable, Io, printJson } from './common';
+import { describeSource, getSource, listSources, loadAdversary, SourceListing } from '../data/sources';
+import type { Split } from '../data/types';
+import { writeContactSheet } from '../report/contact-sheet';
+import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson } from './common';
 
 /** Registers one `udq data <sub>` command on the `data` command. */
 export type DataSubcommand = (data: Command, io: Io) => void;
@@ -124,8 +126,58 @@ const registerPath: DataSubcommand = (data, io) => {
     .action((name: string) => io.out(runDataPath(name)));
 };
 
-/** `udq data` subcommands, in help order; more (e.g. `preview`) are appended here. */
-export const DATA_SUBCOMMANDS: DataSubcommand[] = [registerList, registerFetch, registerVerify, registerPath];
+/** Options of `udq data preview`. */
+export interface DataPreviewOptions {
+  /** PNG file to write (overwritten if it exists) */
+  out: string;
+  /** images to show, the first ones of the split (default 100) */
+  count?: number;
+  seed?: number;
+  /** split of a registry dataset (default test) */
+  split?: Split;
+  /** upscaling factor (default 3) */
+  scale?: number;
+}
+
+/** What `udq data preview` wrote. */
+export interface DataPreviewResult {
+  path: string;
+  name: string;
+  count: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * `udq data preview NAME --out sheet.png`: a contact sheet (grid of the first images,
+ * upscaled, thin separators) of a dataset by name, or of an IDX file / picture folder.
+ */
+export async function runDataPreview(name: string, opts: DataPreviewOptions, dir: string = dataDir()): Promise<DataPreviewResult> {
+  const set = await loadAdversary(name, { split: opts.split ?? 'test', limit: opts.count ?? 100, seed: opts.seed, dataDir: dir });
+  const count = Math.min(set.images.count, opts.count ?? 100);
+  if (count === 0) throw new DataError(`${name}: no images to preview`);
+  const sheet = await writeContactSheet(set.images, opts.out, { count, scale: opts.scale ?? 3 });
+  return { path: opts.out, name, count, width: sheet.width, height: sheet.height };
+}
+
+const registerPreview: DataSubcommand = (data, io) => {
+  data
+    .command('preview')
+    .description('write a contact sheet PNG of a dataset\'s first images (after MNIST preprocessing)')
+    .argument('<name>', 'dataset name, IDX images file or folder of pictures')
+    .requiredOption('--out <file.png>', 'PNG file to write (overwritten)')
+    .option('--count <n>', 'number of images', positiveInt, 100)
+    .option('--seed <n>', 'seed of a generated dataset', nonNegativeInt)
+    .option('--split <split>', 'train or test', choice(['train', 'test'] as const), 'test')
+    .option('--scale <n>', 'upscaling factor per image', positiveInt, 3)
+    .action(async (name: string, opts: DataPreviewOptions) => {
+      const r = await runDataPreview(name, opts);
+      io.out(`wrote ${r.path}: ${r.count} images of ${r.name}, ${r.width}x${r.height} px`);
+    });
+};
+
+/** `udq data` subcommands, in help order. */
+export const DATA_SUBCOMMANDS: DataSubcommand[] = [registerList, registerFetch, registerVerify, registerPath, registerPreview];
 
 /** Register `udq data` and its subcommands. */
 export function registerData(program: Command, io: Io): void {

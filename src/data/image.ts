@@ -12,8 +12,14 @@
  * coordinates, is (14.01, 13.99), each digit within [13.5, 14.5] — i.e. an integer shift of
  * `round(14 - com)`, which is what {@link preprocessToMnist} does.
  */
-import sharp from 'sharp';
+import type sharpType from 'sharp';
 import { ImageError } from '../errors';
+
+/** sharp (native libvips) is loaded on first use, so importing this module stays cheap. */
+function sharp(...args: Parameters<typeof sharpType>): ReturnType<typeof sharpType> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('sharp') as typeof sharpType)(...args);
+}
 
 /** Side of an MNIST image. */
 export const MNIST_SIZE = 28;

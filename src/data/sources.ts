@@ -15,6 +15,7 @@ import { fashionMnistSource, fetchFashionMnist, verifyFashionMnist } from './fas
 import { readIdxImages, readIdxLabels } from './idx';
 import { mnistFiles, mnistSource } from './mnist';
 import { noiseSource } from './noise';
+import { synthLettersSource } from './synth/source';
 import { DatasetSource, LabelledImages, Split, takeFirst } from './types';
 
 /** A registry entry: a dataset source plus optional fetch / verify support. */
@@ -68,7 +69,7 @@ export const SOURCES: RegistryEntry[] = [
   mnistEntry,
   emnistEntry,
   fashionEntry,
-  // synth-letters goes here
+  { ...synthLettersSource, generated: true },
   noiseEntry,
 ];
 

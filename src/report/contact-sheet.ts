@@ -2,9 +2,15 @@
  * Contact sheets: a grid of small images (e.g. 28x28 MNIST-style samples), upscaled with
  * nearest-neighbour pixels and separated by thin grey lines, as one grayscale PNG.
  */
-import sharp from 'sharp';
+import type sharpType from 'sharp';
 import type { ImageSet } from '../data/idx';
 import { ImageError } from '../errors';
+
+/** sharp (native libvips) is loaded on first use, so importing this module stays cheap. */
+function sharp(...args: Parameters<typeof sharpType>): ReturnType<typeof sharpType> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('sharp') as typeof sharpType)(...args);
+}
 
 /** Options of {@link contactSheet}. */
 export interface ContactSheetOptions {
