@@ -109,6 +109,7 @@ async function fsyncDir(dir: string): Promise<void> {
  * dataset or the new complete dataset.
  */
 export async function commitStagingDir(staging: string, finalDir: string): Promise<void> {
+  await fsp.chmod(staging, 0o755); // mkdtemp made it private
   await fsyncDir(staging);
   const aside = join(finalDir, '..', `.${finalDir.split(/[\\/]/).pop()}.old-${process.pid}-${Date.now()}`);
   let movedAside = false;
