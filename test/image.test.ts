@@ -273,3 +273,12 @@ test('MNIST test digits are (nearly) fixed points of the preprocessing', () => {
   }
   assert.ok(total / set.images.count < 0.005, `mean abs diff ${total / set.images.count}`);
 });
+
+test('the committed figures (scripts/draw-figures.ts) load as non-empty, MNIST-centred digits/doodles', async () => {
+  for (const f of ['3', '8', 'zhong', 'yoda']) {
+    const r = await loadImageAsMnist(join(__dirname, '..', 'figures', `${f}.png`));
+    assert.deepEqual([r.width, r.height, r.empty], [280, 280, false], f);
+    const com = centerOfMass(r.pixels, 28, 28)!;
+    assert.ok(Math.abs(com.x - 14) <= 0.5 && Math.abs(com.y - 14) <= 0.5, `${f}: centre of mass ${com.x},${com.y}`);
+  }
+});
