@@ -131,8 +131,8 @@ async function hashInto(acc: DigestAccumulator, path: string, progress?: Progres
   }
 }
 
-/** Size, md5 and sha256 of a local file, streamed (never held in memory). */
-export async function hashFile(path: string, sink: ProgressSink = SILENT): Promise<FileDigest> {
+/** Size, md5 and sha256 of a local file, streamed (never held in memory); progress for big files. */
+export async function hashFile(path: string, sink: ProgressSink = SILENT, label: string = basename(path)): Promise<FileDigest> {
   const acc = new DigestAccumulator();
   let total: number | undefined;
   try {
@@ -140,7 +140,7 @@ export async function hashFile(path: string, sink: ProgressSink = SILENT): Promi
   } catch (e) {
     throw new DataError(`${path}: cannot read (${errnoOf(e)})`);
   }
-  const progress = total > 64 * MB ? createProgress(sink, `checking ${basename(path)}`, total) : undefined;
+  const progress = total > 64 * MB ? createProgress(sink, `checking ${label}`, total) : undefined;
   try {
     await hashInto(acc, path, progress);
   } catch (e) {
@@ -226,7 +226,7 @@ export async function downloadToFile(remote: RemoteFile, dest: string, opts: Dow
   await fsp.mkdir(dirname(dest), { recursive: true });
   if ((remote.md5 || remote.sha256) && (await sizeOf(dest)) > 0) {
     // a complete, verified download from an earlier run is reused when it still matches
-    const previous = await hashFile(dest, sink);
+    const previous = await hashFile(dest, sink, label);
     if (!digestMismatch(previous, remote)) return previous;
     await removeQuietly(dest);
   }
@@ -239,7 +239,7 @@ export async function downloadToFile(remote: RemoteFile, dest: string, opts: Dow
   const complete = remote.bytes !== undefined && offset === remote.bytes;
   if (!complete) await fetchInto(remote, part, offset, label, sink, opts.stallTimeoutMs ?? 60_000);
 
-  const digest = await hashFile(part, sink);
+  const digest = await hashFile(part, sink, label);
   const mismatch = digestMismatch(digest, remote);
   if (mismatch) {
     await removeQuietly(part);
