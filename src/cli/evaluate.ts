@@ -1,24 +1,56 @@
-/** `udq evaluate`: MNIST test accuracy of a model (and, with --adversary, the reject gate). */
+/** `udq evaluate`: MNIST test accuracy of a model, and with --adversary, its saved reject gate. */
 import { Command } from 'commander';
-import { formatTable, Io, positiveInt, printJson } from './common';
+import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson } from './common';
 import { initBackend } from '../engine/backend';
 import { evaluateDigits } from './evaluate-model';
 import { defaultModelDir } from './model-dir';
+import { loadModel } from '../models/store';
+import { readGate } from '../gate/gate-file';
+import { evaluateGate } from '../gate/evaluate-gate';
+import { formatOodReport, progressPrinter } from './ood-table';
+import { ModelError } from '../errors';
+
+interface EvaluateCliOptions {
+  model?: string;
+  adversary?: string;
+  samples?: number;
+  seed: number;
+  limit?: number;
+  bnMode: 'inference' | 'batch';
+  backend?: string;
+  json?: boolean;
+}
 
 export function registerEvaluate(program: Command, io: Io): void {
   program
     .command('evaluate')
-    .description('report MNIST test accuracy (overall and per class) of a saved model')
+    .description('MNIST test accuracy (overall, per class); with --adversary, the saved gate against that set')
     .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
-    .option('--limit <n>', 'evaluate on the first N test images only', positiveInt)
+    .option('--adversary <name|path>', 'dataset name (udq data list) or IDX file / folder of images to reject')
+    .option('--samples <n>', 'MC-dropout passes per image (default: as calibrated)', positiveInt)
+    .option('--seed <n>', 'seed for the dropout masks', nonNegativeInt, 1)
+    .option('--limit <n>', 'first N test digits (and at most N adversary images); default all digits, or 2000 with --adversary', positiveInt)
+    .option('--bn-mode <mode>', 'inference (default) or batch (study semantics, comparison only)', choice(['inference', 'batch'] as const), 'inference')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--json', 'print one JSON object')
-    .action(async (opts: { model?: string; limit?: number; backend?: string; json?: boolean }) => {
+    .action(async (opts: EvaluateCliOptions) => {
       const backend = await initBackend(opts.backend);
       const modelDir = opts.model ?? defaultModelDir(io);
-      const r = await evaluateDigits(modelDir, opts.limit);
-      if (opts.json) return printJson(io, { ...r, backend: backend.backend });
-      io.out(`${r.modelDir} (${r.arch}): MNIST test accuracy ${r.testAccuracy.toFixed(4)} on ${r.count} images`);
-      io.out(formatTable(['digit', 'images', 'accuracy'], r.perClass.map((c) => [c.label, c.count, c.accuracy])));
+      if (!opts.adversary) {
+        const r = await evaluateDigits(modelDir, opts.limit);
+        if (opts.json) return printJson(io, { ...r, backend: backend.backend });
+        io.out(`${r.modelDir} (${r.arch}): MNIST test accuracy ${r.testAccuracy.toFixed(4)} on ${r.count} images`);
+        io.out(formatTable(['digit', 'images', 'accuracy'], r.perClass.map((c) => [c.label, c.count, c.accuracy])));
+        return;
+      }
+      const { model, dir } = await loadModel(modelDir);
+      const gate = readGate(dir);
+      if (!gate) throw new ModelError(`${dir} has no gate.json; fit one with: udq calibrate --model ${modelDir}`);
+      const samples = opts.samples ?? gate.samples;
+      const r = await evaluateGate(model, gate, { adversary: opts.adversary, samples, seed: opts.seed, limit: opts.limit ?? 2000, bnMode: opts.bnMode, onProgress: progressPrinter(io.err) });
+      model.dispose();
+      if (opts.json) return printJson(io, { modelDir: dir, samples, backend: backend.backend, bnMode: opts.bnMode, ...r });
+      io.out(`${dir}: gate (${gate.features} features, fitted on ${gate.adversary.name}) vs ${r.adversaryName}, ${samples} samples`);
+      io.out(formatOodReport(r));
     });
 }

@@ -6,12 +6,13 @@ import { VERSION } from '../version';
 import { registerInfo } from './info';
 import { registerTrain } from './train';
 import { registerEvaluate } from './evaluate';
+import { registerCalibrate } from './calibrate';
 import { registerData } from './data';
 
 export type Register = (program: Command, io: Io) => void;
 
 /** Commands, in the order `udq --help` lists them. */
-const COMMANDS: Register[] = [registerInfo, registerTrain, registerEvaluate, registerData];
+const COMMANDS: Register[] = [registerInfo, registerData, registerTrain, registerCalibrate, registerEvaluate];
 
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('udq')

@@ -1,0 +1,54 @@
+/** `udq calibrate`: fit the reject gate of a model against an adversary set. */
+import { Command } from 'commander';
+import { choice, fraction, Io, nonNegativeInt, positiveInt, printJson } from './common';
+import { initBackend } from '../engine/backend';
+import { loadModel } from '../models/store';
+import { calibrateGate } from '../gate/calibrate';
+import { gatePath, writeGate } from '../gate/gate-file';
+import { defaultModelDir } from './model-dir';
+import { formatOodReport, progressPrinter } from './ood-table';
+
+interface CalibrateCliOptions {
+  model?: string;
+  adversary: string;
+  samples: number;
+  features: 'std' | 'full';
+  limit: number;
+  seed: number;
+  acceptRate: number;
+  bnMode: 'inference' | 'batch';
+  backend?: string;
+  json?: boolean;
+}
+
+export function registerCalibrate(program: Command, io: Io): void {
+  program
+    .command('calibrate')
+    .description('fit the reject gate (digits vs an adversary set) and write <model>/gate.json')
+    .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
+    .option('--adversary <name|path>', 'dataset name (udq data list) or an IDX file / folder of images', 'synth-letters')
+    .option('--samples <n>', 'MC-dropout passes per image', positiveInt, 100)
+    .option('--features <set>', 'std (the study: per-class std) or full (std, mean, entropies, MI, variation ratio)', choice(['std', 'full'] as const), 'std')
+    .option('--limit <n>', 'images of each kind (digits, adversary), split 50/50 into fit and held-out', positiveInt, 2000)
+    .option('--seed <n>', 'seed for masks and the fit/held-out split', nonNegativeInt, 0)
+    .option('--accept-rate <f>', 'fraction of (fit) digits the gate must accept', fraction, 0.95)
+    .option('--bn-mode <mode>', 'inference (default) or batch (the study Keras training=True semantics; for comparison only)', choice(['inference', 'batch'] as const), 'inference')
+    .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: CalibrateCliOptions) => {
+      const backend = await initBackend(opts.backend);
+      const { model, dir } = await loadModel(opts.model ?? defaultModelDir(io));
+      const result = await calibrateGate(model, { ...opts, onProgress: progressPrinter(io.err) });
+      writeGate(dir, result.gate);
+      model.dispose();
+      if (opts.json) {
+        return printJson(io, { modelDir: dir, gateFile: gatePath(dir), backend: backend.backend, samples: opts.samples, features: opts.features, threshold: result.gate.threshold, adversary: result.gate.adversary, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
+      }
+      io.out(`gate (${opts.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}; saved ${gatePath(dir)}`);
+      io.out('held-out metrics:');
+      io.out(formatOodReport(result.gate.heldOut, `gate (${opts.features})`));
+      const other = opts.features === 'std' ? 'full' : 'std';
+      const o = result.byFeatureSet[other];
+      io.out(`a gate on the ${other} feature set (not saved): AUROC ${o.ood.auroc.toFixed(4)}, acc/rej acc ${o.ood.acceptRejectAccuracy.toFixed(4)}`);
+    });
+}

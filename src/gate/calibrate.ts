@@ -1,0 +1,108 @@
+/**
+ * Fit the reject gate: MC-dropout features of held-out MNIST digits (label 0) vs adversary
+ * images (label 1), a seeded 50/50 fit/held-out split of each, logistic regression on the
+ * fit half, threshold for the target digit acceptance rate, metrics on the held-out half.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { loadMnist } from '../data/mnist';
+import { loadAdversary } from '../data/sources';
+import type { LabelledImages } from '../data/types';
+import { featureNames, featureVector, FeatureSetName } from '../uq/features';
+import { fitLogistic, chooseThreshold, LogisticModel } from './logistic';
+import { gateScores, oodReport, OodReport, ScoredSet } from './ood-report';
+import { mnistSanityThresholds } from './sanity';
+import { pickImages, scoreImageSet } from '../uq/score-set';
+import { deriveSeed, mulberry32, shuffledIndices } from '../random';
+import type { BnMode } from '../uq/mc-dropout';
+import type { GateFile } from './gate-file';
+import { VERSION } from '../version';
+import { UsageError } from '../errors';
+
+export interface CalibrateOptions {
+  adversary: string;
+  samples: number;
+  features: FeatureSetName;
+  /** images of each kind (digits, adversary) */
+  limit: number;
+  seed: number;
+  acceptRate: number;
+  bnMode: BnMode;
+  onProgress?: (what: string, done: number, total: number) => void;
+}
+
+export interface CalibrationResult {
+  gate: GateFile;
+  /** held-out metrics of a gate on each feature set (the saved one included) */
+  byFeatureSet: Record<FeatureSetName, OodReport>;
+}
+
+function splitHalf<T>(items: T[], seed: number, label: string): { fit: T[]; held: T[] } {
+  const order = shuffledIndices(items.length, mulberry32(deriveSeed(seed, label)));
+  const half = Math.floor(items.length / 2);
+  return { fit: Array.from(order.subarray(0, half), (i) => items[i]), held: Array.from(order.subarray(half), (i) => items[i]) };
+}
+
+function subset(set: ScoredSet, idx: number[]): ScoredSet {
+  return { summaries: idx.map((i) => set.summaries[i]), valid: idx.map((i) => set.valid[i]), labels: set.labels ? idx.map((i) => set.labels![i]) : undefined };
+}
+
+/** Digits the model was not trained on: the validation tail of MNIST train (the last 10%). */
+export function heldOutDigits(limit: number): LabelledImages {
+  const train = loadMnist('train');
+  const start = Math.floor(train.images.count * 0.9);
+  const count = Math.min(limit, train.images.count - start);
+  const idx = Array.from({ length: count }, (_, i) => start + i);
+  return { name: 'mnist (train, held-out tail)', images: pickImages(train.images, idx), labels: Uint8Array.from(idx, (i) => train.labels![i]), classNames: train.classNames };
+}
+
+export async function calibrateGate(model: tf.LayersModel, opts: CalibrateOptions): Promise<CalibrationResult> {
+  const digits = heldOutDigits(opts.limit);
+  const adversary = await loadAdversary(opts.adversary, { split: 'train', limit: opts.limit, seed: opts.seed });
+  if (adversary.images.count < 4) throw new UsageError(`adversary ${opts.adversary} has only ${adversary.images.count} images; need at least 4`);
+  const sanity = mnistSanityThresholds();
+  const common = { samples: opts.samples, seed: opts.seed, bnMode: opts.bnMode };
+  const d = await scoreImageSet(model, digits.images, digits.labels, sanity, { ...common, onProgress: (a, b) => opts.onProgress?.('digits', a, b) });
+  const a = await scoreImageSet(model, adversary.images, undefined, sanity, { ...common, onProgress: (x, y) => opts.onProgress?.(adversary.name, x, y) });
+
+  const dSplit = splitHalf([...Array(d.summaries.length).keys()], opts.seed, 'digits');
+  const aSplit = splitHalf([...Array(a.summaries.length).keys()], opts.seed, 'adversary');
+  const dFit = subset(d, dSplit.fit);
+  const aFit = subset(a, aSplit.fit);
+  const dHeld = subset(d, dSplit.held);
+  const aHeld = subset(a, aSplit.held);
+
+  const fitOne = (features: FeatureSetName): { logistic: LogisticModel; threshold: number; report: OodReport } => {
+    // the gate is fitted on images that pass the sanity check (the others never reach it)
+    const dx = dFit.summaries.filter((_, i) => dFit.valid[i]);
+    const ax = aFit.summaries.filter((_, i) => aFit.valid[i]);
+    if (dx.length < 2 || ax.length < 2) {
+      throw new UsageError(`too few images pass the input sanity check to fit a gate: ${dx.length} digits, ${ax.length} adversary images (the sanity check alone rejects this adversary; raise --limit or pick another set)`);
+    }
+    const X = [...dx, ...ax].map((s) => featureVector(s, features));
+    const y = [...dx.map(() => 0 as const), ...ax.map(() => 1 as const)];
+    const logistic = fitLogistic(X, y, { featureNames: featureNames(features) });
+    const threshold = chooseThreshold(gateScores(dx, logistic, features), opts.acceptRate);
+    return { logistic, threshold, report: oodReport(dHeld, aHeld, { logistic, features, threshold }, opts.acceptRate) };
+  };
+  const fits = { std: fitOne('std'), full: fitOne('full') };
+  const chosen = fits[opts.features];
+  const gate: GateFile = {
+    format: 'udq-gate',
+    formatVersion: 1,
+    features: opts.features,
+    featureNames: featureNames(opts.features),
+    logistic: chosen.logistic,
+    threshold: chosen.threshold,
+    acceptRate: opts.acceptRate,
+    samples: opts.samples,
+    seed: opts.seed,
+    bnMode: opts.bnMode,
+    adversary: { name: adversary.name, fitImages: aFit.summaries.length },
+    digits: { source: digits.name, fitImages: dFit.summaries.length },
+    sanity,
+    heldOut: chosen.report,
+    udqVersion: VERSION,
+    date: new Date().toISOString(),
+  };
+  return { gate, byFeatureSet: { std: fits.std.report, full: fits.full.report } };
+}

@@ -1,0 +1,54 @@
+/** `gate.json`: the fitted reject gate stored next to a model. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LogisticModel, parseLogisticModel } from './logistic';
+import type { FeatureSetName } from '../uq/features';
+import type { SanityThresholds } from './sanity';
+import { ModelError } from '../errors';
+import { writeJsonAtomic } from '../models/store';
+import type { OodReport } from './ood-report';
+
+export const GATE_FILE = 'gate.json';
+
+export interface GateFile {
+  format: 'udq-gate';
+  formatVersion: 1;
+  features: FeatureSetName;
+  featureNames: string[];
+  logistic: LogisticModel;
+  /** accept as a digit iff P(not a digit) < threshold */
+  threshold: number;
+  acceptRate: number;
+  samples: number;
+  seed: number;
+  bnMode: 'inference' | 'batch';
+  adversary: { name: string; fitImages: number };
+  digits: { source: string; fitImages: number };
+  sanity: SanityThresholds;
+  /** held-out metrics measured by calibrate */
+  heldOut: OodReport;
+  udqVersion: string;
+  date: string;
+}
+
+export function gatePath(modelDir: string): string {
+  return join(modelDir, GATE_FILE);
+}
+
+export function writeGate(modelDir: string, gate: GateFile): void {
+  writeJsonAtomic(gatePath(modelDir), gate);
+}
+
+export function readGate(modelDir: string): GateFile | null {
+  const p = gatePath(modelDir);
+  if (!existsSync(p)) return null;
+  let g: GateFile;
+  try {
+    g = JSON.parse(readFileSync(p, 'utf8')) as GateFile;
+  } catch (e) {
+    throw new ModelError(`${p}: not valid JSON (${(e as Error).message})`);
+  }
+  if (g.format !== 'udq-gate' || typeof g.threshold !== 'number' || !g.sanity) throw new ModelError(`${p}: not a udq gate file`);
+  g.logistic = parseLogisticModel(g.logistic);
+  return g;
+}

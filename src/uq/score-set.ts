@@ -1,0 +1,36 @@
+/** Runner: MC-dropout summaries and sanity verdicts for a whole image set. */
+import type * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../data/idx';
+import { sampleMcDropout, BnMode } from './mc-dropout';
+import { checkInput, SanityThresholds, SanityVerdict } from '../gate/sanity';
+import type { ScoredSet } from '../gate/ood-report';
+
+export interface ScoreSetOptions {
+  samples: number;
+  seed: number;
+  bnMode?: BnMode;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function scoreImageSet(
+  model: tf.LayersModel,
+  images: ImageSet,
+  labels: ArrayLike<number> | undefined,
+  sanity: SanityThresholds,
+  opts: ScoreSetOptions,
+): Promise<ScoredSet & { verdicts: SanityVerdict[] }> {
+  const size = images.rows * images.cols;
+  const scale = images.pixels instanceof Uint8Array ? 1 / 255 : 1;
+  const verdicts: SanityVerdict[] = [];
+  for (let i = 0; i < images.count; i++) verdicts.push(checkInput(images.pixels.subarray(i * size, (i + 1) * size), sanity, scale));
+  const { summaries } = await sampleMcDropout(model, images, { samples: opts.samples, seed: opts.seed, bnMode: opts.bnMode, onProgress: opts.onProgress });
+  return { summaries, valid: verdicts.map((v) => v.valid), labels, verdicts };
+}
+
+/** Take images at `indices` from a set (copy). */
+export function pickImages(set: ImageSet, indices: ArrayLike<number>): ImageSet {
+  const size = set.rows * set.cols;
+  const pixels = new Uint8Array(indices.length * size);
+  for (let i = 0; i < indices.length; i++) pixels.set(set.pixels.subarray(indices[i] * size, (indices[i] + 1) * size), i * size);
+  return { count: indices.length, rows: set.rows, cols: set.cols, pixels };
+}
