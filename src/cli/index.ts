@@ -7,12 +7,13 @@ import { registerInfo } from './info';
 import { registerTrain } from './train';
 import { registerEvaluate } from './evaluate';
 import { registerCalibrate } from './calibrate';
+import { registerPredict } from './predict';
 import { registerData } from './data';
 
 export type Register = (program: Command, io: Io) => void;
 
 /** Commands, in the order `udq --help` lists them. */
-const COMMANDS: Register[] = [registerInfo, registerData, registerTrain, registerCalibrate, registerEvaluate];
+const COMMANDS: Register[] = [registerInfo, registerData, registerTrain, registerCalibrate, registerEvaluate, registerPredict];
 
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('udq')

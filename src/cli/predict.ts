@@ -1,0 +1,63 @@
+/** `udq predict FILE...`: verdict, digit and uncertainty for each image. */
+import { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson } from './common';
+import { initBackend } from '../engine/backend';
+import { loadModel } from '../models/store';
+import { readGate } from '../gate/gate-file';
+import { mnistSanityThresholds } from '../gate/sanity';
+import { defaultModelDir } from './model-dir';
+import { predictFiles, Prediction } from '../predict/predict';
+import { saveMnistPng } from '../data/image';
+import { ImageError } from '../errors';
+
+interface PredictCliOptions {
+  model?: string;
+  samples?: number;
+  seed: number;
+  format: 'table' | 'json' | 'csv';
+  savePreprocessed?: string;
+  backend?: string;
+}
+
+const COLUMNS = ['file', 'verdict', 'reason', 'digit', 'probability', 'meanStd', 'mutualInformation', 'predictiveEntropy', 'gateProbability', 'error'] as const;
+
+function row(p: Prediction): (string | number)[] {
+  const num = (x?: number) => (x === undefined ? '' : Number(x.toFixed(4)));
+  return [p.file, p.verdict, p.reason ?? '', p.digit ?? '', num(p.probability), num(p.meanStd), num(p.mutualInformation), num(p.predictiveEntropy), num(p.gateProbability), p.error ?? ''];
+}
+
+export function registerPredict(program: Command, io: Io): void {
+  program
+    .command('predict')
+    .description('accept/reject + digit + uncertainty for PNG/JPEG images (any size, dark strokes on light or transparent background)')
+    .argument('<files...>', 'image files')
+    .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
+    .option('--samples <n>', 'MC-dropout passes per image (default: as calibrated, else 100)', positiveInt)
+    .option('--seed <n>', 'seed for the dropout masks', nonNegativeInt, 0)
+    .option('--format <f>', 'table, json or csv', choice(['table', 'json', 'csv'] as const), 'table')
+    .option('--save-preprocessed <dir>', 'write the 28x28 images the model actually saw')
+    .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
+    .action(async (files: string[], opts: PredictCliOptions) => {
+      await initBackend(opts.backend);
+      const { model, dir } = await loadModel(opts.model ?? defaultModelDir(io));
+      const gate = readGate(dir);
+      if (!gate) io.err(`note: ${dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${dir})`);
+      const samples = opts.samples ?? gate?.samples ?? 100;
+      const results = await predictFiles(model, files, { samples, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds() });
+      model.dispose();
+      if (opts.savePreprocessed) {
+        mkdirSync(opts.savePreprocessed, { recursive: true });
+        for (const p of results) {
+          if (p.pixels) await saveMnistPng(p.pixels, join(opts.savePreprocessed, `${basename(p.file, extname(p.file))}.28x28.png`));
+        }
+      }
+      if (opts.format === 'json') printJson(io, { modelDir: dir, samples, gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results.map(({ pixels: _p, ...rest }) => rest) });
+      else if (opts.format === 'csv') io.out(stringify([[...COLUMNS], ...results.map(row)]).trimEnd());
+      else io.out(formatTable(['file', 'verdict', 'reason', 'digit', 'p(digit)', 'mean std', 'MI', 'entropy', 'p(reject)', 'error'], results.map(row)));
+      const failed = results.filter((r) => r.verdict === 'error').length;
+      if (failed) throw new ImageError(`${failed} of ${results.length} files could not be read`);
+    });
+}
