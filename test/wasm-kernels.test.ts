@@ -128,12 +128,41 @@ for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const) {
   });
 }
 
+const REDUCTIONS: { op: 'sum' | 'mean'; shape: number[]; axis: number[] | number; keepDims: boolean }[] = [
+  { op: 'sum', shape: [4, 5, 5, 3], axis: [0, 1, 2], keepDims: false },
+  { op: 'sum', shape: [4, 5, 5, 3], axis: [2, 0, 1], keepDims: true },
+  { op: 'mean', shape: [4, 5, 5, 3], axis: [0, 1, 2], keepDims: true },
+  { op: 'sum', shape: [7, 6], axis: 0, keepDims: false },
+  { op: 'mean', shape: [7, 6], axis: [-2], keepDims: false },
+  { op: 'sum', shape: [4, 5, 3], axis: [1, 2], keepDims: false }, // not leading: the original kernel
+  { op: 'mean', shape: [4, 5, 3], axis: [0], keepDims: false }, // not all leading axes: the original kernel
+];
+
+for (const r of REDUCTIONS) {
+  test(`${r.op} over axes ${JSON.stringify(r.axis)} of [${r.shape}] keepDims=${r.keepDims} on wasm matches cpu`, async () => {
+    const v = seededValues(r.shape, 13);
+    const run = () => {
+      const t = tf.tensor(v, r.shape);
+      const out = r.op === 'sum' ? tf.sum(t, r.axis, r.keepDims) : tf.mean(t, r.axis, r.keepDims);
+      return [out, tf.tensor1d(out.shape.length ? out.shape : [0])];
+    };
+    const [cpu, cpuShape] = await onBackend('cpu', run);
+    const [wasm, wasmShape] = await onBackend('wasm', run);
+    assert.deepEqual(Array.from(wasmShape), Array.from(cpuShape));
+    assert.ok(relError(wasm, cpu) < 1e-5, `rel error ${relError(wasm, cpu)}`);
+  });
+}
+
 test('wasm kernels do not leak tensors during a training step', async () => {
   await tf.setBackend('wasm');
   const x = tf.tensor4d(seededValues([2, 12, 12, 2], 11), [2, 12, 12, 2]);
   const f = tf.variable(tf.tensor4d(seededValues([5, 5, 2, 3], 12), [5, 5, 2, 3]));
   const opt = tf.train.sgd(0.01);
-  const step = () => opt.minimize(() => tf.sum(tf.square(tf.conv2d(x, f as unknown as tf.Tensor4D, 2, 'same'))));
+  const step = () => opt.minimize((): tf.Scalar => {
+    const y = tf.conv2d(x, f as unknown as tf.Tensor4D, 2, 'same');
+    const { mean, variance } = tf.moments(y, [0, 1, 2]);
+    return tf.sum(tf.square(tf.batchNorm(y, mean, variance, tf.zeros([3]), tf.ones([3]), 1e-3)));
+  });
   step();
   const before = tf.memory().numTensors;
   const bytesBefore = tf.memory().numBytes;

@@ -11,6 +11,8 @@
  *   directly), composed from the wasm Transpose / Pad / Conv2D / Slice kernels.
  * - FusedBatchNorm gradient that reduces first and broadcasts, instead of tiling.
  * - BatchMatMul with transposeA/B: transpose explicitly, then a plain matmul.
+ * - Sum and Mean over every axis but the last (bias and BatchNorm gradients, batch moments):
+ *   a [1,M] x [M,C] matmul with a row of ones (or 1/M), instead of wasm's transpose-then-reduce.
  *
  * The gradient overrides are global in tfjs; on any backend other than wasm they delegate
  * to the gradients tfjs ships, so tensorflow and cpu keep their own kernels.
@@ -260,6 +262,38 @@ function registerBatchMatMulTransposes(): void {
   });
 }
 
+function registerLeadingAxesReductions(): void {
+  for (const name of ['Sum', 'Mean'] as const) {
+    const original = tf.getKernel(name, 'wasm');
+    const matMul = tf.getKernel('BatchMatMul', 'wasm');
+    if (!original || !matMul) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      ...original,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { x } = inputs as { x: tf.TensorInfo };
+        const { axis, keepDims } = attrs as { axis: number | number[]; keepDims: boolean };
+        const rank = x.shape.length;
+        const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+        const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
+        const size = x.shape.reduce((a, b) => a * b, 1);
+        if (!leading || x.dtype !== 'float32' || size === 0) return original.kernelFunc({ inputs, backend, attrs });
+        const k = (n: string) => tf.getKernel(n, 'wasm')!.kernelFunc;
+        const b = backend as { disposeData(id: object): void };
+        const c = x.shape[rank - 1];
+        const m = size / c;
+        const ones = k('Fill')({ inputs: {}, backend, attrs: { shape: [1, 1, m], value: name === 'Mean' ? 1 / m : 1, dtype: 'float32' } as never }) as tf.TensorInfo;
+        const x3 = k('Reshape')({ inputs: { x }, backend, attrs: { shape: [1, m, c] } as never }) as tf.TensorInfo;
+        const out3 = matMul.kernelFunc({ inputs: { a: ones, b: x3 }, backend, attrs: { transposeA: false, transposeB: false } as never }) as tf.TensorInfo;
+        const shape = keepDims ? [...Array(rank - 1).fill(1), c] : [c];
+        const out = k('Reshape')({ inputs: { x: out3 }, backend, attrs: { shape } as never }) as tf.TensorInfo;
+        for (const t of [ones, x3, out3]) b.disposeData(t.dataId);
+        return out;
+      },
+    });
+  }
+}
+
 /** Register everything above (idempotent). Call before `tf.setBackend('wasm')`. */
 export function registerWasmKernels(): void {
   if (registered) return;
@@ -268,4 +302,5 @@ export function registerWasmKernels(): void {
   registerConv2DBackpropFilterKernel();
   registerBatchNormGradient();
   registerBatchMatMulTransposes();
+  registerLeadingAxesReductions();
 }
