@@ -141,24 +141,31 @@ function toFloatImages(input: McInput, start: number, end: number): Float32Array
   return out;
 }
 
-/** Largest per-image activation size (floats) of any layer. */
-function maxActivationUnits(model: tf.LayersModel): number {
-  let maxUnits = 784;
-  for (const l of model.layers) {
-    const shape = l.outputShape as tf.Shape;
-    if (Array.isArray(shape) && typeof shape[0] !== 'object') maxUnits = Math.max(maxUnits, unitsOf(shape as tf.Shape));
+/** Largest per-image activation (floats) among `stages`' outputs and `inputUnits`. */
+function maxUnits(stages: Stage[], inputUnits: number): number {
+  let units = inputUnits;
+  for (const st of stages) {
+    const shape = st.layer.outputShape as tf.Shape;
+    if (Array.isArray(shape) && !Array.isArray(shape[0])) units = Math.max(units, unitsOf(shape));
   }
-  return maxUnits;
+  return Math.max(units, 1);
 }
 
-/** Rows (image x pass copies) per block, so one block's largest activation stays under ~16M floats. */
-const ROW_BUDGET_FLOATS = 16 * 1024 * 1024;
+/** Floats one block's largest activation may hold (~64 MB). */
+const BLOCK_BUDGET_FLOATS = 16 * 1024 * 1024;
 
-/** Images per chunk and passes per block for a model and a number of samples. */
+/**
+ * Images per chunk (bounded by the deterministic prefix's activations) and passes per block
+ * (bounded by the stochastic suffix's activations for chunk x passes rows).
+ */
 export function chunking(model: tf.LayersModel, samples: number, batchSize?: number): { chunk: number; passBlock: number } {
-  const rows = Math.max(1, Math.floor(ROW_BUDGET_FLOATS / maxActivationUnits(model)));
-  const chunk = batchSize ?? Math.max(1, Math.min(512, Math.floor(rows / Math.min(samples, 100))));
-  const passBlock = Math.max(1, Math.min(samples, Math.floor(rows / chunk)));
+  const stages = stagesOf(model);
+  const split = splitPoint(model);
+  const inputUnits = unitsOf(model.inputs[0].shape);
+  const prefixUnits = maxUnits(stages.slice(0, split), inputUnits);
+  const suffixUnits = maxUnits(stages.slice(split), split > 0 ? unitsOf(stages[split - 1].layer.outputShape as tf.Shape) : inputUnits);
+  const chunk = batchSize ?? Math.max(1, Math.min(512, Math.floor(BLOCK_BUDGET_FLOATS / prefixUnits)));
+  const passBlock = Math.max(1, Math.min(samples, Math.floor(BLOCK_BUDGET_FLOATS / (chunk * suffixUnits))));
   return { chunk, passBlock };
 }
 
