@@ -50,9 +50,11 @@ export function scoreMetrics(digitScores: number[], advScores: number[], acceptR
   const scores = [...digitScores, ...advScores];
   const labels = [...digitScores.map(() => 0), ...advScores.map(() => 1)];
   const t = threshold ?? chooseThreshold(digitScores, acceptRate);
-  // forced rejections (sanity check) count as rejected whatever the score
+  // forced rejections (sanity check) count as rejected whatever the score: they get the
+  // largest finite score (the metrics reject non-finite scores; any threshold chosen from
+  // finite digit scores is below it)
   const decisionScores = forcedReject
-    ? scores.map((s, i) => ((i < digitScores.length ? forcedReject.digits[i] : forcedReject.adversary[i - digitScores.length]) ? Infinity : s))
+    ? scores.map((s, i) => ((i < digitScores.length ? forcedReject.digits[i] : forcedReject.adversary[i - digitScores.length]) ? Number.MAX_VALUE : s))
     : scores;
   const rates = acceptRejectRates(decisionScores, labels, t);
   return {
