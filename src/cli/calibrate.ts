@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { choice, fraction, Io, nonNegativeInt, positiveInt, printJson } from './common';
 import { initBackend } from '../engine/backend';
-import { loadModel } from '../models/store';
+import { loadPredictor } from '../uq/predictor';
 import { calibrateGate } from '../gate/calibrate';
 import { gatePath, writeGate } from '../gate/gate-file';
 import { defaultModelDir } from './model-dir';
@@ -37,14 +37,14 @@ export function registerCalibrate(program: Command, io: Io): void {
     .option('--json', 'print one JSON object')
     .action(async (opts: CalibrateCliOptions) => {
       const backend = await initBackend(opts.backend);
-      const { model, dir } = await loadModel(opts.model ?? defaultModelDir(io));
+      const model = await loadPredictor(opts.model ?? defaultModelDir(io));
       const result = await calibrateGate(model, { ...opts, onProgress: progressPrinter(io.err) });
-      writeGate(dir, result.gate);
+      writeGate(model.dir, result.gate);
       model.dispose();
       if (opts.json) {
-        return printJson(io, { modelDir: dir, gateFile: gatePath(dir), backend: backend.backend, samples: opts.samples, features: opts.features, threshold: result.gate.threshold, adversary: result.gate.adversary, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
+        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, samples: opts.samples, features: opts.features, threshold: result.gate.threshold, adversary: result.gate.adversary, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
       }
-      io.out(`gate (${opts.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}; saved ${gatePath(dir)}`);
+      io.out(`gate (${opts.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}; saved ${gatePath(model.dir)}`);
       io.out('held-out metrics:');
       io.out(formatOodReport(result.gate.heldOut, `gate (${opts.features})`));
       const other = opts.features === 'std' ? 'full' : 'std';

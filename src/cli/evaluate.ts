@@ -4,7 +4,7 @@ import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson } from 
 import { initBackend } from '../engine/backend';
 import { evaluateDigits } from './evaluate-model';
 import { defaultModelDir } from './model-dir';
-import { loadModel } from '../models/store';
+import { loadPredictor } from '../uq/predictor';
 import { readGate } from '../gate/gate-file';
 import { evaluateGate } from '../gate/evaluate-gate';
 import { formatOodReport, progressPrinter } from './ood-table';
@@ -43,14 +43,14 @@ export function registerEvaluate(program: Command, io: Io): void {
         io.out(formatTable(['digit', 'images', 'accuracy'], r.perClass.map((c) => [c.label, c.count, c.accuracy])));
         return;
       }
-      const { model, dir } = await loadModel(modelDir);
-      const gate = readGate(dir);
-      if (!gate) throw new ModelError(`${dir} has no gate.json; fit one with: udq calibrate --model ${modelDir}`);
+      const model = await loadPredictor(modelDir);
+      const gate = readGate(model.dir);
+      if (!gate) throw new ModelError(`${model.dir} has no gate.json; fit one with: udq calibrate --model ${modelDir}`);
       const samples = opts.samples ?? gate.samples;
       const r = await evaluateGate(model, gate, { adversary: opts.adversary, samples, seed: opts.seed, limit: opts.limit ?? 2000, bnMode: opts.bnMode, onProgress: progressPrinter(io.err) });
       model.dispose();
-      if (opts.json) return printJson(io, { modelDir: dir, samples, backend: backend.backend, bnMode: opts.bnMode, ...r });
-      io.out(`${dir}: gate (${gate.features} features, fitted on ${gate.adversary.name}) vs ${r.adversaryName}, ${samples} samples`);
+      if (opts.json) return printJson(io, { modelDir: model.dir, samples, backend: backend.backend, bnMode: opts.bnMode, ...r });
+      io.out(`${model.dir}: gate (${gate.features} features, fitted on ${gate.adversary.name}) vs ${r.adversaryName}, ${samples} samples`);
       io.out(formatOodReport(r));
     });
 }

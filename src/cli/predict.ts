@@ -5,7 +5,7 @@ import { basename, extname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson } from './common';
 import { initBackend } from '../engine/backend';
-import { loadModel } from '../models/store';
+import { loadPredictor } from '../uq/predictor';
 import { readGate } from '../gate/gate-file';
 import { mnistSanityThresholds } from '../gate/sanity';
 import { defaultModelDir } from './model-dir';
@@ -42,9 +42,9 @@ export function registerPredict(program: Command, io: Io): void {
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .action(async (files: string[], opts: PredictCliOptions) => {
       await initBackend(opts.backend);
-      const { model, dir } = await loadModel(opts.model ?? defaultModelDir(io));
-      const gate = readGate(dir);
-      if (!gate) io.err(`note: ${dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${dir})`);
+      const model = await loadPredictor(opts.model ?? defaultModelDir(io));
+      const gate = readGate(model.dir);
+      if (!gate) io.err(`note: ${model.dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${model.dir})`);
       const samples = opts.samples ?? gate?.samples ?? 100;
       const results = await predictFiles(model, files, { samples, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds() });
       model.dispose();
@@ -54,7 +54,7 @@ export function registerPredict(program: Command, io: Io): void {
           if (p.pixels) await saveMnistPng(p.pixels, join(opts.savePreprocessed, `${basename(p.file, extname(p.file))}.28x28.png`));
         }
       }
-      if (opts.format === 'json') printJson(io, { modelDir: dir, samples, gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results.map(({ pixels: _p, ...rest }) => rest) });
+      if (opts.format === 'json') printJson(io, { modelDir: model.dir, samples, gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results.map(({ pixels: _p, ...rest }) => rest) });
       else if (opts.format === 'csv') io.out(stringify([[...COLUMNS], ...results.map(row)]).trimEnd());
       else io.out(formatTable(['file', 'verdict', 'reason', 'digit', 'p(digit)', 'mean std', 'MI', 'entropy', 'p(reject)', 'error'], results.map(row)));
       const failed = results.filter((r) => r.verdict === 'error').length;

@@ -3,7 +3,7 @@
  * images (label 1), a seeded 50/50 fit/held-out split of each, logistic regression on the
  * fit half, threshold for the target digit acceptance rate, metrics on the held-out half.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type { Predictor } from '../uq/predictor';
 import { loadMnist } from '../data/mnist';
 import { loadAdversary } from '../data/sources';
 import type { LabelledImages } from '../data/types';
@@ -55,7 +55,7 @@ export function heldOutDigits(limit: number): LabelledImages {
   return { name: 'mnist (train, held-out tail)', images: pickImages(train.images, idx), labels: Uint8Array.from(idx, (i) => train.labels![i]), classNames: train.classNames };
 }
 
-export async function calibrateGate(model: tf.LayersModel, opts: CalibrateOptions): Promise<CalibrationResult> {
+export async function calibrateGate(model: Predictor, opts: CalibrateOptions): Promise<CalibrationResult> {
   const digits = heldOutDigits(opts.limit);
   const adversary = await loadAdversary(opts.adversary, { split: 'train', limit: opts.limit, seed: opts.seed });
   if (adversary.images.count < 4) throw new UsageError(`adversary ${opts.adversary} has only ${adversary.images.count} images; need at least 4`);

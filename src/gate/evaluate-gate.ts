@@ -1,5 +1,5 @@
 /** Score a saved gate on MNIST test digits vs an adversary set (no refitting). */
-import type * as tf from '@tensorflow/tfjs';
+import type { Predictor } from '../uq/predictor';
 import { loadMnist } from '../data/mnist';
 import { loadAdversary } from '../data/sources';
 import { oodReport, OodReport } from './ood-report';
@@ -16,7 +16,7 @@ export interface EvaluateGateOptions {
   onProgress?: (what: string, done: number, total: number) => void;
 }
 
-export async function evaluateGate(model: tf.LayersModel, gate: GateFile, opts: EvaluateGateOptions): Promise<OodReport & { adversaryName: string }> {
+export async function evaluateGate(model: Predictor, gate: GateFile, opts: EvaluateGateOptions): Promise<OodReport & { adversaryName: string }> {
   const digits = loadMnist('test', opts.limit);
   const adversary = await loadAdversary(opts.adversary, { split: 'test', limit: opts.limit, seed: opts.seed });
   const common = { samples: opts.samples, seed: opts.seed, bnMode: opts.bnMode };

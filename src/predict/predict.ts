@@ -1,7 +1,6 @@
 /** Accept/reject + digit + uncertainty for image files (library side of `udq predict`). */
-import type * as tf from '@tensorflow/tfjs';
+import type { Predictor } from '../uq/predictor';
 import { loadImageAsMnist } from '../data/image';
-import { sampleMcDropout } from '../uq/mc-dropout';
 import { featureVector } from '../uq/features';
 import { predictProba } from '../gate/logistic';
 import { checkInput, SanityThresholds } from '../gate/sanity';
@@ -34,7 +33,7 @@ export interface PredictOptions {
   sanity: SanityThresholds;
 }
 
-export async function predictFiles(model: tf.LayersModel, files: string[], opts: PredictOptions): Promise<Prediction[]> {
+export async function predictFiles(model: Predictor, files: string[], opts: PredictOptions): Promise<Prediction[]> {
   const results: Prediction[] = [];
   const toSample: { index: number; pixels: Float32Array }[] = [];
   for (const file of files) {
@@ -55,7 +54,7 @@ export async function predictFiles(model: tf.LayersModel, files: string[], opts:
   if (toSample.length) {
     const pixels = new Float32Array(toSample.length * 784);
     toSample.forEach((t, i) => pixels.set(t.pixels, i * 784));
-    const { summaries } = await sampleMcDropout(model, { count: toSample.length, pixels }, { samples: opts.samples, seed: opts.seed });
+    const { summaries } = await model.sample({ count: toSample.length, pixels, keys: new Uint32Array(toSample.length) }, { samples: opts.samples, seed: opts.seed });
     toSample.forEach((t, i) => {
       const s = summaries[i];
       const p = results[t.index];

@@ -29,6 +29,12 @@ export interface McInput {
   pixels: Uint8Array | Float32Array;
   rows?: number;
   cols?: number;
+  /**
+   * mask key of each image (default: its index, plus `indexOffset`). Images with the same key
+   * get the same masks: `udq predict` gives every file key 0, so a file's numbers depend only
+   * on its content and the seed, not on which other files were listed.
+   */
+  keys?: ArrayLike<number>;
 }
 
 export interface McOptions {
@@ -103,7 +109,7 @@ function batchNormWithBatchStats(layer: tf.layers.Layer, x: tf.Tensor): tf.Tenso
 function runStages(
   stages: Stage[],
   x: tf.Tensor,
-  opts: { seed: number; bnMode: BnMode; firstImage: number; images: number; firstSample: number; passes: number },
+  opts: { seed: number; bnMode: BnMode; imageKey: (i: number) => number; images: number; firstSample: number; passes: number },
 ): tf.Tensor {
   let h = x;
   for (const st of stages) {
@@ -114,7 +120,7 @@ function runStages(
       for (let r = 0; r < rows; r++) {
         const pass = Math.floor(r / opts.images);
         const image = r % opts.images;
-        fillDropoutMask(mask, r * units, units, st.rate, opts.seed, st.dropoutIndex, opts.firstImage + image, opts.firstSample + pass);
+        fillDropoutMask(mask, r * units, units, st.rate, opts.seed, st.dropoutIndex, opts.imageKey(image), opts.firstSample + pass);
       }
       h = tf.mul(h, tf.tensor(mask, h.shape));
     } else if (st.kind === 'batchnorm' && opts.bnMode === 'batch') {
@@ -198,13 +204,14 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
     const pixels = toFloatImages(input, start, end);
     const chunkSamples = new Float32Array(b * n * classes); // image-major: image, sample, class
     const x = tf.tensor4d(pixels, [b, rows, cols, 1]);
+    const imageKey = (i: number) => (input.keys ? input.keys[start + i] : offset + start + i);
     // deterministic prefix once per chunk (cached) — in batch-BN mode the prefix's BN uses this chunk's statistics
     const prefixOut =
-      method === 'cached' ? tf.tidy(() => runStages(prefix, x, { seed: opts.seed, bnMode, firstImage: offset + start, images: b, firstSample: 0, passes: 1 })) : null;
+      method === 'cached' ? tf.tidy(() => runStages(prefix, x, { seed: opts.seed, bnMode, imageKey, images: b, firstSample: 0, passes: 1 })) : null;
     for (let s0 = 0; s0 < n; s0 += passBlock) {
       const passes = Math.min(passBlock, n - s0);
       const probs = tf.tidy(() => {
-        const ctx = { seed: opts.seed, bnMode, firstImage: offset + start, images: b, firstSample: s0, passes };
+        const ctx = { seed: opts.seed, bnMode, imageKey, images: b, firstSample: s0, passes };
         if (method === 'cached') {
           const tiled = tf.tile(prefixOut!, [passes, ...prefixOut!.shape.slice(1).map(() => 1)]);
           return runStages(suffix, tiled, ctx);

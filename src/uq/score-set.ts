@@ -1,7 +1,7 @@
 /** Runner: MC-dropout summaries and sanity verdicts for a whole image set. */
-import type * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../data/idx';
-import { sampleMcDropout, BnMode } from './mc-dropout';
+import type { BnMode } from './mc-dropout';
+import type { Predictor } from './predictor';
 import { checkInput, SanityThresholds, SanityVerdict } from '../gate/sanity';
 import type { ScoredSet } from '../gate/ood-report';
 
@@ -13,7 +13,7 @@ export interface ScoreSetOptions {
 }
 
 export async function scoreImageSet(
-  model: tf.LayersModel,
+  predictor: Predictor,
   images: ImageSet,
   labels: ArrayLike<number> | undefined,
   sanity: SanityThresholds,
@@ -23,7 +23,7 @@ export async function scoreImageSet(
   const scale = images.pixels instanceof Uint8Array ? 1 / 255 : 1;
   const verdicts: SanityVerdict[] = [];
   for (let i = 0; i < images.count; i++) verdicts.push(checkInput(images.pixels.subarray(i * size, (i + 1) * size), sanity, scale));
-  const { summaries } = await sampleMcDropout(model, images, { samples: opts.samples, seed: opts.seed, bnMode: opts.bnMode, onProgress: opts.onProgress });
+  const { summaries } = await predictor.sample(images, { samples: opts.samples, seed: opts.seed, bnMode: opts.bnMode, onProgress: opts.onProgress });
   return { summaries, valid: verdicts.map((v) => v.valid), labels, verdicts };
 }
 
