@@ -111,18 +111,31 @@ function runStages(
   x: tf.Tensor,
   opts: { seed: number; bnMode: BnMode; imageKey: (i: number) => number; images: number; firstSample: number; passes: number },
 ): tf.Tensor {
+  // `x` may hold one copy of the images standing for all passes (the cached prefix output):
+  // the first Dropout then broadcasts it against [passes, images, ...] masks instead of
+  // copying it `passes` times.
   let h = x;
+  let broadcast = x.shape[0] !== opts.images * opts.passes;
   for (const st of stages) {
     if (st.kind === 'dropout') {
       const units = unitsOf(h.shape);
-      const rows = h.shape[0]!;
+      const rows = opts.images * opts.passes;
       const mask = new Float32Array(rows * units);
       for (let r = 0; r < rows; r++) {
         const pass = Math.floor(r / opts.images);
         const image = r % opts.images;
         fillDropoutMask(mask, r * units, units, st.rate, opts.seed, st.dropoutIndex, opts.imageKey(image), opts.firstSample + pass);
       }
-      h = tf.mul(h, tf.tensor(mask, h.shape));
+      const rowShape = h.shape.slice(1) as number[];
+      if (broadcast) {
+        const m = tf.tensor(mask, [opts.passes, opts.images, ...rowShape]);
+        h = tf.reshape(tf.mul(m, tf.expandDims(h, 0)), [rows, ...rowShape]);
+        broadcast = false;
+      } else {
+        h = tf.mul(h, tf.tensor(mask, h.shape));
+      }
+    } else if (broadcast) {
+      throw new Error('runStages: a broadcast input must meet a Dropout layer first');
     } else if (st.kind === 'batchnorm' && opts.bnMode === 'batch') {
       if (opts.passes === 1) {
         h = batchNormWithBatchStats(st.layer, h);
@@ -213,8 +226,7 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
       const probs = tf.tidy(() => {
         const ctx = { seed: opts.seed, bnMode, imageKey, images: b, firstSample: s0, passes };
         if (method === 'cached') {
-          const tiled = tf.tile(prefixOut!, [passes, ...prefixOut!.shape.slice(1).map(() => 1)]);
-          return runStages(suffix, tiled, ctx);
+          return runStages(suffix, prefixOut!, ctx); // the suffix starts with a Dropout
         }
         const outs: tf.Tensor[] = [];
         for (let p = 0; p < passes; p++) outs.push(runStages(stages, x, { ...ctx, firstSample: s0 + p, passes: 1 }));
