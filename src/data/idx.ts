@@ -98,12 +98,14 @@ function decode(view: DataView, offset: number, count: number, type: IdxType): I
   }
 }
 
+/** IDX type code and element size of a typed array. */
 function typeOf(data: IdxData): { code: number; bytes: number } {
-  for (const [code, t] of Object.entries(TYPE_CODES)) {
-    const ctor = { uint8: Uint8Array, int8: Int8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array, float64: Float64Array }[t.type];
-    if (data instanceof ctor) return { code: Number(code), bytes: t.bytes };
-  }
-  throw new DataError('unsupported IDX array type');
+  if (data instanceof Uint8Array) return { code: 0x08, bytes: 1 };
+  if (data instanceof Int8Array) return { code: 0x09, bytes: 1 };
+  if (data instanceof Int16Array) return { code: 0x0b, bytes: 2 };
+  if (data instanceof Int32Array) return { code: 0x0c, bytes: 4 };
+  if (data instanceof Float32Array) return { code: 0x0d, bytes: 4 };
+  return { code: 0x0e, bytes: 8 };
 }
 
 /** Serialise an array to IDX bytes (optionally gzip-compressed). */
