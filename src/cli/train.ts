@@ -1,4 +1,7 @@
-/** `udq train`: train a study architecture on MNIST and save it with a manifest. */
+/**
+ * `udq train`: train a study architecture on MNIST and save it with a manifest; with
+ * `--ensemble K [--kfold]`, K such models saved as one ensemble directory.
+ */
 import { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -8,7 +11,27 @@ import { initBackend } from '../engine/backend';
 import { loadMnist, mnistSha256 } from '../data/mnist';
 import { trainModel, removeCheckpoint } from '../train/train';
 import { classificationReport, predictProbabilities } from '../train/evaluate';
-import { ensureWritableModelDir, ModelManifest, saveModelFiles, writeManifest } from '../models/store';
+import { ensureWritableModelDir, loadModelFiles, MANIFEST_FILE, ModelManifest, readManifest, saveModelFiles, writeManifest } from '../models/store';
+import {
+  clearEnsembleDir,
+  EnsembleManifest,
+  EnsembleMemberManifest,
+  EnsembleMemberRecord,
+  EnsembleMode,
+  ENSEMBLE_MODES,
+  ensureWritableEnsembleDir,
+  FoldRange,
+  kfoldRanges,
+  memberDir,
+  memberDirName,
+  memberSeed,
+  memberTrainingSet,
+  MEMBERS_DIR,
+  writeEnsembleManifest,
+} from '../models/ensemble';
+import { averageProbabilities } from '../uq/ensemble';
+import { splitValidation } from '../train/batches';
+import type { LabelledImages } from '../data/types';
 import { ProgressPrinter } from '../train/progress';
 import { modelsDir } from '../paths';
 import { VERSION } from '../version';
@@ -30,6 +53,12 @@ export interface TrainCommandOptions {
   keepCheckpoint?: boolean;
   backend?: string;
   json?: boolean;
+  /** train an ensemble of this many members (>= 2) */
+  ensemble?: number;
+  /** ensemble member i leaves out fold i of K of the training images */
+  kfold?: boolean;
+  /** the ensemble's default sampling mode, stored in ensemble.json */
+  ensembleMode?: EnsembleMode;
 }
 
 export interface TrainSummary {
@@ -48,6 +77,7 @@ export interface TrainSummary {
 }
 
 export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[] = []): Promise<TrainSummary> {
+  if (opts.ensemble !== undefined) throw new UsageError('runTrain trains one model; use runTrainEnsemble for --ensemble');
   const backend = await initBackend(opts.backend);
   const modelDir = resolve(opts.out ?? join(modelsDir(), opts.arch));
   const checkpointDir = join(modelDir, 'checkpoint');
@@ -61,17 +91,47 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
   const test = loadMnist('test');
   const progress = new ProgressPrinter(io);
   progress.line(`training ${opts.arch} on ${train.images.count} MNIST images (backend ${backend.backend}), saving to ${modelDir}`);
+  const { summary } = await trainAndSave(train, test, {
+    opts,
+    backend: backend.backend,
+    modelDir,
+    seed: opts.seed,
+    valSplit: opts.valSplit,
+    resume: Boolean(opts.resume),
+    progress,
+    argv,
+  });
+  return summary;
+}
+
+interface TrainOneOptions {
+  opts: TrainCommandOptions;
+  backend: string;
+  modelDir: string;
+  seed?: number;
+  valSplit: number;
+  resume: boolean;
+  progress: ProgressPrinter;
+  argv: string[];
+  /** extra fields for udq.json (ensemble members) */
+  manifestExtra?: Record<string, unknown>;
+}
+
+/** Train one model on `train`, save it with its manifest into `modelDir`; also returns its test softmax. */
+async function trainAndSave(train: LabelledImages, test: LabelledImages, t: TrainOneOptions): Promise<{ summary: TrainSummary; manifest: ModelManifest; testProbs: Float32Array }> {
+  const { opts, progress, modelDir } = t;
+  const checkpointDir = join(modelDir, 'checkpoint');
   const result = await trainModel(train, {
     arch: opts.arch,
     epochs: opts.epochs,
     batchSize: opts.batchSize,
-    seed: opts.seed,
-    valSplit: opts.valSplit,
+    seed: t.seed,
+    valSplit: t.valSplit,
     learningRate: opts.lr,
     lrDecay: opts.lrDecay,
     augmentShift: opts.augment,
     checkpointDir,
-    resume: opts.resume,
+    resume: t.resume,
     onBatch: (p) => progress.batch(p),
     onEpoch: (r) =>
       progress.line(
@@ -80,7 +140,8 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
           ` (${r.seconds.toFixed(0)} s)`,
       ),
   });
-  const testReport = classificationReport(predictProbabilities(result.model, test.images), test.labels!, test.classNames!);
+  const testProbs = predictProbabilities(result.model, test.images);
+  const testReport = classificationReport(testProbs, test.labels!, test.classNames!);
   await saveModelFiles(result.model, modelDir);
   const manifest: ModelManifest = {
     format: 'udq-model',
@@ -88,9 +149,9 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
     arch: opts.arch,
     epochs: result.history.length,
     bestEpoch: result.bestEpoch,
-    seed: opts.seed,
+    seed: t.seed,
     batchSize: opts.batchSize,
-    backend: backend.backend,
+    backend: t.backend,
     trainImages: result.trainImages,
     valImages: result.valImages,
     trainAccuracy: result.trainAccuracy,
@@ -103,17 +164,17 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
     dataset: { name: 'mnist', trainSha256: mnistSha256('train'), testSha256: mnistSha256('test') },
     udqVersion: VERSION,
     date: new Date().toISOString(),
-    command: argv.length ? `udq ${argv.join(' ')}` : undefined,
+    command: t.argv.length ? `udq ${t.argv.join(' ')}` : undefined,
   };
-  writeManifest(modelDir, manifest);
+  writeManifest(modelDir, { ...manifest, ...t.manifestExtra } as ModelManifest);
   if (!opts.keepCheckpoint) removeCheckpoint(checkpointDir);
   result.model.dispose();
   progress.line(`test accuracy ${testReport.accuracy.toFixed(4)} (best epoch ${result.bestEpoch}); saved ${modelDir}`);
-  return {
+  const summary: TrainSummary = {
     arch: opts.arch,
     epochs: manifest.epochs,
     bestEpoch: result.bestEpoch,
-    backend: backend.backend,
+    backend: t.backend,
     modelDir,
     trainImages: result.trainImages,
     valImages: result.valImages,
@@ -122,6 +183,178 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
     testAccuracy: testReport.accuracy,
     imagesPerSecond: result.imagesPerSecond,
     trainingSeconds: result.trainingSeconds,
+  };
+  return { summary, manifest, testProbs };
+}
+
+export interface EnsembleTrainSummary {
+  kind: 'ensemble';
+  arch: Arch;
+  K: number;
+  kfold: boolean;
+  sampling: EnsembleMode;
+  seed: number;
+  seeds: number[];
+  backend: string;
+  modelDir: string;
+  memberTestAccuracy: number[];
+  /** of the members' averaged softmax */
+  testAccuracy: number;
+  trainingSeconds: number;
+  members: TrainSummary[];
+}
+
+/**
+ * `udq train --ensemble K [--kfold]`: K members trained one after another into
+ * DIR/members/m<i> (member i seeded with deriveSeed(seed, 'member', i); with --kfold it does
+ * not see fold i of the training images), then DIR/ensemble.json. With --resume, members
+ * already saved are kept and a member with a checkpoint continues from it.
+ */
+export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: string[] = []): Promise<EnsembleTrainSummary> {
+  const k = opts.ensemble;
+  if (k === undefined) throw new UsageError('runTrainEnsemble needs --ensemble K');
+  if (!Number.isInteger(k) || k < 2) throw new UsageError('--ensemble needs at least 2 members');
+  const sampling = opts.ensembleMode ?? 'disagreement';
+  if (opts.resume && opts.seed === undefined) throw new UsageError('--resume with --ensemble needs the --seed of the interrupted run');
+  const backend = await initBackend(opts.backend);
+  const dir = resolve(opts.out ?? join(modelsDir(), `${opts.arch}-ensemble`));
+  const progress = new ProgressPrinter(io);
+  if (opts.resume) {
+    if (!existsSync(join(dir, MEMBERS_DIR))) throw new UsageError(`--resume: no ensemble members in ${dir}`);
+  } else {
+    ensureWritableEnsembleDir(dir, Boolean(opts.force));
+    const removed = clearEnsembleDir(dir);
+    if (removed.length) progress.line(`--force: removed ${removed.join(', ')} from ${dir}`);
+  }
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const seeds = Array.from({ length: k }, (_, i) => memberSeed(seed, i));
+  const train = loadMnist('train', opts.limit);
+  const test = loadMnist('test');
+  // each member's data (built when the member trains: a k-fold set is a copy of the images)
+  const planOf = (i: number) => {
+    if (!opts.kfold) return { seed: seeds[i], set: train, valSplit: opts.valSplit, heldOutFold: null as FoldRange | null };
+    const m = memberTrainingSet(train, opts.valSplit, k, i);
+    return { seed: seeds[i], set: m.set, valSplit: m.valSplit, heldOutFold: m.heldOutFold as FoldRange | null };
+  };
+  if (opts.kfold) kfoldRanges(splitValidation(train.images.count, opts.valSplit).train, k); // fail before training if the folds cannot be made
+  progress.line(
+    `training an ensemble of ${k} ${opts.arch} models on ${train.images.count} MNIST images` +
+      (opts.kfold ? ` (k-fold: member i leaves out fold i of the ${splitValidation(train.images.count, opts.valSplit).train} training images)` : ' (all data, different seeds)') +
+      ` (backend ${backend.backend}), saving to ${dir}`,
+  );
+  const members: TrainSummary[] = [];
+  const records: EnsembleMemberRecord[] = [];
+  const testProbs: Float32Array[] = [];
+  for (let i = 0; i < k; i++) {
+    const plan = planOf(i);
+    const mDir = memberDir(dir, i);
+    const tag = `[member ${i + 1}/${k}]`;
+    const memberIo: Io = { ...io, err: (text) => io.err(`${tag} ${text}`) };
+    const memberProgress = new ProgressPrinter(memberIo);
+    const done = opts.resume ? finishedMember(mDir, plan.seed, opts.arch, splitValidation(plan.set.images.count, plan.valSplit).train) : null;
+    let summary: TrainSummary;
+    let probs: Float32Array;
+    if (done) {
+      memberProgress.line(`already trained (test accuracy ${done.manifest.testAccuracy.toFixed(4)}); kept`);
+      const model = await loadModelFiles(mDir);
+      probs = predictProbabilities(model, test.images);
+      model.dispose();
+      summary = summaryOf(done.manifest, mDir);
+    } else {
+      const resume = Boolean(opts.resume) && existsSync(join(mDir, 'checkpoint', 'state.json'));
+      if (!resume) removeCheckpoint(join(mDir, 'checkpoint'));
+      memberProgress.line(
+        `${resume ? 'resuming' : 'training'} with seed ${plan.seed} on ${plan.set.images.count} images` +
+          (plan.heldOutFold ? ` (without training images ${plan.heldOutFold.start}..${plan.heldOutFold.end - 1})` : ''),
+      );
+      const extra: Pick<EnsembleMemberManifest, 'ensembleMember'> = { ensembleMember: { index: i, of: k, heldOutFold: plan.heldOutFold } };
+      const r = await trainAndSave(plan.set, test, { opts, backend: backend.backend, modelDir: mDir, seed: plan.seed, valSplit: plan.valSplit, resume, progress: memberProgress, argv, manifestExtra: extra });
+      summary = r.summary;
+      probs = r.testProbs;
+    }
+    members.push(summary);
+    testProbs.push(probs);
+    records.push({
+      dir: memberDirName(i),
+      seed: plan.seed,
+      heldOutFold: plan.heldOutFold,
+      trainImages: summary.trainImages,
+      valImages: summary.valImages,
+      bestEpoch: summary.bestEpoch,
+      testAccuracy: summary.testAccuracy,
+      trainingSeconds: summary.trainingSeconds,
+    });
+  }
+  const ensembleReport = classificationReport(averageProbabilities(testProbs), test.labels!, test.classNames!);
+  const manifest: EnsembleManifest = {
+    format: 'udq-ensemble',
+    formatVersion: 1,
+    arch: opts.arch,
+    K: k,
+    kfold: Boolean(opts.kfold),
+    sampling,
+    seed,
+    seeds,
+    epochs: opts.epochs,
+    batchSize: opts.batchSize,
+    backend: backend.backend,
+    trainImages: train.images.count,
+    valImages: splitValidation(train.images.count, opts.valSplit).val,
+    memberTestAccuracy: records.map((r) => r.testAccuracy),
+    testAccuracy: ensembleReport.accuracy,
+    trainingSeconds: records.reduce((a, r) => a + r.trainingSeconds, 0),
+    members: records,
+    dataset: { name: 'mnist', trainSha256: mnistSha256('train'), testSha256: mnistSha256('test') },
+    udqVersion: VERSION,
+    date: new Date().toISOString(),
+    command: argv.length ? `udq ${argv.join(' ')}` : undefined,
+  };
+  writeEnsembleManifest(dir, manifest);
+  progress.line(`ensemble test accuracy ${ensembleReport.accuracy.toFixed(4)} (members ${manifest.memberTestAccuracy.map((a) => a.toFixed(4)).join(', ')}); saved ${dir}`);
+  return {
+    kind: 'ensemble',
+    arch: opts.arch,
+    K: k,
+    kfold: manifest.kfold,
+    sampling,
+    seed,
+    seeds,
+    backend: backend.backend,
+    modelDir: dir,
+    memberTestAccuracy: manifest.memberTestAccuracy,
+    testAccuracy: manifest.testAccuracy,
+    trainingSeconds: manifest.trainingSeconds,
+    members,
+  };
+}
+
+/** A member saved by an earlier (interrupted) run of the same plan, or null. */
+function finishedMember(dir: string, seed: number, arch: Arch, trainImages: number): { manifest: ModelManifest } | null {
+  if (!existsSync(join(dir, MANIFEST_FILE)) || existsSync(join(dir, 'checkpoint', 'state.json'))) return null;
+  const manifest = readManifest(dir);
+  if (manifest.seed !== seed || manifest.arch !== arch || manifest.trainImages !== trainImages) {
+    throw new UsageError(
+      `--resume: ${dir} was trained (arch ${manifest.arch}, seed ${manifest.seed}, ${manifest.trainImages} images) differently from this run's plan ` +
+        `(arch ${arch}, seed ${seed}, ${trainImages} images); use the interrupted run's options`,
+    );
+  }
+  return { manifest };
+}
+
+function summaryOf(m: ModelManifest, modelDir: string): TrainSummary {
+  return {
+    arch: m.arch,
+    epochs: m.epochs,
+    bestEpoch: m.bestEpoch ?? m.epochs,
+    backend: m.backend,
+    modelDir,
+    trainImages: m.trainImages,
+    valImages: m.valImages,
+    trainAccuracy: m.trainAccuracy,
+    valAccuracy: m.valAccuracy,
+    testAccuracy: m.testAccuracy,
+    imagesPerSecond: m.imagesPerSecond,
+    trainingSeconds: m.trainingSeconds,
   };
 }
 
@@ -138,16 +371,31 @@ export function registerTrain(program: Command, io: Io): void {
     .option('--lr <rate>', 'Adam learning rate', Number, 0.001)
     .option('--lr-decay <f>', 'multiply the learning rate by this after each epoch', Number, 1)
     .option('--augment <pixels>', 'random shifts of up to this many pixels (0 = off)', nonNegativeInt, 0)
-    .option('--out <dir>', 'model directory (default: models/<arch>)')
+    .option('--out <dir>', 'model directory (default: models/<arch>, or models/<arch>-ensemble with --ensemble)')
     .option('--force', 'overwrite an existing model directory')
-    .option('--resume', 'continue from the checkpoint in <out>/checkpoint')
+    .option('--resume', 'continue from the checkpoint in <out>/checkpoint (ensembles: keep finished members, resume the interrupted one)')
     .option('--keep-checkpoint', 'keep <out>/checkpoint after training finishes')
+    .option('--ensemble <k>', 'train K models (one after another) saved as one ensemble directory', positiveInt)
+    .option('--kfold', 'with --ensemble: member i trains on all training images except fold i of K')
+    .option('--ensemble-mode <mode>', 'with --ensemble: default sampling stored in ensemble.json: disagreement (one softmax per member) or mc (MC dropout inside each member)', choice(ENSEMBLE_MODES))
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--json', 'print one JSON object with the results')
     .action(async (opts: TrainCommandOptions, cmd: Command) => {
       if (!Number.isFinite(opts.lr) || opts.lr <= 0) throw new UsageError('--lr must be a positive number');
       if (!Number.isFinite(opts.lrDecay) || opts.lrDecay <= 0 || opts.lrDecay > 1) throw new UsageError('--lr-decay must be in (0, 1]');
+      if (opts.ensemble === undefined && (opts.kfold || opts.ensembleMode)) throw new UsageError(`${opts.kfold ? '--kfold' : '--ensemble-mode'} needs --ensemble K`);
+      if (opts.ensemble !== undefined && opts.ensemble < 2) throw new UsageError('--ensemble needs at least 2 members');
       const argv = cmd.parent ? process.argv.slice(2) : [];
+      if (opts.ensemble !== undefined) {
+        const summary = await runTrainEnsemble(opts, io, argv);
+        if (opts.json) printJson(io, summary);
+        else
+          io.out(
+            `${summary.arch} ensemble of ${summary.K}${summary.kfold ? ' (k-fold)' : ''}: test accuracy ${summary.testAccuracy.toFixed(4)} ` +
+              `(members ${summary.memberTestAccuracy.map((a) => a.toFixed(4)).join(', ')}), saved to ${summary.modelDir}`,
+          );
+        return;
+      }
       const summary = await runTrain(opts, io, argv);
       if (opts.json) printJson(io, summary);
       else io.out(`${summary.arch}: test accuracy ${summary.testAccuracy.toFixed(4)}, ${Math.round(summary.imagesPerSecond)} img/s, saved to ${summary.modelDir}`);
