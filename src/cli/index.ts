@@ -9,11 +9,12 @@ import { registerEvaluate } from './evaluate';
 import { registerCalibrate } from './calibrate';
 import { registerPredict } from './predict';
 import { registerData } from './data';
+import { registerReport } from './report';
 
 export type Register = (program: Command, io: Io) => void;
 
 /** Commands, in the order `udq --help` lists them. */
-const COMMANDS: Register[] = [registerInfo, registerData, registerTrain, registerCalibrate, registerEvaluate, registerPredict];
+const COMMANDS: Register[] = [registerInfo, registerData, registerTrain, registerCalibrate, registerEvaluate, registerPredict, registerReport];
 
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('udq')
