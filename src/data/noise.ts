@@ -6,6 +6,7 @@
  * so image i is the same whatever `limit` is, and train and test never share an image.
  */
 import type { DatasetSource, LabelledImages, LoadOptions, Split } from './types';
+import { mulberry32 } from '../random';
 
 /** Registry name of the noise set. */
 export const NOISE = 'noise';
@@ -28,18 +29,6 @@ function mix32(x: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** mulberry32: a small, fast, seeded uniform generator on [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function imageSeed(seed: number, split: Split, index: number): number {

@@ -3,20 +3,8 @@
  * every `--seed` run is reproducible bit for bit on any machine.
  */
 
-/**
- * mulberry32: a 32-bit-state generator (Tommy Ettinger), good enough for jitter and
- * sampling, not for cryptography. Returns a function yielding floats in [0, 1).
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../random';
+export { mulberry32 };
 
 /**
  * Mix several integers into one 32-bit seed (murmur3's finaliser applied per part), so
