@@ -8,7 +8,7 @@
  * `.staging-*` / `.old-*` siblings, which the next fetch of that dataset removes.
  */
 import { createHash, Hash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -47,6 +47,15 @@ export interface DatasetManifest {
 }
 
 /** Final directory of a dataset in the data dir. */
+/** Is `path` an existing directory (false when missing or unreadable). */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export function datasetDir(dataDir: string, name: string): string {
   return join(dataDir, name);
 }

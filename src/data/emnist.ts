@@ -6,7 +6,7 @@
  * EMNIST images are stored transposed relative to MNIST; they are transposed on load.
  * Labels 1..26 in the files become 0..25 (`a`..`z`) in memory.
  */
-import { promises as fsp, existsSync, statSync } from 'node:fs';
+import { promises as fsp, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors';
 import {
@@ -29,6 +29,7 @@ import {
   VerifyCheck,
   VerifyReport,
   writeManifest,
+  isDirectory,
 } from './dataset-dir';
 import { digestMismatch, downloadToFile, extractZipMembers, FileDigest, hashFile, isUrl, RemoteFile, SILENT } from './fetch';
 import { ImageSet, readIdxImages, readIdxLabels } from './idx';
@@ -184,14 +185,6 @@ export async function fetchEmnistLetters(opts: EmnistFetchOptions): Promise<Fetc
     path: finalDir,
     message: `${EMNIST_LETTERS}: ${spec.counts.train} train + ${spec.counts.test} test letters in ${finalDir}`,
   };
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 async function copyMembersFromDir(dir: string, staging: string): Promise<void> {

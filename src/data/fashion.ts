@@ -8,7 +8,7 @@
  * 0.0~git20200523.55506a9-1, whose `.gz` files differ from Zalando's only in the gzip
  * header (no stored file name; each is shorter by exactly the name's length + 1).
  */
-import { existsSync, promises as fsp, statSync } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { DataError, UsageError } from '../errors';
 import {
@@ -30,6 +30,7 @@ import {
   VerifyCheck,
   VerifyReport,
   writeManifest,
+  isDirectory,
 } from './dataset-dir';
 import { downloadToFile, isUrl, SILENT } from './fetch';
 import { readIdxImages, readIdxLabels } from './idx';
@@ -225,14 +226,6 @@ export async function fetchFashionMnist(opts: FashionFetchOptions): Promise<Fetc
     path: finalDir,
     message: `${FASHION_MNIST}: ${spec.counts.train} train + ${spec.counts.test} test images in ${finalDir}`,
   };
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { McInput, McOptions, McResult } from './mc-dropout';
-import { sampleMcDropout } from './mc-dropout';
+import { sampleMcDropout, toFloatImages } from './mc-dropout';
 import { SampleSummary, summariseSamples } from './features';
 import { deriveSeed } from '../random';
 import { UsageError } from '../errors';
@@ -62,20 +62,11 @@ export function averageProbabilities(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-function floatPixels(input: McInput, start: number, end: number): Float32Array {
-  const size = (input.rows ?? 28) * (input.cols ?? 28);
-  const src = input.pixels.subarray(start * size, end * size);
-  if (src instanceof Float32Array) return src;
-  const out = new Float32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = src[i] / 255;
-  return out;
-}
-
 /** Deterministic softmax (dropout off, BatchNorm inference) of images [start, end): (end-start) x classes. */
 export function deterministicProbabilities(model: tf.LayersModel, input: McInput, start = 0, end = input.count): Float32Array {
   const rows = input.rows ?? 28;
   const cols = input.cols ?? 28;
-  const probs = tf.tidy(() => model.predict(tf.tensor4d(floatPixels(input, start, end), [end - start, rows, cols, 1])) as tf.Tensor);
+  const probs = tf.tidy(() => model.predict(tf.tensor4d(toFloatImages(input, start, end), [end - start, rows, cols, 1])) as tf.Tensor);
   const out = probs.dataSync() as Float32Array;
   probs.dispose();
   return out;

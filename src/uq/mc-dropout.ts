@@ -151,7 +151,8 @@ function runStages(
   return h;
 }
 
-function toFloatImages(input: McInput, start: number, end: number): Float32Array {
+/** Images [start, end) of an input as floats in [0,1] (uint8 pixels are scaled by 1/255). */
+export function toFloatImages(input: McInput, start: number, end: number): Float32Array {
   const size = (input.rows ?? 28) * (input.cols ?? 28);
   const src = input.pixels.subarray(start * size, end * size);
   if (src instanceof Float32Array) return src;
