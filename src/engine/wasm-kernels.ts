@@ -262,11 +262,16 @@ function registerBatchMatMulTransposes(): void {
   });
 }
 
+/**
+ * Sum/Mean over every axis but the last (BatchNorm moments and their gradients): wasm
+ * transposes the reduced axes innermost first, which is slow. XNNPACK's NHWC average pool
+ * reads the channels contiguously instead: view x as [1, m/b, b, C], pool the whole window,
+ * and scale by m for Sum.
+ */
 function registerLeadingAxesReductions(): void {
   for (const name of ['Sum', 'Mean'] as const) {
     const original = tf.getKernel(name, 'wasm');
-    const matMul = tf.getKernel('BatchMatMul', 'wasm');
-    if (!original || !matMul) continue;
+    if (!original || !tf.getKernel('AvgPool', 'wasm')) continue;
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({
       ...original,
@@ -279,15 +284,26 @@ function registerLeadingAxesReductions(): void {
         const size = x.shape.reduce((a, b) => a * b, 1);
         if (!leading || x.dtype !== 'float32' || size === 0) return original.kernelFunc({ inputs, backend, attrs });
         const k = (n: string) => tf.getKernel(n, 'wasm')!.kernelFunc;
-        const b = backend as { disposeData(id: object): void };
+        const bk = backend as { disposeData(id: object): void };
         const c = x.shape[rank - 1];
         const m = size / c;
-        const ones = k('Fill')({ inputs: {}, backend, attrs: { shape: [1, 1, m], value: name === 'Mean' ? 1 / m : 1, dtype: 'float32' } as never }) as tf.TensorInfo;
-        const x3 = k('Reshape')({ inputs: { x }, backend, attrs: { shape: [1, m, c] } as never }) as tf.TensorInfo;
-        const out3 = matMul.kernelFunc({ inputs: { a: ones, b: x3 }, backend, attrs: { transposeA: false, transposeB: false } as never }) as tf.TensorInfo;
+        const w = rank >= 3 ? x.shape[rank - 2] : 1;
+        const x4 = k('Reshape')({ inputs: { x }, backend, attrs: { shape: [1, m / w, w, c] } as never }) as tf.TensorInfo;
+        const mean = k('AvgPool')({
+          inputs: { x: x4 },
+          backend,
+          attrs: { filterSize: [m / w, w], strides: [1, 1], pad: 'valid', dimRoundingMode: undefined } as never,
+        }) as tf.TensorInfo;
+        const temps = [x4, mean];
+        let result = mean;
+        if (name === 'Sum') {
+          const scale = k('Fill')({ inputs: {}, backend, attrs: { shape: [], value: m, dtype: 'float32' } as never }) as tf.TensorInfo;
+          result = k('Multiply')({ inputs: { a: mean, b: scale }, backend }) as tf.TensorInfo;
+          temps.push(scale, result);
+        }
         const shape = keepDims ? [...Array(rank - 1).fill(1), c] : [c];
-        const out = k('Reshape')({ inputs: { x: out3 }, backend, attrs: { shape } as never }) as tf.TensorInfo;
-        for (const t of [ones, x3, out3]) b.disposeData(t.dataId);
+        const out = k('Reshape')({ inputs: { x: result }, backend, attrs: { shape } as never }) as tf.TensorInfo;
+        for (const t of temps) bk.disposeData(t.dataId);
         return out;
       },
     });
