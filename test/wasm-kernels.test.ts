@@ -52,6 +52,9 @@ const CONV_CASES: { name: string; x: [number, number, number, number]; k: number
   { name: '5x5 stride 2 same, odd input', x: [2, 11, 11, 2], k: 5, cout: 3, stride: 2, pad: 'same' },
   { name: '3x3 stride 2 valid, odd input', x: [2, 11, 11, 2], k: 3, cout: 3, stride: 2, pad: 'valid' },
   { name: '4x4 stride 2 valid, even input (unused tail row)', x: [1, 10, 10, 2], k: 4, cout: 2, stride: 2, pad: 'valid' },
+  { name: '1x1 stride 2 valid (phases without filter taps)', x: [2, 7, 7, 3], k: 1, cout: 2, stride: 2, pad: 'valid' },
+  { name: '3x3 stride 3 same', x: [2, 10, 10, 2], k: 3, cout: 3, stride: 3, pad: 'same' },
+  { name: '2x2 stride 2 valid, odd input', x: [2, 9, 9, 2], k: 2, cout: 4, stride: 2, pad: 'valid' },
   { name: '4x4 stride 1 valid to 1x1 (deep model last conv)', x: [3, 4, 4, 6], k: 4, cout: 7, stride: 1, pad: 'valid' },
 ];
 

@@ -96,7 +96,13 @@ export function conv2dFilterGradient(
   });
 }
 
-/** dL/dx of an NHWC Conv2D, as a forward convolution of (zero-inserted) dy with the flipped filter. */
+/**
+ * dL/dx of an NHWC Conv2D, as forward convolutions with the spatially flipped, in/out-swapped
+ * filter. Stride 1: one convolution of the padded dy. Stride s > 1: the s*s output phases
+ * (dx[s*q + a]) each get the filter taps of one residue class, so each phase is a small
+ * convolution of dy itself and the phases are interleaved afterwards; no work is spent on
+ * the zeros a zero-inserted dy would carry.
+ */
 export function conv2dInputGradient(
   xShape: [number, number, number, number],
   dy: tf.Tensor4D,
@@ -105,38 +111,63 @@ export function conv2dInputGradient(
   pad: Pad,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const [n, inH, inW] = xShape;
-    const [kH, kW, cIn, cOut] = filter.shape;
+    const [n, inH, inW, cIn] = xShape;
+    const [kH, kW] = filter.shape;
     const [sH, sW] = strides;
     const p = convPadding(pad, inH, inW, kH, kW, sH, sW);
     const [, outH, outW] = dy.shape;
-    let d: tf.Tensor4D = dy;
-    if (sH > 1 || sW > 1) {
-      // zero-insert: [N,Ho,Wo,C] -> [N,Ho,1,Wo,1,C] -> pad -> [N,Ho*sH,Wo*sW,C] -> crop
-      const d6 = tf.reshape(dy, [n, outH, 1, outW, 1, cOut]);
-      const padded = tf.pad(d6, [[0, 0], [0, 0], [0, sH - 1], [0, 0], [0, sW - 1], [0, 0]]);
-      d = tf.slice(tf.reshape(padded, [n, outH * sH, outW * sW, cOut]) as tf.Tensor4D, [0, 0, 0, 0], [-1, (outH - 1) * sH + 1, (outW - 1) * sW + 1, -1]);
-    }
-    const lenH = (outH - 1) * sH + 1;
-    const lenW = (outW - 1) * sW + 1;
-    const padTop = kH - 1 - p.top;
-    const padLeft = kW - 1 - p.left;
-    const padBottom = inH - lenH + p.top;
-    const padRight = inW - lenW + p.left;
-    // negative padding = crop
-    const cropTop = Math.max(-padTop, 0);
-    const cropLeft = Math.max(-padLeft, 0);
-    d = tf.pad(d, [[0, 0], [Math.max(padTop, 0), Math.max(padBottom, 0)], [Math.max(padLeft, 0), Math.max(padRight, 0)], [0, 0]]);
-    if (cropTop || cropLeft || padBottom < 0 || padRight < 0) {
-      d = tf.slice(d, [0, cropTop, cropLeft, 0], [-1, d.shape[1] - cropTop - Math.max(-padBottom, 0), d.shape[2] - cropLeft - Math.max(-padRight, 0), -1]);
-    }
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [kH,kW,Cout,Cin]
-    const dx = tf.conv2d(d, flipped, 1, 'valid');
-    if (dx.shape[1] !== inH || dx.shape[2] !== inW || dx.shape[3] !== cIn) {
-      throw new Error(`conv2dInputGradient: got ${dx.shape}, expected ${xShape}`);
-    }
+    const phasesH = Array.from({ length: sH }, (_, a) => phaseTaps(inH, kH, sH, p.top, outH, a));
+    const phasesW = Array.from({ length: sW }, (_, a) => phaseTaps(inW, kW, sW, p.left, outW, a));
+    const qH = Math.ceil(inH / sH);
+    const qW = Math.ceil(inW / sW);
+    const rows = phasesH.map((ph) => {
+      const cols = phasesW.map((pw) => {
+        let out: tf.Tensor4D;
+        if (ph.taps === 0 || pw.taps === 0 || ph.count === 0 || pw.count === 0) {
+          out = tf.zeros([n, ph.count, pw.count, cIn]);
+        } else {
+          const sub = tf.stridedSlice(filter, [ph.residue, pw.residue, 0, 0], filter.shape, [sH, sW, 1, 1]) as tf.Tensor4D;
+          const flipped = tf.transpose(tf.reverse(sub, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [tH,tW,Cout,Cin]
+          out = tf.conv2d(padOrCrop(dy, ph.before, ph.after, pw.before, pw.after), flipped, 1, 'valid');
+        }
+        return qH === ph.count && qW === pw.count ? out : tf.pad(out, [[0, 0], [0, qH - ph.count], [0, qW - pw.count], [0, 0]]);
+      });
+      if (sW === 1) return cols[0];
+      return tf.reshape(tf.stack(cols, 3), [n, qH, qW * sW, cIn]);
+    });
+    let dx = (sH === 1 ? rows[0] : tf.reshape(tf.stack(rows, 2), [n, qH * sH, qW * sW, cIn])) as tf.Tensor4D;
+    if (dx.shape[1] !== inH || dx.shape[2] !== inW) dx = tf.slice(dx, [0, 0, 0, 0], [-1, inH, inW, -1]);
+    if (dx.shape[3] !== cIn) throw new Error(`conv2dInputGradient: got ${dx.shape}, expected ${xShape}`);
     return dx;
   });
+}
+
+/**
+ * One output phase a (positions s*q + a) of a strided convolution's input gradient along one
+ * axis: dx[s*q + a] = sum_j dy[q + c - j] * w[s*j + r] with r = (a + padBefore) mod s and
+ * c = floor((a + padBefore) / s). As a valid correlation with the flipped taps, dy needs
+ * `before` / `after` padding (negative = crop); `count` phase outputs, `taps` filter taps.
+ */
+export function phaseTaps(inLen: number, k: number, s: number, padBefore: number, outLen: number, a: number) {
+  const residue = (a + padBefore) % s;
+  const c = Math.floor((a + padBefore) / s);
+  const taps = residue < k ? Math.ceil((k - residue) / s) : 0;
+  const count = Math.max(Math.ceil((inLen - a) / s), 0);
+  return { residue, taps, count, before: taps - 1 - c, after: count + c - outLen };
+}
+
+/** Pad (positive) or crop (negative) the two spatial axes of an NHWC tensor. */
+function padOrCrop(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  let d = x;
+  if (top > 0 || bottom > 0 || left > 0 || right > 0) {
+    d = tf.pad(d, [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]]);
+  }
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+    const t = Math.max(-top, 0);
+    const l = Math.max(-left, 0);
+    d = tf.slice(d, [0, t, l, 0], [-1, d.shape[1] - t - Math.max(-bottom, 0), d.shape[2] - l - Math.max(-right, 0), -1]);
+  }
+  return d;
 }
 
 function isSupportedConv(attrs: Attrs): boolean {
