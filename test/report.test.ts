@@ -28,7 +28,7 @@ import {
   thinCurve,
   uncertaintyHistogramSpec,
 } from '../src/report/specs';
-import { csvColumns, featuresCsv, ImageRecord, metricsTable, PLOTS, ReportData, reportMarkdown, reportSpecs } from '../src/report/build';
+import { baselineLabel, csvColumns, featuresCsv, ImageRecord, metricsTable, PLOTS, ReportData, reportMarkdown, reportSpecs, samplesPerImage, samplingLabel } from '../src/report/build';
 import { compileSpec, renderSvg, textWidth } from '../src/report/render';
 import { outlineSvgText, strokeLine } from '../src/report/stroke-text';
 
@@ -144,6 +144,41 @@ test('every spec builder produces valid vega-lite holding the expected rows', ()
   assert.deepEqual(figureTitle({ name: 'x.png', verdict: 'rejected', reason: 'invalid-input:blank', digit: 1, probability: 0.5, gateProbability: 0.7 }, 0.6), ['x.png', 'REJECTED (blank)', 'model says 1 (p 0.50)', 'p(reject) 0.700 / 0.600']);
 });
 
+/** Bars of a rendered SVG: set and count from the aria label, the rectangle from the path. */
+function svgBars(svg: string): { set: string; count: number; x: number; y: number; w: number; h: number }[] {
+  const bars = [];
+  const num = '(-?[\\d.]+(?:e-?\\d+)?)';
+  const re = new RegExp(`<path aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="bar" d="M${num},${num}h${num}v${num}h`, 'g');
+  for (const m of svg.matchAll(re)) {
+    const label = Object.fromEntries(m[1].split('; ').map((kv) => kv.split(': ')));
+    bars.push({ set: label.set, count: Number(label.count), x: Number(m[2]), y: Number(m[3]), w: Number(m[4]), h: Number(m[5]) });
+  }
+  return bars;
+}
+
+test('uncertainty histogram renders filled bars from 0 up to each fraction, the two sets side by side in each bin', async () => {
+  const spec = uncertaintyHistogramSpec({
+    rows: histogramRows([
+      { panel: 'mc', set: 'digits', values: [0.01, 0.01, 0.05, 0.09] }, // fractions 0.5, 0.25, 0.25
+      { panel: 'mc', set: 'letters', values: [0.09] }, // fraction 1
+    ], 10),
+    sets: ['digits', 'letters'],
+    panels: [{ key: 'mc', title: 'with dropout' }],
+  });
+  const bars = svgBars(await renderSvg(spec)).filter((b) => b.count > 0);
+  assert.equal(bars.length, 4);
+  const height = 190; // the panel's plot height: y runs from 0 (top) to 190 (fraction 0)
+  for (const b of bars) assert.ok(Math.abs(b.y + b.h - height) < 1e-6, `a bar must reach down to 0: ${JSON.stringify(b)}`);
+  const byCount = (set: string, count: number) => bars.find((b) => b.set === set && b.count === count)!;
+  assert.ok(Math.abs(byCount('letters', 1).h - height) < 1e-6, 'fraction 1 fills the whole panel');
+  assert.ok(Math.abs(byCount('digits', 2).h - height / 2) < 1e-6, 'fraction 0.5 fills half of it');
+  assert.ok(Math.abs(byCount('digits', 1).h - height / 4) < 1e-6);
+  // last bin: digits in its left half, letters in its right half, each as wide as half a bin
+  const lastDigits = bars.find((b) => b.set === 'digits' && b.x > 500)!;
+  const lastLetters = byCount('letters', 1);
+  assert.ok(Math.abs(lastDigits.x + lastDigits.w - lastLetters.x) < 1e-6 && Math.abs(lastDigits.w - lastLetters.w) < 1e-6 && lastLetters.w > 20, JSON.stringify([lastDigits, lastLetters]));
+});
+
 /** A summary with the given softmax samples (rows of 10 probabilities). */
 function summary(rows: number[][]): SampleSummary {
   return summariseSamples(Float32Array.from(rows.flat()), rows.length, 10);
@@ -195,7 +230,7 @@ function fakeData(): ReportData {
     digits: digitSummaries.map((s, i) => record('digits', s, i, digitLabels[i], true)),
     adversary: letterSummaries.map((s, i) => record('adversary', s, i, letterLabels[i], i !== 0)),
     ood,
-    noDropout: { passes: 2, maxAbsDiff: 0 },
+    noDropout: { source: 'model', passes: 2, maxAbsDiff: 0 },
     figures: [{ name: 'f.png', pixels: new Float32Array(784).fill(0.5), verdict: 'rejected', reason: 'uncertain', digit: 4, probability: 0.4, gateProbability: 0.9, meanStd: 0.05 }],
   };
 }
@@ -234,6 +269,45 @@ test('report builders: specs for every plot compile; metrics include dropout-off
   assert.match(reportMarkdown({ ...data, pngText: false }), /no system font/);
   // no figures: no figures plot
   assert.deepEqual(Object.keys(reportSpecs({ ...data, figures: [] })), PLOTS.filter((p) => p !== 'figures'));
+});
+
+test('report builders for an ensemble: sampling and baseline named in labels, panels and report.md; baseline curves dashed', () => {
+  const base = fakeData();
+  const disagreement: ReportData = { ...base, modelDir: '/ens', sampling: { kind: 'ensemble', members: 3, ensembleMode: 'disagreement' }, noDropout: { source: 'member', member: 'members/m0', passes: 2, maxAbsDiff: 0 } };
+  assert.equal(samplingLabel(disagreement), 'ensemble disagreement');
+  assert.equal(baselineLabel(disagreement), 'm0 alone, dropout off');
+  assert.equal(samplesPerImage(disagreement), 3);
+  const specs = reportSpecs(disagreement);
+  for (const spec of Object.values(specs)) compileSpec(spec!);
+  const hist = JSON.stringify(specs['uncertainty-histograms']);
+  assert.match(hist, /ensemble disagreement: 3 members, one softmax each per image/);
+  assert.match(hist, /without dropout, one network: members\/m0 alone/);
+  assert.deepEqual(metricsTable(disagreement).map((r) => r.mode), [...Array(5).fill('ensemble disagreement'), 'm0 alone, dropout off', 'm0 alone, dropout off']);
+  // the baseline's curves are dashed, the ensemble's solid
+  const dash = (specs.roc as { layer: { encoding?: { strokeDash?: { scale: { domain: string[]; range: number[][] } } } }[] }).layer.find((l) => l.encoding?.strokeDash)!.encoding!.strokeDash!.scale;
+  assert.deepEqual(dash.domain, ['ensemble disagreement', 'm0 alone, dropout off']);
+  assert.deepEqual(dash.range, [[1, 0], [6, 3]]);
+  const md = reportMarkdown(disagreement);
+  assert.match(md, /an ensemble of 3 basic members, sampled in `disagreement` mode/);
+  assert.match(md, /\| sampling \| ensemble disagreement: one deterministic softmax/);
+  assert.match(md, /This is an \*\*ensemble\*\* of 3 members sampled in `disagreement` mode/);
+  assert.match(md, /`members\/m0` alone runs 2 passes per image with dropout off/);
+  assert.match(md, /\| max softmax, m0 alone, dropout off \| m0 alone, dropout off \|/);
+  assert.doesNotMatch(md, /\| MC dropout \|/);
+
+  const mc: ReportData = { ...base, sampling: { kind: 'ensemble', members: 3, ensembleMode: 'mc' }, noDropout: { source: 'ensemble', passes: 3 } };
+  assert.equal(samplingLabel(mc), 'ensemble + MC dropout');
+  assert.equal(samplesPerImage(mc), 6);
+  for (const spec of Object.values(reportSpecs(mc))) compileSpec(spec!);
+  assert.match(JSON.stringify(reportSpecs(mc)['uncertainty-histograms']), /ensemble \+ MC dropout: 3 members x 2 stochastic passes per image.*the same 3 members with dropout off/);
+  const mcMd = reportMarkdown(mc);
+  assert.match(mcMd, /2 MC-dropout passes inside each of the 3 members \(6 samples per image\)/);
+  assert.match(mcMd, /Lower panel: the same 3 members with dropout off/);
+  assert.match(mcMd, /Dashed curves use the ensemble with dropout off/);
+
+  // a single model keeps its wording
+  assert.equal(samplingLabel(base), 'MC dropout');
+  assert.match(reportMarkdown(base), /\| sampling \| MC dropout: 2 passes per image, seed 1/);
 });
 
 test('stroke-font fallback: <text> becomes stroked paths (hidden labels dropped), widths match the layout metrics', async () => {

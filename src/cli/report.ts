@@ -1,4 +1,4 @@
-/** `udq report`: plots, per-image features and a markdown summary of a model + gate vs an adversary. */
+/** `udq report`: plots, per-image features and a markdown summary of a model or ensemble + gate vs an adversary. */
 import { Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { Io, nonNegativeInt, positiveInt, printJson } from './common';
@@ -35,9 +35,9 @@ export function registerReport(program: Command, io: Io): void {
     .command('report')
     .description('write plots (PNG + SVG), features.csv and report.md: the gate and simple scores on MNIST test digits vs an adversary set')
     .requiredOption('--adversary <name|path>', 'dataset name (udq data list) or IDX file / folder of images')
-    .option('--model <dir>', 'model directory with a gate.json (default: models/deep if present, else models/basic)')
+    .option('--model <dir>', 'model or ensemble directory with a gate.json (default: models/deep if present, else models/basic)')
     .option('--out <dir>', 'output folder (default: reports/<adversary>)')
-    .option('--samples <n>', 'MC-dropout passes per image (default: as calibrated)', positiveInt)
+    .option('--samples <n>', 'MC-dropout passes per image, per member for an ensemble in mc mode, unused in disagreement mode (default: as calibrated)', positiveInt)
     .option('--limit <n>', 'first N test digits and at most N adversary images', positiveInt, 2000)
     .option('--seed <n>', 'seed for the dropout masks', nonNegativeInt, 1)
     .option('--figures <dir>', 'pictures to show with their verdicts (default: the package figures/)')
@@ -79,7 +79,7 @@ export function registerReport(program: Command, io: Io): void {
         const written = await writeReport(data, out);
         if (!written.pngText) io.err('note: no system font found: the PNG plots draw their text with a built-in stroke font (the SVGs have real text)');
         if (opts.json) {
-          return printJson(io, { out, files: written.files, pngText: written.pngText, modelDir: predictor.dir, samples, seed: opts.seed, digits: data.digits.length, adversary: data.adversary.length, adversaryName: data.adversaryName, ood: data.ood });
+          return printJson(io, { out, files: written.files, pngText: written.pngText, modelDir: predictor.dir, sampling: data.sampling, noDropout: data.noDropout, samples, seed: opts.seed, digits: data.digits.length, adversary: data.adversary.length, adversaryName: data.adversaryName, ood: data.ood });
         }
         io.out(`wrote ${written.files.length} files to ${out}: ${written.files.join(', ')}`);
         io.out(`gate AUROC ${data.ood.ood.auroc.toFixed(4)}, digits accepted ${(100 * data.ood.ood.digitAcceptRate).toFixed(1)}%, ${data.adversaryName} rejected ${(100 * data.ood.ood.adversaryRejectRate).toFixed(1)}% (see ${join(out, 'report.md')})`);

@@ -5,6 +5,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { TopLevelSpec } from 'vega-lite';
 import type { SampleSummary } from '../uq/features';
+import type { EnsembleMode } from '../uq/ensemble';
 import type { OodReport, ScoreMetrics, SimpleScoreName } from '../gate/ood-report';
 import { SIMPLE_SCORES, scoreMetrics } from '../gate/ood-report';
 import { accuracyRejectionCurve, rocCurve } from '../gate/metrics';
@@ -15,6 +16,7 @@ import {
   CurveDef,
   FigureInput,
   figuresSpec,
+  HistogramPanel,
   histogramRows,
   MarkedPoint,
   perClassSpec,
@@ -31,7 +33,7 @@ export interface ImageRecord {
   label?: number;
   /** MC-dropout summary */
   summary: SampleSummary;
-  /** summary of the passes with dropout off (absent when not computed) */
+  /** summary of the dropout-off baseline (see ReportData.noDropout; absent when not computed) */
   noDropout?: SampleSummary;
   /** false where the input sanity check rejected the image */
   valid: boolean;
@@ -39,6 +41,33 @@ export interface ImageRecord {
   sanityReason?: string;
   /** P(not a digit) from the gate */
   gateProbability: number;
+}
+
+/** What an image's samples are: MC-dropout passes of one model, or an ensemble's samples. */
+export interface ReportSampling {
+  kind: 'model' | 'ensemble';
+  /** ensembles: number of members */
+  members?: number;
+  /** ensembles: `disagreement` (one deterministic softmax per member) or `mc` (MC dropout inside each member) */
+  ensembleMode?: EnsembleMode;
+}
+
+/**
+ * The baseline without dropout that the report sets against the samples:
+ * - `model`: the same model with dropout off (identical passes, every std 0);
+ * - `member`: one ensemble member alone with dropout off (identical passes, every std 0), the
+ *   baseline of an ensemble sampled by disagreement (whose samples already have dropout off);
+ * - `ensemble`: the ensemble with dropout off (one deterministic softmax per member), the
+ *   baseline of an ensemble sampled with MC dropout inside its members.
+ */
+export interface NoDropoutBaseline {
+  source: 'model' | 'member' | 'ensemble';
+  /** passes per image (`ensemble`: one per member) */
+  passes: number;
+  /** `model` / `member`: the largest difference measured between passes of the same image */
+  maxAbsDiff?: number;
+  /** `member`: its directory inside the ensemble, e.g. `members/m0` */
+  member?: string;
 }
 
 export interface ReportData {
@@ -49,7 +78,10 @@ export interface ReportData {
   backend?: string;
   modelDir: string;
   arch: string;
+  /** MC-dropout passes asked for (per member for an ensemble in `mc` mode; unused in `disagreement` mode) */
   samples: number;
+  /** what the samples are (absent: a single model with MC dropout) */
+  sampling?: ReportSampling;
   seed: number;
   limit: number;
   gate: { threshold: number; features: string; acceptRate: number; fittedOn: string; samples: number };
@@ -61,8 +93,8 @@ export interface ReportData {
   digits: ImageRecord[];
   adversary: ImageRecord[];
   ood: OodReport;
-  /** passes with dropout off: how many, and the largest difference between them */
-  noDropout?: { passes: number; maxAbsDiff: number };
+  /** the baseline without dropout (absent when not computed) */
+  noDropout?: NoDropoutBaseline;
   figures: FigureInput[];
   figuresDir?: string;
   /** false when no system font was found (PNG text drawn with a stroke font) */
@@ -90,38 +122,101 @@ function decisionScores(records: ImageRecord[], score: (r: ImageRecord) => numbe
   return records.map((r) => (r.valid ? score(r) : Number.MAX_VALUE));
 }
 
+/** Short name of how the samples were drawn: `MC dropout`, `ensemble disagreement` or `ensemble + MC dropout`. */
+export function samplingLabel(data: ReportData): string {
+  if (data.sampling?.kind !== 'ensemble') return 'MC dropout';
+  return data.sampling.ensembleMode === 'mc' ? 'ensemble + MC dropout' : 'ensemble disagreement';
+}
+
+/** Short name of the baseline without dropout; always ends in `dropout off` (such curves are dashed). */
+export function baselineLabel(data: ReportData): string {
+  switch (data.noDropout?.source) {
+    case 'member':
+      // the member's own name (m0), not its path: this label is repeated in legends and tables
+      return `${data.noDropout.member?.split('/').pop() ?? 'one member'} alone, dropout off`;
+    case 'ensemble':
+      return 'ensemble, dropout off';
+    default:
+      return 'dropout off';
+  }
+}
+
+/** Softmax samples per image: MC passes, members, or members x passes. */
+export function samplesPerImage(data: ReportData): number {
+  if (data.sampling?.kind !== 'ensemble') return data.samples;
+  const k = data.sampling.members ?? 1;
+  return data.sampling.ensembleMode === 'mc' ? k * data.samples : k;
+}
+
+/** One line on what the samples of an image are, for report.md. */
+function samplingSentence(data: ReportData): string {
+  const s = data.sampling;
+  if (s?.kind !== 'ensemble') return `MC dropout: ${data.samples} passes per image, seed ${data.seed}, BatchNorm in inference mode`;
+  if (s.ensembleMode === 'mc') {
+    return `ensemble + MC dropout: ${data.samples} MC-dropout passes inside each of the ${s.members} members (${samplesPerImage(data)} samples per image), seed ${data.seed}, BatchNorm in inference mode`;
+  }
+  return `ensemble disagreement: one deterministic softmax (dropout off, BatchNorm in inference mode) per member, ${s.members} samples per image; --samples is not used`;
+}
+
 interface ScoreDef {
   key: string;
   label: string;
-  mode: 'MC dropout' | 'dropout off';
+  /** samplingLabel() or baselineLabel() */
+  mode: string;
   score: (r: ImageRecord) => number;
 }
 
-/** The gate, the four simple scores on MC samples, and (when computed) two scores with dropout off. */
+/** The gate, the four simple scores on the samples, and (when computed) two scores of the baseline without dropout. */
 export function scoreDefs(data: ReportData): ScoreDef[] {
-  const defs: ScoreDef[] = [{ key: 'gate', label: `gate (${data.gate.features} features)`, mode: 'MC dropout', score: (r) => r.gateProbability }];
+  const mode = samplingLabel(data);
+  const defs: ScoreDef[] = [{ key: 'gate', label: `gate (${data.gate.features} features)`, mode, score: (r) => r.gateProbability }];
   for (const [name, f] of Object.entries(SIMPLE_SCORES) as [SimpleScoreName, (s: SampleSummary) => number][]) {
-    defs.push({ key: name, label: SCORE_LABELS[name], mode: 'MC dropout', score: (r) => f(r.summary) });
+    defs.push({ key: name, label: SCORE_LABELS[name], mode, score: (r) => f(r.summary) });
   }
   if (data.noDropout && data.digits.every((r) => r.noDropout) && data.adversary.every((r) => r.noDropout)) {
-    defs.push({ key: 'maxSoftmaxNoDropout', label: 'max softmax, dropout off', mode: 'dropout off', score: (r) => SIMPLE_SCORES.maxSoftmax(r.noDropout!) });
-    defs.push({ key: 'entropyNoDropout', label: 'predictive entropy, dropout off', mode: 'dropout off', score: (r) => SIMPLE_SCORES.entropy(r.noDropout!) });
+    const off = baselineLabel(data);
+    defs.push({ key: 'maxSoftmaxNoDropout', label: `max softmax, ${off}`, mode: off, score: (r) => SIMPLE_SCORES.maxSoftmax(r.noDropout!) });
+    defs.push({ key: 'entropyNoDropout', label: `predictive entropy, ${off}`, mode: off, score: (r) => SIMPLE_SCORES.entropy(r.noDropout!) });
   }
   return defs;
 }
 
 /** Metrics of every score (the gate with its stored threshold, others at the gate's accept rate). */
-export function metricsTable(data: ReportData): { key: string; label: string; metrics: ScoreMetrics }[] {
+export function metricsTable(data: ReportData): { key: string; label: string; mode: string; metrics: ScoreMetrics }[] {
   const forced = { digits: data.digits.map((r) => !r.valid), adversary: data.adversary.map((r) => !r.valid) };
   return scoreDefs(data).map((d) => {
-    if (d.key === 'gate') return { key: d.key, label: d.label, metrics: data.ood.ood };
-    if (d.key in data.ood.scores) return { key: d.key, label: d.label, metrics: data.ood.scores[d.key as SimpleScoreName] };
-    return { key: d.key, label: d.label, metrics: scoreMetrics(data.digits.map(d.score), data.adversary.map(d.score), data.gate.acceptRate, undefined, forced) };
+    const row = { key: d.key, label: d.label, mode: d.mode };
+    if (d.key === 'gate') return { ...row, metrics: data.ood.ood };
+    if (d.key in data.ood.scores) return { ...row, metrics: data.ood.scores[d.key as SimpleScoreName] };
+    return { ...row, metrics: scoreMetrics(data.digits.map(d.score), data.adversary.map(d.score), data.gate.acceptRate, undefined, forced) };
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // specs
+
+/** Title and subtitle of the histogram panel of the samples. */
+function samplesPanel(data: ReportData): HistogramPanel {
+  const s = data.sampling;
+  if (s?.kind !== 'ensemble') return { key: 'mc', title: `with MC dropout: ${data.samples} stochastic passes per image`, subtitle: 'dropout on (its trained rate), BatchNorm in inference mode' };
+  if (s.ensembleMode === 'mc') {
+    return { key: 'mc', title: `ensemble + MC dropout: ${s.members} members x ${data.samples} stochastic passes per image`, subtitle: 'dropout on inside every member (its trained rate), BatchNorm in inference mode' };
+  }
+  return { key: 'mc', title: `ensemble disagreement: ${s.members} members, one softmax each per image`, subtitle: 'every member with dropout off (inference mode): the spread is how much the members disagree' };
+}
+
+/** Title and subtitle of the histogram panel of the baseline without dropout. */
+function baselinePanel(data: ReportData, off: NoDropoutBaseline): HistogramPanel {
+  const identical = `the passes are identical (largest difference ${(off.maxAbsDiff ?? 0).toExponential(1)}), so every std is 0: all images in the first bin`;
+  switch (off.source) {
+    case 'member':
+      return { key: 'off', title: `without dropout, one network: ${off.member ?? 'one member'} alone, ${off.passes} passes per image with dropout off`, subtitle: identical };
+    case 'ensemble':
+      return { key: 'off', title: `without dropout: the same ${off.passes} members with dropout off, one softmax each per image`, subtitle: 'what is left is the disagreement of the members' };
+    default:
+      return { key: 'off', title: `without dropout: ${off.passes} passes per image with dropout off (inference mode)`, subtitle: identical };
+  }
+}
 
 export function histogramSpec(data: ReportData): TopLevelSpec {
   const sets: [string, string] = [data.digitsLabel, data.adversaryName];
@@ -129,19 +224,16 @@ export function histogramSpec(data: ReportData): TopLevelSpec {
     { panel: 'mc', set: sets[0], values: data.digits.map((r) => r.summary.meanStd) },
     { panel: 'mc', set: sets[1], values: data.adversary.map((r) => r.summary.meanStd) },
   ];
-  const panels = [{ key: 'mc', title: `with MC dropout: ${data.samples} stochastic passes per image`, subtitle: 'dropout on (its trained rate), BatchNorm in inference mode' }];
+  const panels = [samplesPanel(data)];
   if (data.noDropout) {
     groups.push(
       { panel: 'off', set: sets[0], values: data.digits.map((r) => r.noDropout?.meanStd ?? NaN) },
       { panel: 'off', set: sets[1], values: data.adversary.map((r) => r.noDropout?.meanStd ?? NaN) },
     );
-    panels.push({
-      key: 'off',
-      title: `without dropout: ${data.noDropout.passes} passes per image with dropout off (inference mode)`,
-      subtitle: `the passes are identical (largest difference ${data.noDropout.maxAbsDiff.toExponential(1)}), so every std is 0: all images in the first bin`,
-    });
+    panels.push(baselinePanel(data, data.noDropout));
   }
-  return uncertaintyHistogramSpec({ rows: histogramRows(groups, 40), sets, panels });
+  const subtitle = data.sampling?.kind === 'ensemble' ? "mean over the 10 classes of the std of the softmax across an image's samples" : undefined;
+  return uncertaintyHistogramSpec({ rows: histogramRows(groups, 40), sets, panels, subtitle });
 }
 
 export function rocPlotSpec(data: ReportData): TopLevelSpec {
@@ -272,6 +364,57 @@ function mdTable(header: string[], rows: (string | number)[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** What the baseline without dropout is, in a few words. */
+function baselineSentence(data: ReportData): string {
+  const off = data.noDropout;
+  if (!off) return 'not computed';
+  if (off.source === 'member') return `${off.member ?? 'one member'} of the ensemble alone, dropout off`;
+  if (off.source === 'ensemble') return `the ensemble's members with dropout off, their softmax averaged`;
+  return 'the same model with dropout off';
+}
+
+/** The paragraph under the histograms: what each panel shows. */
+function histogramText(data: ReportData, medD: number, medA: number): string {
+  const off = data.noDropout;
+  const medians = `the median is ${f4(medD)} for digits and ${f4(medA)} for ${data.adversaryName}: the further apart the two histograms, the more the spread alone says "not a digit".`;
+  const identical = (subject: string) =>
+    ` ${subject} runs ${off!.passes} passes per image with dropout off (inference mode) and measures a largest difference of ${(off!.maxAbsDiff ?? 0).toExponential(1)} between them, so every std is exactly 0 and this feature cannot separate anything.`;
+  if (data.sampling?.kind === 'ensemble') {
+    const k = data.sampling.members;
+    if (data.sampling.ensembleMode === 'mc') {
+      let text = `This is an **ensemble** of ${k} members sampled in \`mc\` mode. Upper panel: the mean (over the 10 classes) standard deviation of the softmax across each image's ${samplesPerImage(data)} samples (${data.samples} MC-dropout passes inside each member), as a fraction of each set; ${medians}`;
+      if (off?.source === 'ensemble') {
+        text += ` Lower panel: the same ${off.passes} members with dropout off (one deterministic softmax each, as in \`disagreement\` mode): the spread that is left comes from the members disagreeing, not from dropout.`;
+      }
+      return text;
+    }
+    let text = `This is an **ensemble** of ${k} members sampled in \`disagreement\` mode, so there is no dropout anywhere: every member runs once with dropout off. Upper panel: the mean (over the 10 classes) standard deviation of the softmax across the ${k} members, as a fraction of each set (ensemble disagreement); ${medians}`;
+    if (off?.source === 'member') {
+      text += ` Lower panel: a single network without dropout, for comparison:${identical(`\`${off.member ?? 'one member'}\` alone`)} The spread in the upper panel exists only because several independently trained members are asked.`;
+    }
+    return text;
+  }
+  return (
+    `Distribution of the mean (over the 10 classes) standard deviation of the softmax across passes, as a fraction of each set. With MC dropout ${medians}` +
+    (off
+      ? ` Without dropout the network is deterministic:${identical('the lower panel')} The spread exists only because dropout is kept on at prediction time.`
+      : ' (The dropout-off panel was not drawn.)')
+  );
+}
+
+/** The sentence on the dashed curves of the ROC plot. */
+function dashedText(data: ReportData): string {
+  if (!data.noDropout) return '';
+  switch (data.noDropout.source) {
+    case 'member':
+      return `Dashed curves use the deterministic softmax of ${data.noDropout.member ?? 'one member'} alone (dropout off): what a single network's plain softmax gives, next to the ensemble.`;
+    case 'ensemble':
+      return 'Dashed curves use the ensemble with dropout off (the members\' deterministic softmax, averaged): what the ensemble gives without MC dropout.';
+    default:
+      return 'Dashed curves use the deterministic softmax (dropout off): they show what the plain softmax gives without MC dropout.';
+  }
+}
+
 /** report.md: what was run, the metrics table, and each plot with what it shows. */
 export function reportMarkdown(data: ReportData, plots: readonly string[] = Object.keys(reportSpecs(data))): string {
   const o = data.ood;
@@ -292,11 +435,13 @@ export function reportMarkdown(data: ReportData, plots: readonly string[] = Obje
     mdTable(
       ['', ''],
       [
-        ['model', `\`${data.modelDir}\` (${data.arch})`],
-        ['gate', `${data.gate.features} features, fitted on ${data.gate.fittedOn} with ${data.gate.samples} passes; threshold ${f4(t)} (chosen to accept ${pct(data.gate.acceptRate)} of held-out digits)`],
+        data.sampling?.kind === 'ensemble'
+          ? ['model', `\`${data.modelDir}\`: an ensemble of ${data.sampling.members} ${data.arch} members, sampled in \`${data.sampling.ensembleMode ?? 'disagreement'}\` mode`]
+          : ['model', `\`${data.modelDir}\` (${data.arch})`],
+        ['gate', `${data.gate.features} features, fitted on ${data.gate.fittedOn} with --samples ${data.gate.samples}; threshold ${f4(t)} (chosen to accept ${pct(data.gate.acceptRate)} of held-out digits)`],
         ['digits', `${data.digits.length} MNIST test images (the first ${data.limit})`],
         ['adversary', `${data.adversary.length} images of ${data.adversaryName} (test split where it has one)`],
-        ['MC dropout', `${data.samples} passes per image, seed ${data.seed}, BatchNorm in inference mode`],
+        ['sampling', samplingSentence(data)],
         ['backend', data.backend ?? 'n/a'],
         ['udq', `${data.udqVersion}, ${data.date}`],
       ],
@@ -315,7 +460,7 @@ export function reportMarkdown(data: ReportData, plots: readonly string[] = Obje
   lines.push(
     mdTable(
       ['score', 'sampling', 'AUROC', 'AUPR', 'FPR@95%TPR', 'balanced acc/rej accuracy', 'digits accepted', 'adversary rejected'],
-      table.map((r) => [r.label, r.key.endsWith('NoDropout') ? 'dropout off' : 'MC dropout', f4(r.metrics.auroc), f4(r.metrics.aupr), f4(r.metrics.fpr95), f4(r.metrics.acceptRejectAccuracy), pct(r.metrics.digitAcceptRate), pct(r.metrics.adversaryRejectRate)]),
+      table.map((r) => [r.label, r.mode, f4(r.metrics.auroc), f4(r.metrics.aupr), f4(r.metrics.fpr95), f4(r.metrics.acceptRejectAccuracy), pct(r.metrics.digitAcceptRate), pct(r.metrics.adversaryRejectRate)]),
     ),
     '',
   );
@@ -329,17 +474,11 @@ export function reportMarkdown(data: ReportData, plots: readonly string[] = Obje
   lines.push('## Plots', '');
   lines.push('### 1. Uncertainty histograms', '');
   lines.push(...img('uncertainty-histograms', 'histograms of the mean std for digits and adversary, with and without dropout'));
-  lines.push(
-    `Distribution of the mean (over the 10 classes) standard deviation of the softmax across passes, as a fraction of each set. With MC dropout the median is ${f4(medD)} for digits and ${f4(medA)} for ${data.adversaryName}: the further apart the two histograms, the more the spread alone says "not a digit".` +
-      (data.noDropout
-        ? ` Without dropout the network is deterministic: the lower panel runs ${data.noDropout.passes} passes per image with dropout off (inference mode) and measures a largest difference of ${data.noDropout.maxAbsDiff.toExponential(1)} between them, so every std is exactly 0 and this feature cannot separate anything. The spread exists only because dropout is kept on at prediction time.`
-        : ' (The dropout-off panel was not drawn: this predictor is not a single model.)'),
-    '',
-  );
+  lines.push(histogramText(data, medD, medA), '');
   lines.push('### 2. ROC curves', '');
   lines.push(...img('roc', 'ROC curves of the gate and the simple scores'));
   lines.push(
-    `For each score, the fraction of ${data.adversaryName} images rejected (y) against the fraction of digits rejected (x) as its threshold moves; the legend gives each AUROC. The diamond is the gate at its stored threshold. Dashed curves use the deterministic softmax (dropout off): they show what the plain softmax gives without MC dropout.`,
+    `For each score, the fraction of ${data.adversaryName} images rejected (y) against the fraction of digits rejected (x) as its threshold moves; the legend gives each AUROC. The diamond is the gate at its stored threshold. ${dashedText(data)}`,
     '',
   );
   const advClasses = perClassRows(data).filter((r) => r.set === data.adversaryName);
@@ -367,7 +506,8 @@ export function reportMarkdown(data: ReportData, plots: readonly string[] = Obje
   lines.push('### 5. Figures', '');
   if (data.figures.length) {
     lines.push(...img('figures', 'the figures as 28x28 images with their verdicts'));
-    lines.push(`The pictures in \`${data.figuresDir ?? 'figures/'}\` after MNIST preprocessing (what the model sees), with the verdict of \`udq predict\` (same model, gate, ${data.samples} passes, seed ${data.seed}).`, '');
+    const same = data.sampling?.kind === 'ensemble' ? `same ensemble in \`${data.sampling.ensembleMode ?? 'disagreement'}\` mode, ${samplesPerImage(data)} samples per image` : `same model, ${data.samples} passes`;
+    lines.push(`The pictures in \`${data.figuresDir ?? 'figures/'}\` after MNIST preprocessing (what the model sees), with the verdict of \`udq predict\` (${same}, gate, seed ${data.seed}).`, '');
     lines.push(
       mdTable(
         ['file', 'verdict', 'reason', 'model says', 'p(that digit)', 'p(reject)', 'mean std'],
@@ -380,7 +520,7 @@ export function reportMarkdown(data: ReportData, plots: readonly string[] = Obje
   }
   lines.push('## features.csv', '');
   lines.push(
-    `One row per image (${data.digits.length} digits, then ${data.adversary.length} ${data.adversaryName} images): set, index in the set, true label, predicted digit, maxMean (largest mean softmax), meanStd, predictiveEntropy, expectedEntropy, mutualInformation (natural log), variationRatio, std_0..std_9 (the gate's features), gateProbability (P(not a digit)), verdict (digit / rejected), reason (invalid-input:... or uncertain), maxMeanNoDropout (max softmax of the dropout-off pass).`,
+    `One row per image (${data.digits.length} digits, then ${data.adversary.length} ${data.adversaryName} images): set, index in the set, true label, predicted digit, maxMean (largest mean softmax), meanStd, predictiveEntropy, expectedEntropy, mutualInformation (natural log), variationRatio, std_0..std_9 (the gate's features), gateProbability (P(not a digit)), verdict (digit / rejected), reason (invalid-input:... or uncertain), maxMeanNoDropout (max softmax of the baseline without dropout: ${baselineSentence(data)}; empty when not computed). The uncertainty columns are over ${samplesPerImage(data)} samples per image (${samplingLabel(data)}).`,
     '',
   );
   return lines.join('\n');

@@ -1,7 +1,8 @@
 /**
- * Gather what the report shows: MC-dropout summaries and gate probabilities of MNIST test
- * digits and of the adversary's images, passes with dropout off, and the verdicts of the
- * figures. All model and file access of `udq report` happens here.
+ * Gather what the report shows: the predictor's sample summaries (MC dropout of a model, or an
+ * ensemble's samples) and gate probabilities of MNIST test digits and of the adversary's
+ * images, a baseline without dropout, and the verdicts of the figures. All model and file
+ * access of `udq report` happens here.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -13,12 +14,13 @@ import { oodReport } from '../gate/ood-report';
 import { gateScores } from '../gate/ood-report';
 import type { GateFile } from '../gate/gate-file';
 import { loadModel } from '../models/store';
+import { readEnsembleManifest } from '../models/ensemble';
 import { predictFiles } from '../predict/predict';
 import { SampleSummary, summariseSamples } from '../uq/features';
 import type { Predictor } from '../uq/predictor';
 import { scoreImageSet } from '../uq/score-set';
 import { VERSION } from '../version';
-import type { ImageRecord, ReportData } from './build';
+import type { ImageRecord, NoDropoutBaseline, ReportData, ReportSampling } from './build';
 import type { FigureInput } from './specs';
 
 /** Passes per image with dropout off (they are identical; two are enough to show it). */
@@ -62,6 +64,45 @@ export async function noDropoutSummaries(model: tf.LayersModel, images: ImageSet
   return { summaries, maxAbsDiff };
 }
 
+/** Per-set summaries of the baseline without dropout, and what it is. */
+interface Baseline {
+  info: NoDropoutBaseline;
+  digits: SampleSummary[];
+  adversary: SampleSummary[];
+}
+
+/** Passes with dropout off of the model in `dir` over both sets (NO_DROPOUT_PASSES each). */
+async function plainModelBaseline(dir: string, digits: ImageSet, adversary: ImageSet, info: Omit<NoDropoutBaseline, 'passes' | 'maxAbsDiff'>): Promise<Baseline> {
+  const loaded = await loadModel(dir);
+  try {
+    const d = await noDropoutSummaries(loaded.model, digits);
+    const a = await noDropoutSummaries(loaded.model, adversary);
+    return { info: { ...info, passes: NO_DROPOUT_PASSES, maxAbsDiff: Math.max(d.maxAbsDiff, a.maxAbsDiff) }, digits: d.summaries, adversary: a.summaries };
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+/**
+ * The baseline without dropout the report sets against the samples:
+ * - a model: the same model with dropout off;
+ * - an ensemble sampled by disagreement (already without dropout): its first member alone with
+ *   dropout off, i.e. what one network gives without an ensemble;
+ * - an ensemble sampled with MC dropout: the same predictor in `disagreement` mode, i.e. the
+ *   members with dropout off.
+ */
+export async function baselineWithoutDropout(predictor: Predictor, digits: ImageSet, adversary: ImageSet, seed: number): Promise<Baseline> {
+  if (predictor.kind === 'model') return plainModelBaseline(predictor.dir, digits, adversary, { source: 'model' });
+  if (predictor.ensembleMode === 'mc') {
+    const opts = { samples: 1, seed, ensembleMode: 'disagreement' as const };
+    const d = await predictor.sample(digits, opts);
+    const a = await predictor.sample(adversary, opts);
+    return { info: { source: 'ensemble', passes: predictor.members ?? 0 }, digits: d.summaries, adversary: a.summaries };
+  }
+  const member = readEnsembleManifest(predictor.dir).members[0].dir;
+  return plainModelBaseline(join(predictor.dir, member), digits, adversary, { source: 'member', member });
+}
+
 /** Class names "0".."max" for labels without names. */
 function labelNames(labels: ArrayLike<number>): string[] {
   let max = 0;
@@ -100,15 +141,8 @@ export async function collectReportData(predictor: Predictor, gate: GateFile, op
   // the labels of the adversary are class indices of its own classes, not digits: keep them out of the report's digit metrics
   const ood = oodReport(d, { ...a, labels: undefined }, gate, gate.acceptRate);
 
-  let noDropout: { summaries: SampleSummary[]; maxAbsDiff: number }[] | undefined;
-  if (predictor.kind === 'model') {
-    const loaded = await loadModel(predictor.dir);
-    try {
-      noDropout = [await noDropoutSummaries(loaded.model, digits.images), await noDropoutSummaries(loaded.model, adversary.images)];
-    } finally {
-      loaded.model.dispose();
-    }
-  }
+  const baseline = await baselineWithoutDropout(predictor, digits.images, adversary.images, opts.seed);
+  const sampling: ReportSampling = predictor.kind === 'ensemble' ? { kind: 'ensemble', members: predictor.members, ensembleMode: predictor.ensembleMode ?? 'disagreement' } : { kind: 'model' };
 
   const records = (set: 'digits' | 'adversary', scored: typeof d, labels: ArrayLike<number> | undefined, off: SampleSummary[] | undefined): ImageRecord[] => {
     const p = gateScores(scored.summaries, gate.logistic, gate.features);
@@ -149,6 +183,7 @@ export async function collectReportData(predictor: Predictor, gate: GateFile, op
     modelDir: predictor.dir,
     arch: predictor.arch,
     samples: opts.samples,
+    sampling,
     seed: opts.seed,
     limit: opts.limit,
     gate: { threshold: gate.threshold, features: gate.features, acceptRate: gate.acceptRate, fittedOn: gate.adversary.name, samples: gate.samples },
@@ -157,10 +192,10 @@ export async function collectReportData(predictor: Predictor, gate: GateFile, op
     adversaryName: basename(adversary.name.replace(/[\\/]+$/, '')),
     digitClassNames: digits.classNames ?? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     adversaryClassNames: adversary.labels ? (adversary.classNames ?? labelNames(adversary.labels)) : undefined,
-    digits: records('digits', d, digits.labels, noDropout?.[0].summaries),
-    adversary: records('adversary', a, adversary.labels, noDropout?.[1].summaries),
+    digits: records('digits', d, digits.labels, baseline.digits),
+    adversary: records('adversary', a, adversary.labels, baseline.adversary),
     ood,
-    noDropout: noDropout ? { passes: NO_DROPOUT_PASSES, maxAbsDiff: Math.max(noDropout[0].maxAbsDiff, noDropout[1].maxAbsDiff) } : undefined,
+    noDropout: baseline.info,
     figures,
     figuresDir: files.length ? opts.figuresDir : undefined,
   };

@@ -5,7 +5,7 @@
  *
  * Every chart carries its own axis titles, legend and title, so a plot can be read without
  * report.md. Colours: digits blue, adversary orange everywhere; each score has one colour in
- * both curve plots; "dropout off" curves are dashed.
+ * both curve plots; curves whose mode ends in "dropout off" are dashed.
  */
 import type { TopLevelSpec } from 'vega-lite';
 
@@ -95,6 +95,8 @@ export interface UncertaintyHistogramInput {
   panels: HistogramPanel[];
   /** x-axis title */
   xTitle?: string;
+  /** subtitle of the whole chart (default: the std across passes) */
+  subtitle?: string;
 }
 
 /** A histogram row with the half of its bin its set's bar takes (set 0 left, set 1 right). */
@@ -104,13 +106,17 @@ function dodge(r: HistogramRow, setIndex: number): HistogramRow & { barStart: nu
   return { ...r, barStart: r.binStart + i * half, barEnd: r.binStart + (i + 1) * half };
 }
 
-/** Histograms (one colour per set, side by side in each bin), one panel per row, all on the same x scale. */
+/**
+ * Histograms (one colour per set, side by side in each bin), one panel per row, all on the same
+ * x scale. Each bar is a filled rectangle from its half-bin's edges (x, x2) and from 0 (y2) up
+ * to the set's fraction in that bin (y); empty bins draw nothing.
+ */
 export function uncertaintyHistogramSpec(input: UncertaintyHistogramInput): TopLevelSpec {
   const hi = Math.max(1e-12, ...input.rows.map((r) => r.binEnd));
   const colour = { domain: [...input.sets], range: [...SET_COLOURS] };
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: { text: 'Uncertainty of digits vs adversary images', subtitle: 'mean over the 10 classes of the std of the softmax across passes' },
+    title: { text: 'Uncertainty of digits vs adversary images', subtitle: input.subtitle ?? 'mean over the 10 classes of the std of the softmax across passes' },
     config: config(),
     vconcat: input.panels.map((p) => ({
       title: p.subtitle ? { text: p.title, subtitle: p.subtitle, fontSize: 13 } : { text: p.title, fontSize: 13 },
@@ -122,7 +128,7 @@ export function uncertaintyHistogramSpec(input: UncertaintyHistogramInput): TopL
       encoding: {
         x: { field: 'barStart', type: 'quantitative', title: input.xTitle ?? 'mean std of the softmax (uncertainty)', scale: { domain: [0, hi], nice: false, padding: 0 }, axis: { labelFlush: false } },
         x2: { field: 'barEnd' },
-        y: { field: 'fraction', type: 'quantitative', title: 'fraction of the set', stack: null, axis: { format: '.0%' } },
+        y: { field: 'fraction', type: 'quantitative', title: 'fraction of the set', stack: null, scale: { zero: true }, axis: { format: '.0%' } },
         y2: { datum: 0 },
         color: { field: 'set', type: 'nominal', title: 'images', scale: colour, legend: { orient: 'top-right', symbolOpacity: 0.7 } },
         tooltip: [{ field: 'set' }, { field: 'binStart', format: '.4f' }, { field: 'count' }],
@@ -197,6 +203,11 @@ interface CurveChartInput {
   interpolate?: 'linear' | 'step-after';
 }
 
+/** Curves of a "dropout off" baseline (`dropout off`, `m0 alone, dropout off`, ...) are dashed. */
+export function isDashedMode(mode: string): boolean {
+  return /dropout off$/.test(mode);
+}
+
 function curveChart(input: CurveChartInput): TopLevelSpec {
   const labels = input.curves.map((c) => c.label);
   const modes = [...new Set(input.curves.map((c) => c.mode ?? 'MC dropout'))];
@@ -219,7 +230,7 @@ function curveChart(input: CurveChartInput): TopLevelSpec {
         field: 'mode',
         type: 'nominal',
         title: 'sampling',
-        scale: { domain: modes, range: modes.map((m) => (m === 'dropout off' ? [6, 3] : [1, 0])) },
+        scale: { domain: modes, range: modes.map((m) => (isDashedMode(m) ? [6, 3] : [1, 0])) },
         legend: modes.length > 1 ? { orient: 'right', symbolStrokeWidth: 2 } : null,
       },
       order: { field: 'x', type: 'quantitative' },
