@@ -13,6 +13,7 @@ const USAGE_ERRORS: { args: string[]; message: RegExp }[] = [
   { args: ['train', '--arch', 'basic', '--epochs', '1.5'], message: /positive integer/ },
   { args: ['train', '--arch', 'basic', '--val-split', '1'], message: /\[0, 1\)/ },
   { args: ['train', '--arch', 'basic', '--lr', '-1'], message: /--lr must be a positive number/ },
+  { args: ['train', '--arch', 'basic', '--lr-schedule', 'linear'], message: /expected one of decay, cosine/ },
   { args: ['frobnicate'], message: /unknown command/ },
   { args: ['train', '--arch', 'basic', '--no-such-flag'], message: /unknown option/ },
 ];

@@ -9,7 +9,7 @@ import { choice, fractionOrZero, Io, nonNegativeInt, positiveInt, printJson } fr
 import { ARCHS, Arch } from '../models/architectures';
 import { initBackend } from '../engine/backend';
 import { loadMnist, mnistSha256 } from '../data/mnist';
-import { trainModel, removeCheckpoint } from '../train/train';
+import { LR_SCHEDULES, LrSchedule, trainModel, removeCheckpoint } from '../train/train';
 import { classificationReport, predictProbabilities } from '../train/evaluate';
 import { ensureWritableModelDir, loadModelFiles, MANIFEST_FILE, ModelManifest, readManifest, saveModelFiles, writeManifest } from '../models/store';
 import {
@@ -46,6 +46,7 @@ export interface TrainCommandOptions {
   valSplit: number;
   lr: number;
   lrDecay: number;
+  lrSchedule?: LrSchedule;
   augment: number;
   out?: string;
   force?: boolean;
@@ -129,6 +130,7 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     valSplit: t.valSplit,
     learningRate: opts.lr,
     lrDecay: opts.lrDecay,
+    lrSchedule: opts.lrSchedule,
     augmentShift: opts.augment,
     checkpointDir,
     resume: t.resume,
@@ -150,7 +152,10 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     epochs: result.history.length,
     bestEpoch: result.bestEpoch,
     seed: t.seed,
-    batchSize: opts.batchSize,
+    batchSize: result.options.batchSize,
+    learningRate: result.options.learningRate,
+    lrSchedule: result.options.lrSchedule,
+    lrDecay: result.options.lrSchedule === 'decay' ? result.options.lrDecay : undefined,
     backend: t.backend,
     trainImages: result.trainImages,
     valImages: result.valImages,
@@ -364,12 +369,13 @@ export function registerTrain(program: Command, io: Io): void {
     .description('train a CNN (the study architectures) on MNIST and save it under models/')
     .requiredOption('--arch <arch>', 'architecture: basic or deep', choice(ARCHS))
     .option('--epochs <n>', 'number of epochs', positiveInt, 1)
-    .option('--batch-size <n>', 'mini-batch size', positiveInt, 128)
+    .option('--batch-size <n>', 'mini-batch size', positiveInt, 32)
     .option('--seed <n>', 'seed for initial weights, data order and dropout masks', nonNegativeInt)
     .option('--limit <n>', 'train on the first N MNIST training images only', positiveInt)
     .option('--val-split <f>', 'fraction of the training set held out for validation (last images)', fractionOrZero, 0.1)
-    .option('--lr <rate>', 'Adam learning rate', Number, 0.001)
-    .option('--lr-decay <f>', 'multiply the learning rate by this after each epoch', Number, 1)
+    .option('--lr <rate>', 'Adam learning rate (the peak, with --lr-schedule cosine)', Number, 0.004)
+    .option('--lr-decay <f>', 'with --lr-schedule decay: multiply the learning rate by this after each epoch', Number, 1)
+    .option('--lr-schedule <kind>', 'decay (per epoch, by --lr-decay) or cosine (per batch, from --lr down to 0 over all epochs)', choice(LR_SCHEDULES), 'cosine')
     .option('--augment <pixels>', 'random shifts of up to this many pixels (0 = off)', nonNegativeInt, 0)
     .option('--out <dir>', 'model directory (default: models/<arch>, or models/<arch>-ensemble with --ensemble)')
     .option('--force', 'overwrite an existing model directory')

@@ -27,6 +27,10 @@ export interface ModelManifest {
   bestEpoch?: number;
   seed?: number;
   batchSize: number;
+  /** Adam learning rate (the peak for the cosine schedule) and its schedule */
+  learningRate?: number;
+  lrSchedule?: string;
+  lrDecay?: number;
   backend: string;
   trainImages: number;
   valImages: number;

@@ -23,6 +23,8 @@ export interface TrainOptions {
   learningRate: number;
   /** multiply the learning rate by this after every epoch */
   lrDecay: number;
+  /** 'decay': per-epoch multiplication by lrDecay; 'cosine': per-batch cosine from learningRate to 0 over the run */
+  lrSchedule?: LrSchedule;
   /** random shifts of up to this many pixels (0 = none) */
   augmentShift: number;
   /** directory for per-epoch checkpoints; required for resume */
@@ -30,6 +32,23 @@ export interface TrainOptions {
   resume?: boolean;
   onBatch?: (p: BatchProgress) => void;
   onEpoch?: (r: EpochRecord) => void;
+}
+
+export const LR_SCHEDULES = ['decay', 'cosine'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
+/**
+ * Learning rate for one batch. `step` counts batches from the start of the run (0-based),
+ * `totalSteps` is epochs x batches per epoch.
+ */
+export function scheduledLearningRate(
+  o: { learningRate: number; lrDecay: number; lrSchedule?: LrSchedule },
+  epoch: number,
+  step: number,
+  totalSteps: number,
+): number {
+  if (o.lrSchedule === 'cosine') return o.learningRate * 0.5 * (1 + Math.cos((Math.PI * Math.min(step, totalSteps)) / Math.max(totalSteps, 1)));
+  return o.learningRate * o.lrDecay ** (epoch - 1);
 }
 
 export interface TrainResult {
@@ -42,13 +61,15 @@ export interface TrainResult {
   valAccuracy?: number;
   imagesPerSecond: number;
   trainingSeconds: number;
+  /** the options the run trained with (from the checkpoint when resumed) */
+  options: CheckpointState['options'];
 }
 
 interface CheckpointState {
   format: 'udq-checkpoint';
   arch: Arch;
   epochsDone: number;
-  options: { batchSize: number; seed?: number; valSplit: number; learningRate: number; lrDecay: number; augmentShift: number; trainCount: number };
+  options: { batchSize: number; seed?: number; valSplit: number; learningRate: number; lrDecay: number; lrSchedule?: LrSchedule; augmentShift: number; trainCount: number };
   history: EpochRecord[];
   bestEpoch: number;
   bestValAccuracy: number;
@@ -101,6 +122,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     valSplit: opts.valSplit,
     learningRate: opts.learningRate,
     lrDecay: opts.lrDecay,
+    lrSchedule: opts.lrSchedule ?? 'decay',
     augmentShift: opts.augmentShift,
     trainCount: train.images.count,
   };
@@ -116,7 +138,8 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     optimizer = compileForTraining(model, ck.state.options.learningRate * ck.state.options.lrDecay ** ck.state.epochsDone);
     await optimizer.setWeights(ck.optimizerWeights);
     state = ck.state;
-    Object.assign(baseOptions, { ...ck.state.options });
+    // checkpoints written before --lr-schedule existed used the per-epoch decay
+    Object.assign(baseOptions, { ...ck.state.options, lrSchedule: ck.state.options.lrSchedule ?? 'decay' });
   } else {
     model = buildModel(opts.arch, opts.seed);
     optimizer = compileForTraining(model, opts.learningRate);
@@ -133,8 +156,13 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
 
   await withSeededMathRandom(opts.seed, async () => {
     for (let epoch = state.epochsDone + 1; epoch <= opts.epochs; epoch++) {
-      const lr = baseOptions.learningRate * baseOptions.lrDecay ** (epoch - 1);
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      const totalSteps = opts.epochs * batchesPerEpoch;
+      const setLr = (b: number) => {
+        const rate = scheduledLearningRate(baseOptions, epoch, (epoch - 1) * batchesPerEpoch + b, totalSteps);
+        (optimizer as unknown as { learningRate: number }).learningRate = rate;
+        return rate;
+      };
+      const lr = setLr(0);
       const rand = mulberry32(deriveSeed(seed, 'epoch', epoch));
       const order = shuffledIndices(split.train, rand);
       const t0 = Date.now();
@@ -145,6 +173,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
         const start = b * batchSize;
         const end = Math.min(split.train, start + batchSize);
         const n = end - start;
+        if (b > 0 && baseOptions.lrSchedule === 'cosine') setLr(b);
         fillBatch(train.images, order, start, end, xBuf, { maxShift: baseOptions.augmentShift, random: rand });
         fillOneHot(labels, order, start, end, classes, yBuf);
         const x = tf.tensor4d(xBuf.subarray(0, n * 784), [n, 28, 28, 1]);
@@ -203,6 +232,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     valAccuracy: bestRecord?.valAccuracy,
     imagesPerSecond: state.imagesTrained / Math.max(state.trainingSeconds, 1e-3),
     trainingSeconds: state.trainingSeconds,
+    options: baseOptions,
   };
 }
 
