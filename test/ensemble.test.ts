@@ -299,4 +299,16 @@ test('calibrate, evaluate --adversary and predict accept an ensemble directory',
   assert.ok(['digit', 'rejected'].includes(p.verdict), p.verdict);
   assert.ok(Number.isInteger(p.digit) && p.digit >= 0 && p.digit <= 9);
   assert.equal(typeof p.gateProbability, 'number');
+  assert.doesNotMatch(pr.stderr, /gate was fitted on/);
+
+  // the gate records how its features were sampled; using it with another mode warns
+  assert.equal(JSON.parse(readFileSync(join(ENS, 'gate.json'), 'utf8')).sampling, 'ensemble-disagreement');
+  process.env.UDQ_ENSEMBLE_MODE = 'mc';
+  try {
+    const mc = await runCli(['predict', '--model', ENS, FIG('3.png'), '--samples', '2', '--format', 'json', '--backend', 'wasm']);
+    assert.equal(mc.code, 0, mc.stderr);
+    assert.match(mc.stderr, /gate was fitted on ensemble-disagreement samples but this run samples with ensemble-mc/);
+  } finally {
+    delete process.env.UDQ_ENSEMBLE_MODE;
+  }
 });

@@ -5,7 +5,7 @@ import { initBackend } from '../engine/backend';
 import { evaluateDigits } from './evaluate-model';
 import { defaultModelDir } from './model-dir';
 import { loadPredictor } from '../uq/predictor';
-import { readGate } from '../gate/gate-file';
+import { gateSamplingWarning, readGate } from '../gate/gate-file';
 import { evaluateGate } from '../gate/evaluate-gate';
 import { formatOodReport, progressPrinter } from './ood-table';
 import { ModelError } from '../errors';
@@ -46,6 +46,8 @@ export function registerEvaluate(program: Command, io: Io): void {
       const model = await loadPredictor(modelDir);
       const gate = readGate(model.dir);
       if (!gate) throw new ModelError(`${model.dir} has no gate.json; fit one with: udq calibrate --model ${modelDir}`);
+      const mismatch = gateSamplingWarning(gate, model);
+      if (mismatch) io.err(mismatch);
       const samples = opts.samples ?? gate.samples;
       const r = await evaluateGate(model, gate, { adversary: opts.adversary, samples, seed: opts.seed, limit: opts.limit ?? 2000, bnMode: opts.bnMode, onProgress: progressPrinter(io.err) });
       model.dispose();

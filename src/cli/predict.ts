@@ -6,7 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson } from './common';
 import { initBackend } from '../engine/backend';
 import { loadPredictor } from '../uq/predictor';
-import { readGate } from '../gate/gate-file';
+import { gateSamplingWarning, readGate } from '../gate/gate-file';
 import { mnistSanityThresholds } from '../gate/sanity';
 import { defaultModelDir } from './model-dir';
 import { predictFiles, Prediction } from '../predict/predict';
@@ -45,6 +45,8 @@ export function registerPredict(program: Command, io: Io): void {
       const model = await loadPredictor(opts.model ?? defaultModelDir(io));
       const gate = readGate(model.dir);
       if (!gate) io.err(`note: ${model.dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${model.dir})`);
+      const mismatch = gate && gateSamplingWarning(gate, model);
+      if (mismatch) io.err(mismatch);
       const samples = opts.samples ?? gate?.samples ?? 100;
       const results = await predictFiles(model, files, { samples, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds() });
       model.dispose();

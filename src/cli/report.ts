@@ -6,7 +6,7 @@ import { initBackend } from '../engine/backend';
 import { defaultModelDir } from './model-dir';
 import { progressPrinter } from './ood-table';
 import { loadPredictor } from '../uq/predictor';
-import { readGate } from '../gate/gate-file';
+import { gateSamplingWarning, readGate } from '../gate/gate-file';
 import { ModelError } from '../errors';
 import { PACKAGE_ROOT } from '../paths';
 import { collectReportData } from '../report/collect';
@@ -53,6 +53,8 @@ export function registerReport(program: Command, io: Io): void {
       try {
         const gate = readGate(predictor.dir);
         if (!gate) throw new ModelError(`${predictor.dir} has no gate.json; fit one with: udq calibrate --model ${modelDir}`);
+        const mismatch = gateSamplingWarning(gate, predictor);
+        if (mismatch) io.err(mismatch);
         const samples = opts.samples ?? gate.samples;
         const figuresDir = resolve(opts.figures ?? join(PACKAGE_ROOT, 'figures'));
         const command = [

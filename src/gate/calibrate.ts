@@ -14,7 +14,7 @@ import { mnistSanityThresholds } from './sanity';
 import { pickImages, scoreImageSet } from '../uq/score-set';
 import { deriveSeed, mulberry32, shuffledIndices } from '../random';
 import type { BnMode } from '../uq/mc-dropout';
-import type { GateFile } from './gate-file';
+import { GateFile, samplingOf } from './gate-file';
 import { VERSION } from '../version';
 import { UsageError } from '../errors';
 
@@ -97,6 +97,7 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
     samples: opts.samples,
     seed: opts.seed,
     bnMode: opts.bnMode,
+    sampling: samplingOf(model),
     adversary: { name: adversary.name, fitImages: aFit.summaries.length },
     digits: { source: digits.name, fitImages: dFit.summaries.length },
     sanity,

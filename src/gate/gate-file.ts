@@ -22,6 +22,8 @@ export interface GateFile {
   samples: number;
   seed: number;
   bnMode: 'inference' | 'batch';
+  /** what the features were sampled with: 'mc-dropout' (a model) or an ensemble mode; absent in older files */
+  sampling?: string;
   adversary: { name: string; fitImages: number };
   digits: { source: string; fitImages: number };
   sanity: SanityThresholds;
@@ -29,6 +31,22 @@ export interface GateFile {
   heldOut: OodReport;
   udqVersion: string;
   date: string;
+}
+
+/** What a predictor samples with, as recorded in gate.json. */
+export function samplingOf(p: { kind: 'model' | 'ensemble'; ensembleMode?: string }): string {
+  return p.kind === 'ensemble' ? `ensemble-${p.ensembleMode ?? 'disagreement'}` : 'mc-dropout';
+}
+
+/**
+ * A warning when the gate was fitted on features sampled differently from how the predictor
+ * samples now (e.g. an ensemble gate fitted in disagreement mode, used in mc mode): its
+ * threshold then no longer accepts the digit share it was set for. null when they agree.
+ */
+export function gateSamplingWarning(gate: GateFile, p: { kind: 'model' | 'ensemble'; ensembleMode?: string }): string | null {
+  const now = samplingOf(p);
+  if (gate.sampling === undefined || gate.sampling === now) return null;
+  return `warning: the gate was fitted on ${gate.sampling} samples but this run samples with ${now}; its threshold may not accept the share of digits it was set for (re-run udq calibrate)`;
 }
 
 export function gatePath(modelDir: string): string {
