@@ -1,0 +1,43 @@
+/**
+ * The models committed under models/ (what `npx udq predict` uses right after install): the
+ * issue's figure verdicts (3 and 8 accepted as 3 and 8, the doodle and 中 rejected) with each
+ * model's own gate, and the basic model's accuracy on real MNIST test digits.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli';
+
+const ROOT = join(__dirname, '..');
+const FIG = (name: string) => join(ROOT, 'figures', name);
+const EXPECTED: Record<string, { verdict: string; digit?: number }> = {
+  '3.png': { verdict: 'digit', digit: 3 },
+  '8.png': { verdict: 'digit', digit: 8 },
+  'yoda.png': { verdict: 'rejected' },
+  'zhong.png': { verdict: 'rejected' },
+};
+
+for (const arch of ['basic', 'deep'] as const) {
+  test(`shipped models/${arch}: figures 3 and 8 accepted as 3 and 8, the doodle and 中 rejected`, async () => {
+    const dir = join(ROOT, 'models', arch);
+    const gate = JSON.parse(readFileSync(join(dir, 'gate.json'), 'utf8'));
+    assert.equal(gate.adversary.name.startsWith('synth-letters'), true, 'gate fitted on synth-letters');
+    const r = await runCli(['predict', '--model', dir, ...Object.keys(EXPECTED).map(FIG), '--format', 'json', '--backend', 'wasm']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    for (const p of out.predictions) {
+      const want = EXPECTED[p.file.split('/').pop()];
+      assert.equal(p.verdict, want.verdict, `${p.file}: ${JSON.stringify(p)}`);
+      if (want.digit !== undefined) assert.equal(p.digit, want.digit, p.file);
+    }
+  });
+}
+
+test('shipped models/basic: at least 0.98 accuracy on the first 2000 MNIST test digits', async () => {
+  const r = await runCli(['evaluate', '--model', join(ROOT, 'models', 'basic'), '--limit', '2000', '--json', '--backend', 'wasm']);
+  assert.equal(r.code, 0, r.stderr);
+  const e = JSON.parse(r.stdout);
+  assert.equal(e.count, 2000);
+  assert.ok(e.testAccuracy >= 0.98, `accuracy ${e.testAccuracy}`);
+});
