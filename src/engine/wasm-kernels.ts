@@ -4,15 +4,17 @@
  *
  * - Conv2D gradient (used by training): the filter gradient is a forward Conv2D over the
  *   batch-transposed input (x -> [Cin,H,W,N], dy -> [Ho,Wo,N,Cout] as the filter,
- *   dilation = stride); the input gradient is a forward Conv2D of the (zero-inserted for
- *   stride > 1) dy with the spatially flipped, in/out-swapped filter. wasm has no
+ *   dilation = stride); the input gradient is a forward Conv2D of the padded dy with the
+ *   spatially flipped, in/out-swapped filter, split for stride s > 1 into s*s output phases
+ *   that each use one residue class of filter taps (no zero-inserted dy). wasm has no
  *   Conv2DBackpropFilter kernel, and its Conv2DBackpropInput is a scalar loop.
  * - Conv2DBackpropFilter kernel registered for wasm (the fused-conv gradient calls it
  *   directly), composed from the wasm Transpose / Pad / Conv2D / Slice kernels.
  * - FusedBatchNorm gradient that reduces first and broadcasts, instead of tiling.
  * - BatchMatMul with transposeA/B: transpose explicitly, then a plain matmul.
  * - Sum and Mean over every axis but the last (bias and BatchNorm gradients, batch moments):
- *   a [1,M] x [M,C] matmul with a row of ones (or 1/M), instead of wasm's transpose-then-reduce.
+ *   an XNNPACK average pool over x viewed as [1, M/W, W, C] (times M for Sum), instead of
+ *   wasm's transpose-then-reduce.
  *
  * The gradient overrides are global in tfjs; on any backend other than wasm they delegate
  * to the gradients tfjs ships, so tensorflow and cpu keep their own kernels.
