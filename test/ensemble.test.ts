@@ -294,6 +294,7 @@ test('calibrate, evaluate --adversary and predict accept an ensemble directory',
   assert.equal(pr.code, 0, pr.stderr);
   const out = JSON.parse(pr.stdout);
   assert.equal(out.modelDir, ENS);
+  assert.equal(out.samplesPerImage, 3, 'disagreement: one softmax per member, whatever --samples says');
   assert.equal(out.predictions.length, 1);
   const p = out.predictions[0];
   assert.ok(['digit', 'rejected'].includes(p.verdict), p.verdict);
@@ -308,6 +309,7 @@ test('calibrate, evaluate --adversary and predict accept an ensemble directory',
     const mc = await runCli(['predict', '--model', ENS, FIG('3.png'), '--samples', '2', '--format', 'json', '--backend', 'wasm']);
     assert.equal(mc.code, 0, mc.stderr);
     assert.match(mc.stderr, /gate was fitted on ensemble-disagreement samples but this run samples with ensemble-mc/);
+    assert.equal(JSON.parse(mc.stdout).samplesPerImage, 6, 'mc: --samples passes in each of the 3 members');
   } finally {
     delete process.env.UDQ_ENSEMBLE_MODE;
   }

@@ -4,7 +4,7 @@ import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson } from 
 import { initBackend } from '../engine/backend';
 import { evaluateDigits } from './evaluate-model';
 import { defaultModelDir } from './model-dir';
-import { loadPredictor } from '../uq/predictor';
+import { loadPredictor, samplesPerImage } from '../uq/predictor';
 import { gateSamplingWarning, readGate } from '../gate/gate-file';
 import { evaluateGate } from '../gate/evaluate-gate';
 import { formatOodReport, progressPrinter } from './ood-table';
@@ -50,9 +50,10 @@ export function registerEvaluate(program: Command, io: Io): void {
       if (mismatch) io.err(mismatch);
       const samples = opts.samples ?? gate.samples;
       const r = await evaluateGate(model, gate, { adversary: opts.adversary, samples, seed: opts.seed, limit: opts.limit ?? 2000, bnMode: opts.bnMode, onProgress: progressPrinter(io.err) });
+      const perImage = samplesPerImage(model, samples);
       model.dispose();
-      if (opts.json) return printJson(io, { modelDir: model.dir, samples, backend: backend.backend, bnMode: opts.bnMode, ...r });
-      io.out(`${model.dir}: gate (${gate.features} features, fitted on ${gate.adversary.name}) vs ${r.adversaryName}, ${samples} samples`);
+      if (opts.json) return printJson(io, { modelDir: model.dir, samples, samplesPerImage: perImage, backend: backend.backend, bnMode: opts.bnMode, ...r });
+      io.out(`${model.dir}: gate (${gate.features} features, fitted on ${gate.adversary.name}) vs ${r.adversaryName}, ${perImage} samples per image`);
       io.out(formatOodReport(r));
     });
 }

@@ -5,7 +5,7 @@ import { basename, extname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson } from './common';
 import { initBackend } from '../engine/backend';
-import { loadPredictor } from '../uq/predictor';
+import { loadPredictor, samplesPerImage } from '../uq/predictor';
 import { gateSamplingWarning, readGate } from '../gate/gate-file';
 import { mnistSanityThresholds } from '../gate/sanity';
 import { defaultModelDir } from './model-dir';
@@ -56,7 +56,7 @@ export function registerPredict(program: Command, io: Io): void {
           if (p.pixels) await saveMnistPng(p.pixels, join(opts.savePreprocessed, `${basename(p.file, extname(p.file))}.28x28.png`));
         }
       }
-      if (opts.format === 'json') printJson(io, { modelDir: model.dir, samples, gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results.map(({ pixels: _p, ...rest }) => rest) });
+      if (opts.format === 'json') printJson(io, { modelDir: model.dir, samples, samplesPerImage: samplesPerImage(model, samples), gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results.map(({ pixels: _p, ...rest }) => rest) });
       else if (opts.format === 'csv') io.out(stringify([[...COLUMNS], ...results.map(row)]).trimEnd());
       else io.out(formatTable(['file', 'verdict', 'reason', 'digit', 'p(digit)', 'mean std', 'MI', 'entropy', 'p(reject)', 'error'], results.map(row)));
       const failed = results.filter((r) => r.verdict === 'error').length;

@@ -6,6 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { TopLevelSpec } from 'vega-lite';
 import type { SampleSummary } from '../uq/features';
 import type { EnsembleMode } from '../uq/ensemble';
+import { samplesPerImage as samplesFor } from '../uq/sample-count';
 import type { OodReport, ScoreMetrics, SimpleScoreName } from '../gate/ood-report';
 import { SIMPLE_SCORES, scoreMetrics } from '../gate/ood-report';
 import { accuracyRejectionCurve, rocCurve } from '../gate/metrics';
@@ -143,9 +144,7 @@ export function baselineLabel(data: ReportData): string {
 
 /** Softmax samples per image: MC passes, members, or members x passes. */
 export function samplesPerImage(data: ReportData): number {
-  if (data.sampling?.kind !== 'ensemble') return data.samples;
-  const k = data.sampling.members ?? 1;
-  return data.sampling.ensembleMode === 'mc' ? k * data.samples : k;
+  return data.sampling ? samplesFor(data.sampling, data.samples) : data.samples;
 }
 
 /** One line on what the samples of an image are, for report.md. */

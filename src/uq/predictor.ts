@@ -32,6 +32,8 @@ export interface Predictor {
   dispose(): void;
 }
 
+export { samplesPerImage } from './sample-count';
+
 export interface LoadPredictorOptions {
   /**
    * Sampling mode of an ensemble. Precedence: this option, then $UDQ_ENSEMBLE_MODE, then the
