@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { close } from './helpers/close';
+import { mulberry32 } from '../src/random';
 import {
   FEATURE_SETS,
   SampleAccumulator,
@@ -14,13 +16,6 @@ import { UsageError } from '../src/errors';
 
 const LN2 = Math.log(2);
 const LN3 = Math.log(3);
-
-function close(actual: number, expected: number, tolerance: number, what: string): void {
-  assert.ok(
-    Math.abs(actual - expected) <= tolerance,
-    `${what}: got ${actual}, expected ${expected} (tolerance ${tolerance})`,
-  );
-}
 
 function closeArray(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
@@ -187,17 +182,6 @@ test('identical samples give exactly zero std in both implementations', () => {
   }
 });
 
-/** Seeded generator (mulberry32) so the random cases are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random softmax samples: samples[image][sample] is a length-K probability vector. */
 function randomSoftmaxSamples(numImages: number, n: number, k: number, seed: number): Float32Array[][] {

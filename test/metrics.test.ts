@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { close } from './helpers/close';
+import { mulberry32 } from '../src/random';
 import {
   acceptRejectRates,
   acceptedAccuracy,
@@ -15,24 +17,6 @@ import {
 } from '../src/gate/metrics';
 import { UsageError } from '../src/errors';
 
-function close(actual: number, expected: number, tolerance: number, what: string): void {
-  assert.ok(
-    Math.abs(actual - expected) <= tolerance,
-    `${what}: got ${actual}, expected ${expected} (tolerance ${tolerance})`,
-  );
-}
-
-/** Seeded generator (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random scores on a coarse grid (many ties) with labels of both classes. */
 function randomTiedData(n: number, seed: number): { scores: number[]; labels: (0 | 1)[] } {
