@@ -175,20 +175,7 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
   if (!opts.keepCheckpoint) removeCheckpoint(checkpointDir);
   result.model.dispose();
   progress.line(`test accuracy ${testReport.accuracy.toFixed(4)} (best epoch ${result.bestEpoch}); saved ${modelDir}`);
-  const summary: TrainSummary = {
-    arch: opts.arch,
-    epochs: manifest.epochs,
-    bestEpoch: result.bestEpoch,
-    backend: t.backend,
-    modelDir,
-    trainImages: result.trainImages,
-    valImages: result.valImages,
-    trainAccuracy: result.trainAccuracy,
-    valAccuracy: result.valAccuracy,
-    testAccuracy: testReport.accuracy,
-    imagesPerSecond: result.imagesPerSecond,
-    trainingSeconds: result.trainingSeconds,
-  };
+  const summary = summaryOf(manifest, modelDir);
   return { summary, manifest, testProbs };
 }
 
