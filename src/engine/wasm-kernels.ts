@@ -84,13 +84,7 @@ export function conv2dFilterGradient(
     // Only the rows/cols the forward pass actually read: padded extent needed is (out-1)*s + k.
     const needH = (outH - 1) * strides[0] + kH;
     const needW = (outW - 1) * strides[1] + kW;
-    let xp: tf.Tensor4D = x;
-    if (p.top || p.bottom || p.left || p.right) {
-      xp = tf.pad(x, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]);
-    }
-    if (xp.shape[1] > needH || xp.shape[2] > needW) {
-      xp = tf.slice(xp, [0, 0, 0, 0], [-1, Math.min(needH, xp.shape[1]), Math.min(needW, xp.shape[2]), -1]);
-    }
+    const xp = padOrCrop(x, p.top, Math.min(p.bottom, needH - inH - p.top), p.left, Math.min(p.right, needW - inW - p.left));
     const xt = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D; // [Cin, H, W, N]
     const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [Ho, Wo, N, Cout]
     const g = tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', strides); // [Cin, kH, kW, Cout]
