@@ -9,9 +9,12 @@ import { loadPredictor, samplesPerImage } from '../uq/predictor';
 import { gateSamplingWarning, readGate } from '../gate/gate-file';
 import { mnistSanityThresholds } from '../gate/sanity';
 import { defaultModelDir } from './model-dir';
-import { predictFiles, Prediction } from '../predict/predict';
+import { collectPictureFiles, predictFiles, Prediction } from '../predict/predict';
+import type { InkOption } from '../image/pipeline';
+import { CountProgress } from './count-progress';
+import { NumberPrediction, predictNumbers } from '../predict/number';
 import { saveMnistPng } from '../data/image';
-import { ImageError } from '../errors';
+import { ImageError, UsageError } from '../errors';
 
 interface PredictCliOptions {
   model?: string;
@@ -20,6 +23,8 @@ interface PredictCliOptions {
   format: 'table' | 'json' | 'csv';
   savePreprocessed?: string;
   backend?: string;
+  ink: InkOption;
+  number?: boolean;
 }
 
 const COLUMNS = ['file', 'verdict', 'reason', 'digit', 'probability', 'meanStd', 'mutualInformation', 'predictiveEntropy', 'gateProbability', 'error'] as const;
@@ -32,23 +37,46 @@ function row(p: Prediction): (string | number)[] {
 export function registerPredict(program: Command, io: Io): void {
   program
     .command('predict')
-    .description('accept/reject + digit + uncertainty for PNG/JPEG images (any size, dark strokes on light or transparent background)')
-    .argument('<files...>', 'image files')
+    .description('accept/reject + digit + uncertainty for pictures: MNIST PNG exports, scans, phone photos, drawings (any size, either ink polarity)')
+    .argument('<files...>', 'image files or folders (walked recursively for .png .jpg .jpeg .webp .gif .tif .avif)')
     .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
     .option('--samples <n>', 'MC-dropout passes per image (default: as calibrated, else 100)', positiveInt)
     .option('--seed <n>', 'seed for the dropout masks', nonNegativeInt, 0)
     .option('--format <f>', 'table, json or csv', choice(['table', 'json', 'csv'] as const), 'table')
     .option('--save-preprocessed <dir>', 'write the 28x28 images the model actually saw')
+    .option('--number', 'each picture is a number written with several digits: read them left to right, each with its own verdict')
+    .option('--ink <polarity>', 'auto (decided from the background), dark (dark ink on light paper) or light (light ink on a dark ground)', choice(['auto', 'dark', 'light'] as const), 'auto')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
-    .action(async (files: string[], opts: PredictCliOptions) => {
+    .action(async (args: string[], opts: PredictCliOptions) => {
       await initBackend(opts.backend);
+      const files = collectPictureFiles(args);
+      if (files.length === 0) throw new UsageError(`no pictures in ${args.join(', ')}`);
       const model = await loadPredictor(opts.model ?? defaultModelDir(io));
       const gate = readGate(model.dir);
       if (!gate) io.err(`note: ${model.dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${model.dir})`);
       const mismatch = gate && gateSamplingWarning(gate, model);
       if (mismatch) io.err(mismatch);
       const samples = opts.samples ?? gate?.samples ?? 100;
-      const results = await predictFiles(model, files, { samples, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds() });
+      if (opts.number) {
+        const samplesN = opts.samples ?? gate?.samples ?? 100;
+        const res = await predictNumbers(model, files, { samples: samplesN, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds(), ink: opts.ink });
+        model.dispose();
+        if (opts.savePreprocessed) {
+          mkdirSync(opts.savePreprocessed, { recursive: true });
+          for (const r of res) for (const [i, d] of (r.digits ?? []).entries()) if (d.pixels) await saveMnistPng(d.pixels, join(opts.savePreprocessed, `${basename(r.file, extname(r.file))}.d${i + 1}.28x28.png`));
+        }
+        const numRow = (r: NumberPrediction) => [r.file, r.verdict, r.number ?? '', (r.uncertainPositions ?? []).join(' '), r.reason ?? '', (r.digits ?? []).map((d) => `${d.digit ?? '?'}:${(d.probability ?? 0).toFixed(2)}${d.verdict === 'digit' ? '' : '!'}`).join(' '), r.error ?? ''];
+        const head = ['file', 'verdict', 'number', 'uncertain', 'reason', 'digits', 'error'];
+        if (opts.format === 'json') printJson(io, { modelDir: model.dir, samples: samplesN, predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
+        else if (opts.format === 'csv') io.out(stringify([head, ...res.map(numRow)]).trimEnd());
+        else io.out(formatTable(head, res.map(numRow)));
+        const failedN = res.filter((r) => r.verdict === 'error').length;
+        if (failedN) throw new ImageError(`${failedN} of ${res.length} files could not be read`);
+        return;
+      }
+      const bar = files.length > 256 ? new CountProgress(io, 'predict', files.length) : null;
+      const results = await predictFiles(model, files, { samples, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds(), ink: opts.ink, onProgress: bar ? (d) => bar.update(d) : undefined });
+      bar?.done();
       model.dispose();
       if (opts.savePreprocessed) {
         mkdirSync(opts.savePreprocessed, { recursive: true });

@@ -14,6 +14,8 @@
  */
 import type sharpType from 'sharp';
 import { ImageError } from '../errors';
+import { InkOption, luminance, MEDIAN_NOISE, normaliseStrokeWidth, pictureToFlatInk, pictureToInk, PipelineInfo, pixelNoise } from '../image/pipeline';
+import { segmentNumber } from '../image/number';
 
 /** sharp (native libvips) is loaded on first use, so importing this module stays cheap. */
 function sharp(...args: Parameters<typeof sharpType>): ReturnType<typeof sharpType> {
@@ -271,32 +273,75 @@ export function toInk(data: Uint8Array, width: number, height: number, channels:
 export interface LoadedMnistImage {
   /** 784 values in [0,1], white ink on black, MNIST-centred */
   pixels: Float32Array;
-  /** size of the original picture */
+  /** size of the original picture (before the decode-time downscaling) */
   width: number;
   height: number;
   /** true when the picture held no ink (pixels all zero) */
   empty: boolean;
+  /** what the picture pipeline decided (polarity, contrast, components) */
+  info: PipelineInfo;
+}
+
+/** Pictures are downscaled while decoding so their longer side is at most this. */
+export const MAX_DECODE_SIDE = 640;
+
+/** Decoded 8-bit pixels of a picture, downscaled to at most `maxSide`. */
+export interface DecodedPicture {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+  /** the picture's own size (after EXIF orientation) */
+  originalWidth: number;
+  originalHeight: number;
 }
 
 /**
- * Read a picture file (PNG, JPEG, WebP, ... of any size; gray, RGB or RGBA; transparent
- * background allowed; EXIF orientation applied) and preprocess it like MNIST.
- * Dark strokes on a light or transparent background are expected.
+ * Decode any picture sharp reads (PNG, JPEG, WebP, GIF, TIFF, AVIF; grey, RGB, CMYK, palette,
+ * 8 or 16 bits, alpha), apply its EXIF orientation, and downscale it as it is decoded
+ * (JPEG shrink-on-load; libvips streams the rest) so the longer side is at most `maxSide`.
  * @throws ImageError when the file is missing or is not a decodable image
  */
-export async function loadImageAsMnist(path: string, opts: PreprocessOptions = {}): Promise<LoadedMnistImage> {
-  let data: Buffer;
-  let info: { width: number; height: number; channels: number };
+export async function decodePicture(input: string | Buffer, maxSide = MAX_DECODE_SIDE, name?: string, opts: { median?: boolean } = {}): Promise<DecodedPicture & { denoised: boolean }> {
+  const label = typeof input === 'string' ? input : (name ?? 'image buffer');
   try {
-    ({ data, info } = await sharp(path).rotate().ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
+    const meta = await sharp(input, { limitInputPixels: 1e10 }).metadata();
+    const rotated = (meta.orientation ?? 1) >= 5;
+    const w0 = (rotated ? meta.height : meta.width) ?? 0;
+    const h0 = (rotated ? meta.width : meta.height) ?? 0;
+    let pipe = sharp(input, { limitInputPixels: 1e10, sequentialRead: true })
+      .rotate()
+      .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
+    const { data, info } = await pipe.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    let pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // sharp's 3x3 median against sensor noise and JPEG specks, on noisy pictures larger than MNIST's
+    let denoised = false;
+    if (opts.median && Math.max(info.width, info.height) > 64 && pixelNoise(luminance(pixels, info.width, info.height, info.channels), info.width, info.height) > MEDIAN_NOISE) {
+      const m = await sharp(Buffer.from(pixels), { raw: { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 } }).median(3).raw().toBuffer();
+      pixels = new Uint8Array(m.buffer, m.byteOffset, m.byteLength);
+      denoised = true;
+    }
+    return { data: pixels, width: info.width, height: info.height, channels: info.channels, originalWidth: w0 || info.width, originalHeight: h0 || info.height, denoised: denoised || Boolean(opts.median) };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' || /missing/i.test(err.message) ? 'file not found' : `not a readable image: ${err.message}`;
-    throw new ImageError(`${path}: ${why}`);
+    const why = err.code === 'ENOENT' || /missing|no such file/i.test(err.message) ? 'file not found' : `not a readable image: ${err.message}`;
+    throw new ImageError(`${label}: ${why}`);
   }
-  const ink = toInk(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels);
-  const r = preprocessToMnist(ink, info.width, info.height, opts);
-  return { pixels: r.pixels, width: info.width, height: info.height, empty: r.empty };
+}
+
+/**
+ * Read a picture (a file path or its bytes) and preprocess it like MNIST through the picture
+ * pipeline (src/image/pipeline.ts): polarity (or `ink` forced), background flattening,
+ * contrast normalisation, the character's connected components, stroke width, then the MNIST
+ * recipe. Works for MNIST PNG exports (white on black, 28x28), scans, phone photos, drawings
+ * with alpha.
+ * @throws ImageError when the file is missing or is not a decodable image
+ */
+export async function loadImageAsMnist(input: string | Buffer, opts: PreprocessOptions & { name?: string; ink?: InkOption } = {}): Promise<LoadedMnistImage> {
+  const pic = await decodePicture(input, MAX_DECODE_SIDE, opts.name, { median: true });
+  const { ink, info } = pictureToInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, denoised: pic.denoised });
+  const r = preprocessToMnist(ink, pic.width, pic.height, { threshold: 0.02, ...opts });
+  return { pixels: r.pixels, width: pic.originalWidth, height: pic.originalHeight, empty: r.empty, info };
 }
 
 /** Float [0,1] pixels -> bytes 0..255 (rounded, clamped). */
@@ -321,4 +366,33 @@ export async function saveMnistPng(pixels: Float32Array | Uint8Array, path: stri
   } catch (e) {
     throw new ImageError(`${path}: cannot write PNG (${(e as Error).message})`);
   }
+}
+
+/** Result of {@link loadNumberAsMnist}. */
+export interface LoadedNumber {
+  /** one MNIST-style 784-value image per written digit, left to right */
+  digits: Float32Array[];
+  /** each digit's box in the (decode-scaled) picture */
+  boxes: { x0: number; y0: number; x1: number; y1: number }[];
+  info: PipelineInfo;
+}
+
+/**
+ * Read a picture of a number written with several digits: the picture pipeline's flattened
+ * ink, split into digits left to right (src/image/number.ts), each through the stroke-width
+ * normalisation and the MNIST recipe.
+ */
+export async function loadNumberAsMnist(input: string | Buffer, opts: { name?: string; ink?: InkOption } = {}): Promise<LoadedNumber> {
+  const pic = await decodePicture(input, MAX_DECODE_SIDE, opts.name, { median: true });
+  const { flat, polarity } = pictureToFlatInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, denoised: pic.denoised });
+  const parts = segmentNumber(flat.ink, pic.width, pic.height);
+  const digits = parts.map((d) => {
+    const ink = normaliseStrokeWidth(d.ink, d.width, d.height, { x0: 0, y0: 0, x1: d.width - 1, y1: d.height - 1 });
+    return preprocessToMnist(ink, d.width, d.height, { threshold: 0.02 }).pixels;
+  });
+  return {
+    digits,
+    boxes: parts.map(({ x0, y0, x1, y1 }) => ({ x0, y0, x1, y1 })),
+    info: { polarity, contrast: flat.contrast, noise: flat.sigma, components: parts.length, kept: parts.length, rivals: 0, thickened: false },
+  };
 }

@@ -134,6 +134,38 @@ export function checkInput(pixels: ArrayLike<number>, thresholds: SanityThreshol
   return { valid: true, statistics };
 }
 
+/** What the picture pipeline reports (src/image/pipeline.ts PipelineInfo), as far as the check reads it. */
+export interface PictureEvidence {
+  /** strongest ink in units of the noise floor (0: nothing stood out) */
+  contrast: number;
+  /** components as strong as the character that were left out */
+  rivals: number;
+  /** noise level of the picture relative to its background (robust sigma) */
+  noise: number;
+}
+
+/** Below this contrast (strongest ink / noise level) nothing was written. */
+export const MIN_CONTRAST = 12;
+/** Above this relative noise level, with contrast under 20, the picture is texture or noise. */
+export const MAX_NOISE = 0.08;
+
+/** Left-out components this strong and this many mean texture, not one written character. */
+export const MAX_RIVALS = 4;
+
+/**
+ * The picture-level part of the check, before the 28x28 statistics: a noisy picture where no
+ * stroke stands out well above the noise is `noise-like` (measured on generated pictures:
+ * photos of digits have noise <= 0.03 and contrast >= 30, textures and noise >= 0.057 and
+ * <= 9); a picture in which nothing stood out from the paper is `blank`; one where many components as strong as the chosen one
+ * were left out (wood grain, fabric, gravel) is `noise-like`. Returns null when it passes.
+ */
+export function checkPicture(e: PictureEvidence): { reason: InvalidReason; detail: string } | null {
+  if (e.noise > MAX_NOISE && e.contrast < 20) return { reason: 'noise-like', detail: `noise level ${e.noise.toFixed(3)} with no stroke standing out (contrast ${e.contrast.toFixed(1)})` };
+  if (e.contrast < MIN_CONTRAST) return { reason: 'blank', detail: `no ink stands out from the background (contrast ${e.contrast.toFixed(1)})` };
+  if (e.rivals >= MAX_RIVALS) return { reason: 'noise-like', detail: `${e.rivals} other marks as strong as the character (texture, not writing)` };
+  return null;
+}
+
 let mnistThresholds: SanityThresholds | null = null;
 
 /** Thresholds derived from the 60,000 MNIST training digits (computed once, ~1 s). */

@@ -1,9 +1,12 @@
 /** Accept/reject + digit + uncertainty for image files (library side of `udq predict`). */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Predictor } from '../uq/predictor';
 import { loadImageAsMnist } from '../data/image';
 import { featureVector } from '../uq/features';
 import { predictProba } from '../gate/logistic';
-import { checkInput, SanityThresholds } from '../gate/sanity';
+import { checkInput, checkPicture, SanityThresholds } from '../gate/sanity';
+import type { InkOption } from '../image/pipeline';
 import type { GateFile } from '../gate/gate-file';
 
 export type Verdict = 'digit' | 'rejected' | 'error';
@@ -31,19 +34,70 @@ export interface PredictOptions {
   seed: number;
   gate: GateFile | null;
   sanity: SanityThresholds;
+  /** ink polarity: auto (default), dark (on light paper) or light (on a dark ground) */
+  ink?: InkOption;
+  /** files per batch (default 256) */
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
 }
 
+/** Extensions `udq predict DIR` picks up (what sharp decodes). */
+export const PICTURE_EXTENSIONS = /\.(png|jpe?g|webp|gif|tiff?|avif)$/i;
+
+/**
+ * The files to predict: each argument that is a folder is walked (recursively, sorted,
+ * hidden entries skipped) for pictures; other arguments are taken as they are.
+ */
+export function collectPictureFiles(args: string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (PICTURE_EXTENSIONS.test(e.name)) out.push(p);
+    }
+  };
+  for (const a of args) {
+    let isDir = false;
+    try {
+      isDir = statSync(a).isDirectory();
+    } catch {
+      // a missing file is reported by predictFiles as an error row
+    }
+    if (isDir) walk(a);
+    else out.push(a);
+  }
+  return out;
+}
+
+/**
+ * Predict files in batches of `opts.batchSize` (default 256): each batch is decoded,
+ * preprocessed and sampled before the next is read, so thousands of files stream with
+ * bounded memory (only the 28x28 images are kept) and `onProgress` can report.
+ */
 export async function predictFiles(model: Predictor, files: string[], opts: PredictOptions): Promise<Prediction[]> {
+  const batch = opts.batchSize ?? 256;
+  const out: Prediction[] = [];
+  for (let start = 0; start < files.length; start += batch) {
+    out.push(...(await predictBatch(model, files.slice(start, start + batch), opts)));
+    opts.onProgress?.(Math.min(files.length, start + batch), files.length);
+  }
+  return out;
+}
+
+async function predictBatch(model: Predictor, files: string[], opts: PredictOptions): Promise<Prediction[]> {
   const results: Prediction[] = [];
   const toSample: { index: number; pixels: Float32Array }[] = [];
   for (const file of files) {
     try {
-      const img = await loadImageAsMnist(file);
+      const img = await loadImageAsMnist(file, { ink: opts.ink });
+      const picture = checkPicture(img.info);
       const sanity = checkInput(img.pixels, opts.sanity);
       const p: Prediction = { file, verdict: 'digit', pixels: img.pixels };
-      if (!sanity.valid) {
+      if (picture || !sanity.valid) {
         p.verdict = 'rejected';
-        p.reason = `invalid-input:${sanity.reason}`;
+        p.reason = `invalid-input:${picture ? picture.reason : sanity.reason}`;
       }
       results.push(p);
       toSample.push({ index: results.length - 1, pixels: img.pixels });
@@ -51,26 +105,33 @@ export async function predictFiles(model: Predictor, files: string[], opts: Pred
       results.push({ file, verdict: 'error', error: (e as Error).message });
     }
   }
-  if (toSample.length) {
-    const pixels = new Float32Array(toSample.length * 784);
-    toSample.forEach((t, i) => pixels.set(t.pixels, i * 784));
-    const { summaries } = await model.sample({ count: toSample.length, pixels, keys: new Uint32Array(toSample.length) }, { samples: opts.samples, seed: opts.seed });
-    toSample.forEach((t, i) => {
-      const s = summaries[i];
-      const p = results[t.index];
-      p.digit = s.predicted;
-      p.probability = s.maxMean;
-      p.meanStd = s.meanStd;
-      p.mutualInformation = s.mutualInformation;
-      p.predictiveEntropy = s.predictiveEntropy;
-      if (opts.gate) {
-        p.gateProbability = predictProba(opts.gate.logistic, featureVector(s, opts.gate.features));
-        if (p.verdict === 'digit' && p.gateProbability >= opts.gate.threshold) {
-          p.verdict = 'rejected';
-          p.reason = 'uncertain';
-        }
-      }
-    });
-  }
+  await scorePredictions(model, toSample.map((t) => results[t.index]), toSample.map((t) => t.pixels), opts);
   return results;
+}
+
+/**
+ * Sample the 28x28 `images` (every one with mask key 0, so an image's numbers depend only on
+ * its pixels and the seed) and fill digit, probability, uncertainty and the gate's verdict into
+ * `into` (same order); a prediction already rejected by the sanity check stays rejected.
+ */
+export async function scorePredictions(model: Predictor, into: Prediction[], images: Float32Array[], opts: Pick<PredictOptions, 'samples' | 'seed' | 'gate'>): Promise<void> {
+  if (images.length === 0) return;
+  const pixels = new Float32Array(images.length * 784);
+  images.forEach((img, i) => pixels.set(img, i * 784));
+  const { summaries } = await model.sample({ count: images.length, pixels, keys: new Uint32Array(images.length) }, { samples: opts.samples, seed: opts.seed });
+  summaries.forEach((s, i) => {
+    const p = into[i];
+    p.digit = s.predicted;
+    p.probability = s.maxMean;
+    p.meanStd = s.meanStd;
+    p.mutualInformation = s.mutualInformation;
+    p.predictiveEntropy = s.predictiveEntropy;
+    if (opts.gate) {
+      p.gateProbability = predictProba(opts.gate.logistic, featureVector(s, opts.gate.features));
+      if (p.verdict === 'digit' && p.gateProbability >= opts.gate.threshold) {
+        p.verdict = 'rejected';
+        p.reason = 'uncertain';
+      }
+    }
+  });
 }

@@ -1,0 +1,531 @@
+/**
+ * One preprocessing pipeline for any picture (issue #9): decoded pixels in, one MNIST-style
+ * 28x28 digit out. Each step is a pure function on Float32Array images (values 0..1):
+ *
+ * 1. `luminance`          colour / grey / alpha -> luminance (alpha over the paper colour);
+ * 2. `median3`            3x3 median against sensor noise and JPEG specks (pictures > 64 px
+ *                          whose pixel noise is above 0.015: on a clean scan it only erodes);
+ * 3. `estimateBackground` the paper (or screen) level at a large scale: block medians,
+ *                          smoothed and interpolated, so uneven light, grey or coloured paper
+ *                          and ruled lines thinner than a block are background;
+ * 4. `detectPolarity`     dark ink on light ground or light ink on dark ground, from which side
+ *                          of the background the strong deviations lie;
+ * 5. `flattenInk`         ink = relative deviation from the background (divided by it), the
+ *                          noise floor (robust sigma) subtracted, scaled so strokes reach 1 with
+ *                          their anti-aliased edges kept;
+ * 6. `segmentInk`         connected components of the ink: specks, dust and what touches the
+ *                          frame edge are dropped when a clear character is elsewhere;
+ * 7. `normaliseStrokeWidth` a pen much thinner than MNIST's (relative to the character's
+ *                          size) is thickened, so a fine pen on a big sheet reads like MNIST;
+ * 8. the MNIST recipe (`preprocessToMnist` in data/image.ts): 20x20 box, centre of mass.
+ */
+import { labelComponents, selectCharacter } from './components';
+
+export type Polarity = 'dark' | 'light';
+export type InkOption = 'auto' | Polarity;
+
+/**
+ * Interleaved 8-bit pixels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA) -> luminance 0..1 (Rec. 601).
+ * Transparent pixels take the paper's colour: white, unless the opaque pixels are mostly light
+ * (light strokes on a transparent layer), then black.
+ */
+export function luminance(data: Uint8Array, width: number, height: number, channels: number): Float32Array {
+  const n = width * height;
+  if (data.length !== n * channels || channels < 1 || channels > 4) throw new Error(`luminance: ${data.length} bytes for ${width}x${height}x${channels}`);
+  const out = new Float32Array(n);
+  const hasAlpha = channels === 2 || channels === 4;
+  let opaqueLum = 0;
+  let opaque = 0;
+  let transparent = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * channels;
+    out[i] = channels <= 2 ? data[o] / 255 : (0.299 * data[o] + 0.587 * data[o + 1] + 0.114 * data[o + 2]) / 255;
+    if (hasAlpha) {
+      const a = data[o + channels - 1];
+      if (a > 127) {
+        opaqueLum += out[i];
+        opaque++;
+      }
+      if (a < 128) transparent++;
+    }
+  }
+  if (!hasAlpha || transparent === 0) return out;
+  const paper = opaque > 0 && opaqueLum / opaque > 0.6 && transparent > opaque ? 0 : 1;
+  for (let i = 0; i < n; i++) {
+    const a = data[i * channels + channels - 1] / 255;
+    out[i] = a * out[i] + (1 - a) * paper;
+  }
+  return out;
+}
+
+/**
+ * Pixel noise of a picture: 1.4826 x the median absolute difference between horizontal
+ * neighbours, / sqrt(2) (flat paper: the sensor noise; strokes are too few to move a median).
+ */
+export function pixelNoise(img: Float32Array, width: number, height: number): number {
+  const d = new Float32Array((width - 1) * height);
+  let k = 0;
+  for (let y = 0; y < height; y++) for (let x = 0; x + 1 < width; x++) d[k++] = Math.abs(img[y * width + x + 1] - img[y * width + x]);
+  return (1.4826 * quantile(d, 0.5)) / Math.SQRT2;
+}
+
+/** Above this pixel noise a picture is median-filtered before anything else (below it a median only erodes thin strokes). */
+export const MEDIAN_NOISE = 0.015;
+
+/** 3x3 median filter (edges replicate). */
+export function median3(img: Float32Array, width: number, height: number): Float32Array {
+  const out = new Float32Array(img.length);
+  const w = new Float32Array(9);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let k = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = Math.min(height - 1, Math.max(0, y + dy));
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = Math.min(width - 1, Math.max(0, x + dx));
+          w[k++] = img[yy * width + xx];
+        }
+      }
+      w.sort();
+      out[y * width + x] = w[4];
+    }
+  }
+  return out;
+}
+
+function quantile(values: Float32Array | number[], q: number): number {
+  const n = values.length;
+  if (n === 0) return 0;
+  if (n <= 4096) {
+    const s = Float32Array.from(values).sort();
+    return s[Math.min(n - 1, Math.max(0, Math.floor(q * (n - 1))))];
+  }
+  return histogramQuantile(values, q);
+}
+
+/**
+ * Quantile of many values through a 4096-bin histogram over their range (exact to 1/4096 of
+ * the range): linear time instead of a sort.
+ */
+export function histogramQuantile(values: ArrayLike<number>, q: number): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (!(hi > lo)) return lo;
+  const bins = 4096;
+  const hist = new Uint32Array(bins);
+  const k = (bins - 1) / (hi - lo);
+  for (let i = 0; i < values.length; i++) hist[Math.floor((values[i] - lo) * k)]++;
+  const target = Math.floor(q * (values.length - 1));
+  let acc = 0;
+  for (let b = 0; b < bins; b++) {
+    acc += hist[b];
+    if (acc > target) return lo + (b + 0.5) / k;
+  }
+  return hi;
+}
+
+/**
+ * Background level per pixel (`polarity`, when known, says which side of the paper the ink
+ * is on). Small pictures (longer side <= 64, e.g. MNIST's 28x28 PNGs)
+ * get one level: the median of the frame border, where a centred character is not. Larger
+ * ones: the 80th percentile (dark ink; 20th for light ink; median when unknown) of blocks of about 1/14 of the longer side (the ink is a minority in each),
+ * a 3x3 median over the inner block grid (a block full of ink takes its neighbours' level;
+ * the rim keeps its own, as vignetting is steepest there), then
+ * bilinear interpolation between block centres.
+ */
+export function estimateBackground(img: Float32Array, width: number, height: number, polarity?: Polarity): Float32Array {
+  const out = new Float32Array(img.length);
+  if (Math.max(width, height) <= 64) {
+    const border: number[] = [];
+    for (let x = 0; x < width; x++) border.push(img[x], img[(height - 1) * width + x]);
+    for (let y = 0; y < height; y++) border.push(img[y * width], img[y * width + width - 1]);
+    out.fill(quantile(border, 0.5));
+    return out;
+  }
+  const block = Math.max(6, Math.round(Math.max(width, height) / 14));
+  // the paper is the lighter majority of a block under dark ink (the darker under light ink):
+  // a high quantile keeps a block right until ink covers 80% of it
+  const blockQ = polarity === 'dark' ? 0.8 : polarity === 'light' ? 0.2 : 0.5;
+  const gw = Math.ceil(width / block);
+  const gh = Math.ceil(height / block);
+  const grid = new Float32Array(gw * gh);
+  const buf: number[] = [];
+  for (let by = 0; by < gh; by++) {
+    for (let bx = 0; bx < gw; bx++) {
+      buf.length = 0;
+      for (let y = by * block; y < Math.min(height, (by + 1) * block); y++) for (let x = bx * block; x < Math.min(width, (bx + 1) * block); x++) buf.push(img[y * width + x]);
+      grid[by * gw + bx] = quantile(buf, blockQ);
+    }
+  }
+  replaceBorderSteps(grid, gw, gh);
+  const smooth = new Float32Array(grid.length);
+  for (let by = 0; by < gh; by++) {
+    for (let bx = 0; bx < gw; bx++) {
+      if (bx === 0 || by === 0 || bx === gw - 1 || by === gh - 1) {
+        // the rim keeps its own level: light falls off fastest there (vignetting)
+        smooth[by * gw + bx] = grid[by * gw + bx];
+        continue;
+      }
+      buf.length = 0;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const yy = by + dy;
+        const xx = bx + dx;
+        if (yy >= 0 && yy < gh && xx >= 0 && xx < gw) buf.push(grid[yy * gw + xx]);
+      }
+      smooth[by * gw + bx] = quantile(buf, 0.5);
+    }
+  }
+  // bilinear between block centres, extrapolated linearly beyond the outer centres (light
+  // keeps falling off towards a corner; clamping would leave the rim darker than its estimate)
+  const axis = (pos: number, n: number): [number, number, number] => {
+    const g = pos / block - 0.5;
+    if (n === 1) return [0, 0, 0];
+    const i0 = Math.min(n - 2, Math.max(0, Math.floor(g)));
+    return [i0, i0 + 1, Math.max(-0.5, Math.min(1.5, g - i0))];
+  };
+  for (let y = 0; y < height; y++) {
+    const [y0, y1, fy] = axis(y + 0.5, gh);
+    for (let x = 0; x < width; x++) {
+      const [x0, x1, fx] = axis(x + 0.5, gw);
+      const top = smooth[y0 * gw + x0] * (1 - fx) + smooth[y0 * gw + x1] * fx;
+      const bot = smooth[y1 * gw + x0] * (1 - fx) + smooth[y1 * gw + x1] * fx;
+      out[y * width + x] = Math.min(1, Math.max(0, top * (1 - fy) + bot * fy));
+    }
+  }
+  return out;
+}
+
+/**
+ * In place on a grid of block levels: a block in the two outer rings that differs from its
+ * neighbour one step towards the centre by more than `step` (a table edge, a dark rim, a
+ * shadow band: a step, where uneven light is a slope) takes that neighbour's level, inner ring
+ * first, so the background under a band along the frame is the paper's.
+ */
+export function replaceBorderSteps(grid: Float32Array, gw: number, gh: number, step = 0.15): void {
+  if (gw < 5 || gh < 5) return;
+  for (const ring of [1, 0]) {
+    for (let by = 0; by < gh; by++) {
+      for (let bx = 0; bx < gw; bx++) {
+        const d = Math.min(bx, by, gw - 1 - bx, gh - 1 - by);
+        if (d !== ring) continue;
+        // one step towards the centre along the nearest edge's normal
+        const ix = bx === d ? bx + 1 : gw - 1 - bx === d ? bx - 1 : bx;
+        const iy = by === d ? by + 1 : gh - 1 - by === d ? by - 1 : by;
+        const inner = grid[iy * gw + ix];
+        if (Math.abs(grid[by * gw + bx] - inner) > step) grid[by * gw + bx] = inner;
+      }
+    }
+  }
+}
+
+/** Robust noise level: 1.4826 x the median absolute deviation of img - background. */
+export function noiseSigma(img: Float32Array, bg: Float32Array): number {
+  const d = new Float32Array(img.length);
+  for (let i = 0; i < img.length; i++) d[i] = Math.abs(img[i] - bg[i]);
+  return 1.4826 * quantile(d, 0.5);
+}
+
+/**
+ * Which way the ink deviates from the background: the total strong deviation (beyond
+ * 3 sigma + 0.04) below the background vs above it, where the background is at the paper's
+ * level. Ties (a blank picture) say `dark`.
+ */
+export function detectPolarity(img: Float32Array, bg: Float32Array, sigma = noiseSigma(img, bg)): Polarity {
+  const tau = 3 * sigma + 0.04;
+  // only where the background is the paper's (within 0.2 of its median level): the rim of a
+  // table or a shadow band along the frame says nothing about the ink
+  const paper = quantile(bg, 0.5);
+  let below = 0;
+  let above = 0;
+  for (let i = 0; i < img.length; i++) {
+    if (Math.abs(bg[i] - paper) > 0.2) continue;
+    const d = img[i] - bg[i];
+    if (d < -tau) below += -d - tau;
+    else if (d > tau) above += d - tau;
+  }
+  return above > below ? 'light' : 'dark';
+}
+
+/** Ink weaker than this (relative to the background, above the noise floor) is no writing. */
+export const MIN_INK = 0.2;
+
+/** Result of {@link flattenInk}. */
+export interface FlatInk {
+  /** ink 0..1, background 0 */
+  ink: Float32Array;
+  /** noise level of the relative deviation (robust sigma) */
+  sigma: number;
+  /** the strongest ink before scaling, in units of the noise floor (low: nothing written) */
+  contrast: number;
+}
+
+/**
+ * Ink relative to the background: (bg - L) / bg for dark ink (a shadow darkens ink and paper
+ * alike, so dividing flattens it), (L - bg) / (1 - bg) for light ink; minus the noise floor
+ * (3 sigma of the relative deviation); scaled so the 98th percentile of the ink pixels is 1.
+ */
+export function flattenInk(img: Float32Array, bg: Float32Array, polarity: Polarity): FlatInk {
+  const rel = new Float32Array(img.length);
+  for (let i = 0; i < img.length; i++) {
+    const b = bg[i];
+    const v = polarity === 'dark' ? (b - img[i]) / Math.max(b, 0.05) : (img[i] - b) / Math.max(1 - b, 0.05);
+    rel[i] = v;
+  }
+  const absDev = new Float32Array(rel.length);
+  for (let i = 0; i < rel.length; i++) absDev[i] = Math.abs(rel[i]);
+  const sigma = 1.4826 * quantile(absDev, 0.5);
+  const floor = 3 * sigma + 0.03;
+  const ink = new Float32Array(rel.length);
+  const lit: number[] = [];
+  let max = 0;
+  for (let i = 0; i < rel.length; i++) {
+    const v = rel[i] - floor;
+    if (v > 0) {
+      ink[i] = v;
+      lit.push(v);
+      if (v > max) max = v;
+    }
+  }
+  const top = lit.length ? quantile(lit, 0.98) : 0;
+  // nothing written: no ink stands out by MIN_INK above the noise floor (blank paper, flat noise)
+  if (top < MIN_INK) return { ink: new Float32Array(rel.length), sigma, contrast: 0 };
+  // a faint pencil still spans 0..1; noise alone stays faint because top is small in units of sigma
+  for (let i = 0; i < ink.length; i++) ink[i] = Math.min(1, ink[i] / top);
+  return { ink, sigma, contrast: (max + floor) / Math.max(sigma, 0.004) };
+}
+
+/** Result of {@link segmentInk}. */
+export interface Segmented {
+  ink: Float32Array;
+  /** components found, kept */
+  components: number;
+  kept: number;
+  /** bounding box of the kept ink, or null */
+  bbox: { x0: number; y0: number; x1: number; y1: number } | null;
+  /** area of the kept components' mask */
+  area: number;
+  /** components left out that hold at least 30% of the ink of the character's largest part */
+  rivals: number;
+}
+
+/**
+ * Keep the written character: threshold the ink at `level` (default 0.35), label components,
+ * keep those `selectCharacter` picks, and keep the ink (with its anti-aliased fringe, one
+ * pixel around) under them.
+ */
+export function segmentInk(ink: Float32Array, width: number, height: number, level = 0.35): Segmented {
+  const mask = new Uint8Array(ink.length);
+  for (let i = 0; i < ink.length; i++) mask[i] = ink[i] >= level ? 1 : 0;
+  removeRuledLines(mask, width, height);
+  const { labels, components } = labelComponents(mask, width, height, ink);
+  const minArea = Math.max(3, Math.round((width * height) / 40000));
+  // a character is at least 4% of the frame's longer side (8 px): smaller marks are dust
+  const minSide = Math.max(8, 0.04 * Math.max(width, height));
+  const big = components.filter((c) => Math.max(c.x1 - c.x0 + 1, c.y1 - c.y0 + 1) >= minSide / 2 || c.area >= minSide);
+  let keep = new Set(selectCharacter(big, { minArea, frame: { width, height } }));
+  const kb = boundsOf(components.filter((c) => keep.has(c.label)));
+  if (!kb || Math.max(kb.x1 - kb.x0 + 1, kb.y1 - kb.y0 + 1) < minSide) keep = new Set();
+  const keptMass = Math.max(0, ...components.filter((c) => keep.has(c.label)).map((c) => c.mass));
+  const rivals = components.filter((c) => !keep.has(c.label) && c.mass >= 0.3 * keptMass).length;
+  const out = new Float32Array(ink.length);
+  let area = 0;
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const l = labels[y * width + x];
+      if (!l || !keep.has(l)) continue;
+      area++;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= height) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= width) continue;
+          const q = yy * width + xx;
+          out[q] = ink[q];
+        }
+      }
+    }
+  }
+  return { ink: out, components: components.length, kept: keep.size, bbox: x1 < 0 ? null : { x0, y0, x1, y1 }, area, rivals };
+}
+
+function boundsOf(cs: { x0: number; y0: number; x1: number; y1: number }[]): { x0: number; y0: number; x1: number; y1: number } | null {
+  if (cs.length === 0) return null;
+  return { x0: Math.min(...cs.map((c) => c.x0)), y0: Math.min(...cs.map((c) => c.y0)), x1: Math.max(...cs.map((c) => c.x1)), y1: Math.max(...cs.map((c) => c.y1)) };
+}
+
+/**
+ * In place: clear ruled lines (and margin lines) from a mask: a row whose thin ink (vertical
+ * extent at most 2% of the height, 3 px at least) covers half the width or more is a line, and
+ * its thin pixels are cleared; the same for columns. Where a written stroke crosses a line
+ * the ink is not thin there, so the character stays whole.
+ */
+export function removeRuledLines(mask: Uint8Array, width: number, height: number): void {
+  const thinV = Math.max(2, Math.round(0.006 * height));
+  const thinH = Math.max(2, Math.round(0.006 * width));
+  const vRun = runLengths(mask, width, height, true);
+  const hRun = runLengths(mask, width, height, false);
+  const clear: number[] = [];
+  for (let y = 0; y < height; y++) {
+    let n = 0;
+    for (let x = 0; x < width; x++) if (mask[y * width + x] && vRun[y * width + x] <= thinV) n++;
+    if (n >= 0.5 * width) for (let x = 0; x < width; x++) if (mask[y * width + x] && vRun[y * width + x] <= thinV) clear.push(y * width + x);
+  }
+  for (let x = 0; x < width; x++) {
+    let n = 0;
+    for (let y = 0; y < height; y++) if (mask[y * width + x] && hRun[y * width + x] <= thinH) n++;
+    if (n >= 0.5 * height) for (let y = 0; y < height; y++) if (mask[y * width + x] && hRun[y * width + x] <= thinH) clear.push(y * width + x);
+  }
+  for (const i of clear) mask[i] = 0;
+}
+
+/** Length of the run of set pixels through each pixel, vertically or horizontally. */
+function runLengths(mask: Uint8Array, width: number, height: number, vertical: boolean): Uint16Array {
+  const out = new Uint16Array(mask.length);
+  const outer = vertical ? width : height;
+  const inner = vertical ? height : width;
+  const at = (o: number, i: number) => (vertical ? i * width + o : o * width + i);
+  for (let o = 0; o < outer; o++) {
+    let i = 0;
+    while (i < inner) {
+      if (!mask[at(o, i)]) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < inner && mask[at(o, j)]) j++;
+      for (let k = i; k < j; k++) out[at(o, k)] = Math.min(65535, j - i);
+      i = j;
+    }
+  }
+  return out;
+}
+
+/**
+ * Mean stroke width of a binary-ish ink image: 2 x area / perimeter of the mask ink >= 0.35
+ * (a long stroke of width w has area ~ L w and perimeter ~ 2 L).
+ */
+export function strokeWidth(ink: Float32Array, width: number, height: number): number {
+  let area = 0;
+  let perimeter = 0;
+  const at = (x: number, y: number) => (x >= 0 && y >= 0 && x < width && y < height && ink[y * width + x] >= 0.35 ? 1 : 0);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!at(x, y)) continue;
+      area++;
+      perimeter += 4 - at(x - 1, y) - at(x + 1, y) - at(x, y - 1) - at(x, y + 1);
+    }
+  }
+  return perimeter > 0 ? (2 * area) / perimeter : 0;
+}
+
+/** Grey dilation (max filter) with a disc of `radius` pixels. */
+export function dilate(ink: Float32Array, width: number, height: number, radius: number): Float32Array {
+  if (radius <= 0) return ink;
+  const out = new Float32Array(ink.length);
+  const offs: [number, number][] = [];
+  for (let dy = -radius; dy <= radius; dy++) for (let dx = -radius; dx <= radius; dx++) if (dx * dx + dy * dy <= radius * radius + 0.5) offs.push([dx, dy]);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let m = 0;
+      for (const [dx, dy] of offs) {
+        const xx = x + dx;
+        const yy = y + dy;
+        if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
+        const v = ink[yy * width + xx];
+        if (v > m) m = v;
+      }
+      out[y * width + x] = m;
+    }
+  }
+  return out;
+}
+
+/**
+ * MNIST's pen is about 1/8 of the character's height (2.5 of 20 px). A stroke much thinner
+ * than `target` x the character's longer side is thickened by dilation; thick strokes are
+ * left alone (MNIST has thick ones too).
+ */
+export function normaliseStrokeWidth(ink: Float32Array, width: number, height: number, bbox: { x0: number; y0: number; x1: number; y1: number }, target = 0.1): Float32Array {
+  const side = Math.max(bbox.x1 - bbox.x0 + 1, bbox.y1 - bbox.y0 + 1);
+  const w = strokeWidth(ink, width, height);
+  const want = target * side;
+  if (w <= 0 || w >= 0.6 * want) return ink;
+  const radius = Math.round((want * 0.8 - w) / 2);
+  return radius >= 1 ? dilate(ink, width, height, radius) : ink;
+}
+
+/** What the pipeline saw, for `--save-preprocessed` users and the sanity check. */
+export interface PipelineInfo {
+  polarity: Polarity;
+  /** strongest ink in units of the noise floor */
+  contrast: number;
+  /** noise level (robust sigma of the relative deviation from the background) */
+  noise: number;
+  components: number;
+  kept: number;
+  /** components as strong as the character that were left out (many: texture, not writing) */
+  rivals: number;
+  /** the stroke width was normalised */
+  thickened: boolean;
+}
+
+/** Options of {@link pictureToInk}. */
+export interface PipelineOptions {
+  ink?: InkOption;
+  /** the decoder already applied a 3x3 median (sharp's), so step 2 is skipped */
+  denoised?: boolean;
+}
+
+/** Steps 1-5: decoded pixels -> the whole picture's flattened ink (every mark, nothing segmented). */
+export function pictureToFlatInk(data: Uint8Array, width: number, height: number, channels: number, opts: PipelineOptions = {}): { flat: FlatInk; polarity: Polarity } {
+  let lum = luminance(data, width, height, channels);
+  if (Math.max(width, height) > 64 && !opts.denoised && pixelNoise(lum, width, height) > MEDIAN_NOISE) lum = median3(lum, width, height);
+  const forced = opts.ink && opts.ink !== 'auto' ? opts.ink : undefined;
+  // polarity: a first guess against the block medians, then the background for that polarity,
+  // checked once more against it
+  let polarity = forced ?? detectPolarity(lum, estimateBackground(lum, width, height));
+  let bg = estimateBackground(lum, width, height, polarity);
+  if (!forced) {
+    const again = detectPolarity(lum, bg);
+    if (again !== polarity) {
+      polarity = again;
+      bg = estimateBackground(lum, width, height, polarity);
+    }
+  }
+  return { flat: flattenInk(lum, bg, polarity), polarity };
+}
+
+/**
+ * Steps 1-7: decoded pixels -> an ink image (white on black, 0..1) holding only the
+ * character, plus what was decided. Step 8 (the MNIST recipe) is done by the caller.
+ */
+export function pictureToInk(data: Uint8Array, width: number, height: number, channels: number, opts: PipelineOptions = {}): { ink: Float32Array; info: PipelineInfo } {
+  const { flat, polarity } = pictureToFlatInk(data, width, height, channels, opts);
+  if (Math.max(width, height) <= 64) {
+    // an MNIST-size picture is taken as it is: no component is dropped from 28 px
+    return { ink: flat.ink, info: { polarity, contrast: flat.contrast, noise: flat.sigma, components: 0, kept: 0, rivals: 0, thickened: false } };
+  }
+  const seg = segmentInk(flat.ink, width, height);
+  let ink = seg.ink;
+  let thickened = false;
+  if (seg.bbox) {
+    const t = normaliseStrokeWidth(ink, width, height, seg.bbox);
+    thickened = t !== ink;
+    ink = t;
+  }
+  return { ink, info: { polarity, contrast: flat.contrast, noise: flat.sigma, components: seg.components, kept: seg.kept, rivals: seg.rivals, thickened } };
+}

@@ -1,0 +1,207 @@
+/** The picture pipeline's pure steps (src/image/pipeline.ts, components.ts, number.ts), table-style. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  detectPolarity,
+  dilate,
+  estimateBackground,
+  flattenInk,
+  histogramQuantile,
+  luminance,
+  median3,
+  normaliseStrokeWidth,
+  pictureToInk,
+  removeRuledLines,
+  replaceBorderSteps,
+  segmentInk,
+  strokeWidth,
+} from '../src/image/pipeline';
+import { labelComponents, selectCharacter } from '../src/image/components';
+import { mergeColumns, segmentNumber, splitColumns } from '../src/image/number';
+import { checkPicture } from '../src/gate/sanity';
+import { mulberry32 } from '../src/random';
+
+/** A W x H image filled with `v`, with rectangles of other values drawn on it. */
+function canvas(W: number, H: number, v: number, rects: [number, number, number, number, number][] = []): Float32Array {
+  const img = new Float32Array(W * H).fill(v);
+  for (const [x0, y0, w, h, val] of rects) for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) img[y * W + x] = val;
+  return img;
+}
+
+test('luminance: grey, RGB (Rec. 601), and alpha over the right paper', () => {
+  const cases: { data: number[]; ch: number; want: number[] }[] = [
+    { data: [0, 255], ch: 1, want: [0, 1] },
+    { data: [255, 0, 0, 0, 255, 0], ch: 3, want: [0.299, 0.587] },
+    // dark stroke on a transparent layer: transparent pixels become white paper
+    { data: [0, 255, 0, 0, 0, 0, 0, 0], ch: 2, want: [0, 1, 1, 1] },
+    // light stroke on a transparent layer: transparent pixels become black
+    { data: [255, 255, 0, 0, 0, 0, 0, 0], ch: 2, want: [1, 0, 0, 0] },
+  ];
+  for (const c of cases) {
+    const n = c.data.length / c.ch;
+    const got = luminance(Uint8Array.from(c.data), n, 1, c.ch);
+    c.want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) < 1e-3, `${JSON.stringify(c.data)}: ${got[i]} vs ${w}`));
+  }
+});
+
+test('median3 removes isolated specks and keeps edges', () => {
+  const img = canvas(9, 9, 0.8, [[4, 4, 1, 1, 0]]);
+  assert.ok(Math.abs(median3(img, 9, 9)[4 * 9 + 4] - 0.8) < 1e-6);
+  const edge = canvas(9, 9, 0.8, [[0, 0, 4, 9, 0.1]]);
+  const m = median3(edge, 9, 9);
+  assert.ok(Math.abs(m[4 * 9 + 2] - 0.1) < 1e-6 && Math.abs(m[4 * 9 + 6] - 0.8) < 1e-6);
+});
+
+test('histogramQuantile agrees with a sort within 1/4096 of the range', () => {
+  const r = mulberry32(3);
+  const v = Float32Array.from({ length: 10000 }, () => r() * 2 - 0.5);
+  const s = Float32Array.from(v).sort();
+  for (const q of [0, 0.1, 0.5, 0.98]) assert.ok(Math.abs(histogramQuantile(v, q) - s[Math.floor(q * (v.length - 1))]) < 2 / 4096 + 1e-6);
+});
+
+test('estimateBackground follows a lighting gradient and ignores a digit-sized dark mark', () => {
+  const W = 200;
+  const H = 150;
+  const img = new Float32Array(W * H);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) img[y * W + x] = 0.9 - 0.4 * (x / W);
+  for (let y = 60; y < 90; y++) for (let x = 90; x < 96; x++) img[y * W + x] = 0.1; // a stroke
+  const bg = estimateBackground(img, W, H);
+  for (const [x, y] of [[5, 5], [100, 75], [195, 140], [93, 75]]) {
+    const want = 0.9 - 0.4 * (x / W);
+    assert.ok(Math.abs(bg[y * W + x] - want) < 0.04, `(${x},${y}) ${bg[y * W + x]} vs ${want}`);
+  }
+});
+
+test('estimateBackground: a 28x28 picture gets its border median', () => {
+  const img = canvas(28, 28, 0, [[8, 4, 10, 20, 1]]);
+  assert.ok(estimateBackground(img, 28, 28).every((v) => v === 0));
+  assert.ok(estimateBackground(canvas(28, 28, 1, [[8, 4, 10, 20, 0]]), 28, 28).every((v) => v === 1));
+});
+
+test('replaceBorderSteps: a band along the edge takes the paper level, a slope is kept', () => {
+  const gw = 8;
+  const gh = 6;
+  const band = new Float32Array(gw * gh).fill(0.8);
+  for (let by = 0; by < gh; by++) band[by * gw + gw - 1] = 0.2; // dark table along the right edge
+  replaceBorderSteps(band, gw, gh);
+  for (let by = 0; by < gh; by++) assert.ok(Math.abs(band[by * gw + gw - 1] - 0.8) < 1e-6);
+  const slope = Float32Array.from({ length: gw * gh }, (_, i) => 0.9 - 0.05 * (i % gw));
+  const before = Float32Array.from(slope);
+  replaceBorderSteps(slope, gw, gh);
+  assert.deepEqual(slope, before);
+});
+
+test('detectPolarity: the side of the background the strong deviations lie on', () => {
+  const cases: { img: Float32Array; bg: number; want: 'dark' | 'light' }[] = [
+    { img: canvas(40, 40, 0.8, [[10, 10, 4, 20, 0.1]]), bg: 0.8, want: 'dark' },
+    { img: canvas(40, 40, 0.1, [[10, 10, 4, 20, 0.9]]), bg: 0.1, want: 'light' },
+    { img: canvas(40, 40, 0.45, [[10, 10, 4, 20, 0.1]]), bg: 0.45, want: 'dark' }, // dark pencil on grey paper
+    { img: canvas(40, 40, 0.45, [[10, 10, 4, 20, 0.85]]), bg: 0.45, want: 'light' }, // chalk on a grey board
+  ];
+  for (const c of cases) assert.equal(detectPolarity(c.img, new Float32Array(c.img.length).fill(c.bg)), c.want);
+});
+
+test('flattenInk: uneven light is divided out; strokes reach 1; blank paper stays empty', () => {
+  const W = 100;
+  const img = new Float32Array(W * W);
+  const bg = new Float32Array(W * W);
+  for (let i = 0; i < img.length; i++) {
+    const light = 0.5 + 0.5 * ((i % W) / W);
+    bg[i] = 0.9 * light;
+    img[i] = bg[i];
+  }
+  for (const x of [10, 80]) for (let y = 40; y < 60; y++) for (let k = 0; k < 3; k++) img[y * W + x + k] = 0.1 * (0.5 + 0.5 * ((x + k) / W));
+  const f = flattenInk(img, bg, 'dark');
+  // the same pen in the shadow and in the light comes out equally dark
+  assert.ok(Math.abs(f.ink[50 * W + 11] - f.ink[50 * W + 81]) < 0.05);
+  assert.ok(f.ink[50 * W + 11] > 0.9 && f.ink[5 * W + 50] === 0);
+  const blank = flattenInk(bg, bg, 'dark');
+  assert.ok(blank.ink.every((v) => v === 0));
+  assert.equal(blank.contrast, 0);
+});
+
+test('labelComponents: 8-connectivity, areas, boxes, edge contact', () => {
+  const W = 10;
+  const mask = new Uint8Array(W * 6);
+  for (const [x, y] of [[1, 1], [2, 2], [3, 3], [7, 0], [7, 1], [9, 5]]) mask[y * W + x] = 1;
+  const { components } = labelComponents(mask, W, 6);
+  assert.deepEqual(
+    components.map((c) => [c.area, c.x0, c.y0, c.x1, c.y1, c.touchesEdge]),
+    [[2, 7, 0, 7, 1, true], [3, 1, 1, 3, 3, false], [1, 9, 5, 9, 5, true]],
+  );
+});
+
+test('selectCharacter: specks dropped, broken strokes joined, edge bands ignored', () => {
+  const c = (label: number, x0: number, y0: number, x1: number, y1: number, area: number, touchesEdge = false) => ({ label, area, x0, y0, x1, y1, mass: area, cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, touchesEdge });
+  const cases: { name: string; comps: ReturnType<typeof c>[]; frame?: { width: number; height: number }; want: number[] }[] = [
+    { name: 'digit + far speck', comps: [c(1, 40, 40, 60, 80, 300), c(2, 5, 5, 6, 6, 4)], want: [1] },
+    { name: 'a 5 drawn in two strokes', comps: [c(1, 40, 50, 60, 80, 250), c(2, 42, 38, 62, 42, 60)], want: [1, 2] },
+    { name: 'table band along the bottom', comps: [c(1, 0, 90, 99, 99, 1000, true), c(2, 40, 30, 55, 60, 120)], frame: { width: 100, height: 100 }, want: [2] },
+    { name: 'nothing but specks', comps: [c(1, 5, 5, 5, 5, 1)], want: [] },
+  ];
+  for (const k of cases) assert.deepEqual(selectCharacter(k.comps, { frame: k.frame }).sort(), k.want, k.name);
+});
+
+test('removeRuledLines clears thin full-width lines but keeps a stroke crossing them', () => {
+  const W = 120;
+  const H = 80;
+  const mask = new Uint8Array(W * H);
+  for (let x = 0; x < W; x++) mask[40 * W + x] = 1; // ruled line
+  for (let y = 20; y < 60; y++) for (let x = 60; x < 65; x++) mask[y * W + x] = 1; // a 1 crossing it
+  removeRuledLines(mask, W, H);
+  assert.equal(mask[40 * W + 10], 0);
+  assert.equal(mask[40 * W + 62], 1);
+  assert.equal(mask[25 * W + 62], 1);
+});
+
+test('strokeWidth and normaliseStrokeWidth: a thin pen is thickened, a thick one left alone', () => {
+  const thin = canvas(100, 100, 0, [[48, 10, 2, 80, 1]]);
+  assert.ok(Math.abs(strokeWidth(thin, 100, 100) - 2) < 0.2);
+  const box = { x0: 48, y0: 10, x1: 49, y1: 89 };
+  const t = normaliseStrokeWidth(thin, 100, 100, box);
+  assert.ok(strokeWidth(t, 100, 100) > 4);
+  const thick = canvas(100, 100, 0, [[44, 10, 9, 80, 1]]);
+  assert.equal(normaliseStrokeWidth(thick, 100, 100, { x0: 44, y0: 10, x1: 52, y1: 89 }), thick);
+  assert.equal(dilate(thin, 100, 100, 1)[50 * 100 + 47], 1);
+});
+
+test('segmentInk keeps the character and reports what it left out', () => {
+  const W = 200;
+  const ink = canvas(W, W, 0, [[90, 60, 8, 80, 1], [10, 10, 2, 2, 1], [0, 180, 200, 20, 1]]);
+  const s = segmentInk(ink, W, W);
+  assert.equal(s.ink[100 * W + 93], 1);
+  assert.equal(s.ink[11 * W + 11], 0);
+  assert.equal(s.ink[190 * W + 50], 0);
+  assert.deepEqual(s.bbox, { x0: 90, y0: 60, x1: 97, y1: 139 });
+});
+
+test('pictureToInk: a white-on-black 28x28 MNIST export passes through nearly unchanged', () => {
+  const px = new Uint8Array(784);
+  for (let y = 6; y < 22; y++) for (let x = 12; x < 16; x++) px[y * 28 + x] = 255;
+  px[6 * 28 + 11] = 128;
+  const { ink, info } = pictureToInk(px, 28, 28, 1);
+  assert.equal(info.polarity, 'light');
+  assert.ok(Math.abs(ink[10 * 28 + 13] - 1) < 0.02 && ink[0] === 0 && Math.abs(ink[6 * 28 + 11] - 0.5) < 0.05);
+});
+
+test('checkPicture: blank, texture and a written character', () => {
+  assert.equal(checkPicture({ contrast: 0, rivals: 0, noise: 0.01 })?.reason, 'blank');
+  assert.equal(checkPicture({ contrast: 6, rivals: 0, noise: 0.2 })?.reason, 'noise-like');
+  assert.equal(checkPicture({ contrast: 80, rivals: 6, noise: 0.02 })?.reason, 'noise-like');
+  assert.equal(checkPicture({ contrast: 80, rivals: 1, noise: 0.02 }), null);
+});
+
+test('number segmentation: merge overlapping columns, split a group as wide as two digits', () => {
+  const c = (label: number, x0: number, x1: number) => ({ label, area: 10, x0, y0: 0, x1, y1: 10, mass: 10, cx: 0, cy: 0, touchesEdge: false });
+  assert.deepEqual(mergeColumns([c(1, 0, 10), c(2, 2, 8), c(3, 20, 30)]).map((g) => [g.x0, g.x1]), [[0, 10], [20, 30]]);
+  const col = Float32Array.from([5, 5, 5, 4, 1, 4, 5, 5, 5, 5]);
+  assert.deepEqual(splitColumns(col, 2), [4]);
+  // three bars of digit height, the last two touching: three digits
+  const W = 200;
+  const H = 60;
+  const ink = canvas(W, H, 0, [[20, 10, 6, 40, 1], [70, 10, 28, 40, 1], [98, 10, 28, 40, 1]]);
+  for (let y = 10; y < 50; y++) for (let x = 97; x < 100; x++) ink[y * W + x] = 0.2; // a thin waist where the two touch
+  const digits = segmentNumber(ink, W, H);
+  assert.equal(digits.length, 3);
+  assert.ok(digits[0].x1 < digits[1].x0 && digits[1].x1 < digits[2].x0);
+});

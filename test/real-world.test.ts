@@ -1,0 +1,132 @@
+/**
+ * Real-world inputs with the shipped deep model (issue #9): MNIST-format PNG exports, scans,
+ * phone-style photos (grey and coloured paper, uneven light, noise, blur, JPEG, rotation,
+ * ruled lines, table edges, dust) made from MNIST *training* digits by test/helpers/photo.ts,
+ * and pictures with no digit (blank paper, noise, textures). Also numbers of 2-6 digits.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../src/engine/backend';
+import { loadPredictor, Predictor } from '../src/uq/predictor';
+import { readGate, GateFile } from '../src/gate/gate-file';
+import { loadMnist } from '../src/data/mnist';
+import { predictFiles } from '../src/predict/predict';
+import { predictNumbers } from '../src/predict/number';
+import { drawSynthLetter } from '../src/data/synth/letters';
+import { LETTER_CLASSES } from '../src/data/synth/glyphs';
+import { makeRand, PhotoGroup, renderPhoto } from './helpers/photo';
+import { PACKAGE_ROOT } from '../src/paths';
+
+const PER_GROUP = 100;
+const SAMPLES = 30;
+
+let model: Predictor;
+let gate: GateFile;
+let dir: string;
+const train = loadMnist('train');
+
+test.before(async () => {
+  await initBackend();
+  model = await loadPredictor(join(PACKAGE_ROOT, 'models', 'deep'));
+  gate = readGate(model.dir)!;
+  assert.ok(gate, 'models/deep has a gate');
+  dir = mkdtempSync(join(tmpdir(), 'udq-real-world-'));
+});
+
+test.after(() => {
+  model?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function digitAt(i: number): { pixels: Uint8Array; label: number } {
+  return { pixels: train.images.pixels.slice(i * 784, (i + 1) * 784), label: train.labels![i] };
+}
+
+async function writeGroup(group: PhotoGroup, seed: number, withDigit: boolean): Promise<{ files: string[]; labels: number[] }> {
+  const r = makeRand(seed);
+  const files: string[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < PER_GROUP; i++) {
+    const d = digitAt(r.int(54000));
+    const pic = await renderPhoto({ group, seed: seed * 1009 + i, digits: withDigit ? [d.pixels] : [] });
+    const f = join(dir, `${group}-${i}.${pic.format === 'jpeg' ? 'jpg' : 'png'}`);
+    writeFileSync(f, pic.data);
+    files.push(f);
+    labels.push(d.label);
+  }
+  return { files, labels };
+}
+
+const opts = () => ({ samples: SAMPLES, seed: 0, gate, sanity: gate.sanity });
+
+for (const [group, minRate] of [['mnist-png', 0.85], ['scan', 0.85], ['photo', 0.8], ['colour', 0.8]] as [PhotoGroup, number][]) {
+  test(`${group}: at least ${minRate} of ${PER_GROUP} digits accepted and correct`, async () => {
+    const { files, labels } = await writeGroup(group, 101 + group.length, true);
+    const preds = await predictFiles(model, files, opts());
+    const ok = preds.filter((p, i) => p.verdict === 'digit' && p.digit === labels[i]).length / PER_GROUP;
+    const reasons = preds.filter((p) => p.verdict !== 'digit').map((p) => p.reason);
+    assert.ok(ok >= minRate, `${group}: ${ok} accepted and correct (rejected: ${reasons.join(', ')})`);
+  });
+}
+
+for (const group of ['blank', 'noise', 'texture'] as PhotoGroup[]) {
+  test(`${group}: every one of ${PER_GROUP} pictures without a digit is rejected`, async () => {
+    const { files } = await writeGroup(group, 202 + group.length, false);
+    const preds = await predictFiles(model, files, opts());
+    const accepted = preds.filter((p) => p.verdict === 'digit').map((p) => p.file);
+    assert.deepEqual(accepted, [], `${group}: accepted ${accepted.length}`);
+    assert.ok(preds.every((p) => p.verdict === 'rejected'));
+  });
+}
+
+test('numbers of 2-6 MNIST training digits (varied spacing, some touching) are read left to right', async () => {
+  const r = makeRand(303);
+  const files: string[] = [];
+  const truth: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const n = 2 + r.int(5);
+    const ds = Array.from({ length: n }, () => digitAt(r.int(54000)));
+    const pic = await renderPhoto({ group: i % 2 ? 'scan' : 'photo', seed: 4000 + i, digits: ds.map((d) => d.pixels), gap: r.uniform(-0.08, 0.5) });
+    const f = join(dir, `number-${i}.${pic.format === 'jpeg' ? 'jpg' : 'png'}`);
+    writeFileSync(f, pic.data);
+    files.push(f);
+    truth.push(ds.map((d) => d.label).join(''));
+  }
+  const res = await predictNumbers(model, files, opts());
+  const read = res.filter((p, i) => p.number === truth[i]).length / files.length;
+  const wrong = res.map((p, i) => (p.number === truth[i] ? '' : `${truth[i]}->${p.number ?? p.reason}`)).filter(Boolean);
+  assert.ok(read >= 0.9, `read correctly: ${read} (${wrong.join(', ')})`);
+});
+
+test('a number with a letter in it is rejected as a whole, and says where', async () => {
+  const r = makeRand(404);
+  const files: string[] = [];
+  const letterAt: number[] = [];
+  // letters no one writes like a digit
+  const letters = 'kmwxAHKMRWX'.split('').map((c) => LETTER_CLASSES.indexOf(c));
+  for (let i = 0; i < 10; i++) {
+    const n = 3 + r.int(3);
+    const pos = r.int(n);
+    const ds: Uint8Array[] = [];
+    for (let k = 0; k < n; k++) {
+      if (k === pos) {
+        const label = letters[r.int(letters.length)];
+        // drawSynthLetter cycles labels: image index label + 52 j draws that letter
+        ds.push(drawSynthLetter(77, label + 52 * r.int(100)).pixels);
+      } else ds.push(digitAt(r.int(54000)).pixels);
+    }
+    const pic = await renderPhoto({ group: 'scan', seed: 5000 + i, digits: ds, gap: r.uniform(0.15, 0.5) });
+    const f = join(dir, `letter-number-${i}.png`);
+    writeFileSync(f, pic.data);
+    files.push(f);
+    letterAt.push(pos + 1);
+  }
+  const res = await predictNumbers(model, files, opts());
+  const accepted = res.filter((p) => p.verdict === 'number');
+  assert.ok(accepted.length <= 1, `accepted ${accepted.length} of 10 numbers with a letter: ${accepted.map((p) => p.number).join(', ')}`);
+  const located = res.filter((p, i) => p.verdict === 'rejected' && (p.uncertainPositions ?? []).includes(letterAt[i])).length;
+  assert.ok(located >= 8, `the letter's position is reported in ${located} of 10`);
+});
