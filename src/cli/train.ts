@@ -3,8 +3,11 @@
  * `--ensemble K [--kfold]`, K such models saved as one ensemble directory.
  */
 import { Command } from 'commander';
-import { join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs';
+import { concatSets, loadAdversary } from '../data/sources';
+import type { ImageSet } from '../data/types';
+import { existsSync, rmSync } from 'node:fs';
 import { choice, fractionOrZero, Io, nonNegativeInt, positiveInt, printJson } from './common';
 import { ARCHS, Arch } from '../models/architectures';
 import { initBackend } from '../engine/backend';
@@ -60,6 +63,12 @@ export interface TrainCommandOptions {
   kfold?: boolean;
   /** the ensemble's default sampling mode, stored in ensemble.json */
   ensembleMode?: EnsembleMode;
+  /** comma-separated outlier sources (dataset names or paths; their train split) */
+  outlierExposure?: string;
+  /** weight of the outlier loss */
+  oeWeight?: number;
+  /** fine-tune from this model directory */
+  initFrom?: string;
 }
 
 export interface TrainSummary {
@@ -91,6 +100,8 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
   const train = loadMnist('train', opts.limit);
   const test = loadMnist('test');
   const progress = new ProgressPrinter(io);
+  const outliers = opts.outlierExposure ? await loadOutlierSources(opts.outlierExposure, (l) => progress.line(l)) : undefined;
+  const init = opts.initFrom ? await loadInitModel(opts.initFrom, opts.arch) : undefined;
   progress.line(`training ${opts.arch} on ${train.images.count} MNIST images (backend ${backend.backend}), saving to ${modelDir}`);
   const { summary } = await trainAndSave(train, test, {
     opts,
@@ -101,8 +112,31 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
     resume: Boolean(opts.resume),
     progress,
     argv,
+    outliers: outliers ? { ...outliers, weight: opts.oeWeight ?? 0.5 } : undefined,
+    init,
   });
+  init?.model.dispose();
   return summary;
+}
+
+/** The outlier images of `--outlier-exposure a,b,c`: each source's train split, concatenated. */
+export async function loadOutlierSources(spec: string, log: (line: string) => void): Promise<{ images: ImageSet; sources: string[] }> {
+  const sources = spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (sources.length === 0) throw new UsageError('--outlier-exposure needs at least one source');
+  const sets: LabelledImages[] = [];
+  for (const src of sources) {
+    const set = await loadAdversary(src, { split: 'train' });
+    log(`outlier exposure: ${set.images.count} images of ${src} (train split)`);
+    sets.push(set);
+  }
+  return { images: concatSets(sets, spec).images, sources };
+}
+
+/** `--init-from DIR`: the model to fine-tune, which must be of the arch being trained. */
+async function loadInitModel(dir: string, arch: Arch): Promise<{ dir: string; model: LayersModel; testAccuracy?: number }> {
+  const manifest = readManifest(resolve(dir));
+  if (manifest.arch !== arch) throw new UsageError(`--init-from ${dir} is a ${manifest.arch} model, not ${arch}`);
+  return { dir: relative(process.cwd(), resolve(dir)) || '.', model: await loadModelFiles(resolve(dir)), testAccuracy: manifest.testAccuracy };
 }
 
 interface TrainOneOptions {
@@ -116,6 +150,8 @@ interface TrainOneOptions {
   argv: string[];
   /** extra fields for udq.json (ensemble members) */
   manifestExtra?: Record<string, unknown>;
+  outliers?: { images: ImageSet; sources: string[]; weight: number };
+  init?: { dir: string; model: LayersModel; testAccuracy?: number };
 }
 
 /** Train one model on `train`, save it with its manifest into `modelDir`; also returns its test softmax. */
@@ -134,6 +170,8 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     augmentShift: opts.augment,
     checkpointDir,
     resume: t.resume,
+    outliers: t.outliers,
+    initFrom: t.init?.model,
     onBatch: (p) => progress.batch(p),
     onEpoch: (r) =>
       progress.line(
@@ -145,6 +183,12 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
   const testProbs = predictProbabilities(result.model, test.images);
   const testReport = classificationReport(testProbs, test.labels!, test.classNames!);
   await saveModelFiles(result.model, modelDir);
+  // a gate fitted on the weights just replaced no longer describes this model
+  const staleGate = join(modelDir, 'gate.json');
+  if (existsSync(staleGate)) {
+    rmSync(staleGate);
+    progress.line(`removed ${staleGate}: it was fitted for the previous weights (run udq calibrate)`);
+  }
   const manifest: ModelManifest = {
     format: 'udq-model',
     formatVersion: 1,
@@ -170,6 +214,8 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     udqVersion: VERSION,
     date: new Date().toISOString(),
     command: t.argv.length ? `udq ${t.argv.join(' ')}` : undefined,
+    ...(t.outliers ? { outlierExposure: { sources: t.outliers.sources, weight: t.outliers.weight, images: t.outliers.images.count } } : {}),
+    ...(t.init ? { initFrom: { dir: t.init.dir, testAccuracy: t.init.testAccuracy } } : {}),
   };
   writeManifest(modelDir, { ...manifest, ...t.manifestExtra } as ModelManifest);
   if (!opts.keepCheckpoint) removeCheckpoint(checkpointDir);
@@ -371,9 +417,14 @@ export function registerTrain(program: Command, io: Io): void {
     .option('--ensemble <k>', 'train K models (one after another) saved as one ensemble directory', positiveInt)
     .option('--kfold', 'with --ensemble: member i trains on all training images except fold i of K')
     .option('--ensemble-mode <mode>', 'with --ensemble: default sampling stored in ensemble.json: disagreement (one softmax per member) or mc (MC dropout inside each member)', choice(ENSEMBLE_MODES))
+    .option('--outlier-exposure <sets>', 'comma-separated non-digit sources (e.g. synth-strokes,synth-letters,omniglot-dev:-tagalog): every step adds a batch of them with a uniform-softmax target')
+    .option('--oe-weight <l>', 'weight of the outlier-exposure loss', Number, 0.5)
+    .option('--init-from <dir>', 'fine-tune: start from this trained model of the same arch')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--json', 'print one JSON object with the results')
     .action(async (opts: TrainCommandOptions, cmd: Command) => {
+      if (opts.oeWeight !== undefined && (!Number.isFinite(opts.oeWeight) || opts.oeWeight < 0)) throw new UsageError('--oe-weight must be a number >= 0');
+      if (opts.ensemble !== undefined && (opts.outlierExposure || opts.initFrom)) throw new UsageError('--outlier-exposure and --init-from train one model, not an ensemble');
       if (!Number.isFinite(opts.lr) || opts.lr <= 0) throw new UsageError('--lr must be a positive number');
       if (!Number.isFinite(opts.lrDecay) || opts.lrDecay <= 0 || opts.lrDecay > 1) throw new UsageError('--lr-decay must be in (0, 1]');
       if (opts.ensemble === undefined && (opts.kfold || opts.ensembleMode)) throw new UsageError(`${opts.kfold ? '--kfold' : '--ensemble-mode'} needs --ensemble K`);

@@ -16,7 +16,10 @@ import { readIdxImages, readIdxLabels } from './idx';
 import { mnistFiles, mnistSource } from './mnist';
 import { noiseSource } from './noise';
 import { synthLettersSource } from './synth/source';
-import { DatasetSource, LabelledImages, Split, takeFirst } from './types';
+import { synthStrokesSource } from './synth/strokes-source';
+import { verifyOmniglot } from './omniglot-verify';
+import { DatasetSource, LabelledImages, selectClasses, Split, takeFirst } from './types';
+import { omniglotSource } from './omniglot';
 
 /** A registry entry: a dataset source plus optional fetch / verify support. */
 export interface RegistryEntry extends DatasetSource {
@@ -70,6 +73,8 @@ export const SOURCES: RegistryEntry[] = [
   emnistEntry,
   fashionEntry,
   { ...synthLettersSource, generated: true },
+  { ...synthStrokesSource, generated: true },
+  { ...omniglotSource, verify: async (dir) => verifyOmniglot(dir) },
   noiseEntry,
 ];
 
@@ -145,12 +150,27 @@ const PICTURE_EXT = /\.(png|jpe?g)$/i;
 /**
  * Load an adversary (or any) image set by registry name or path:
  * - a registry name (`emnist-letters`, `noise`, ...): that dataset's split;
+ * - `NAME:a+b` / `NAME:-a+b`: only those classes of it / all but those (e.g. `omniglot-dev:-tagalog`);
+ * - several of these separated by commas: their images concatenated, labels dropped;
  * - an IDX images file, raw or gzip (uint8, N x 28 x 28): labels from `labelsPath` or a
  *   sibling file named with `labels-idx1` in place of `images-idx3`, when there is one;
  * - a folder: its .png/.jpg/.jpeg files in name order, each MNIST-preprocessed.
  * A name wins over a same-named file in the working directory; write `./name` for the file.
  */
 export async function loadAdversary(nameOrPath: string, opts: AdversaryLoadOptions = {}): Promise<LabelledImages> {
+  const parts = nameOrPath.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  if (parts.length > 1 && parts.every((p) => SOURCES.some((s) => s.name === p.split(':')[0]) || existsSync(p))) {
+    const sets: LabelledImages[] = [];
+    for (const p of parts) sets.push(await loadAdversary(p, opts));
+    return takeFirst(concatSets(sets, parts.join(',')), opts.limit);
+  }
+  const colon = nameOrPath.indexOf(':');
+  const named = colon > 0 ? SOURCES.find((s) => s.name === nameOrPath.slice(0, colon)) : undefined;
+  if (named) {
+    // NAME:classes -- hold classes out (or keep only some); the limit applies after selecting
+    const all = await loadAdversary(named.name, { ...opts, limit: undefined });
+    return takeFirst(selectClasses(all, nameOrPath.slice(colon + 1)), opts.limit);
+  }
   const entry = SOURCES.find((s) => s.name === nameOrPath);
   if (entry) {
     const dir = opts.dataDir ?? defaultDataDir();
@@ -168,6 +188,19 @@ export async function loadAdversary(nameOrPath: string, opts: AdversaryLoadOptio
   }
   if (stat.isDirectory()) return loadPictureFolder(nameOrPath, opts);
   return loadIdxPath(nameOrPath, opts);
+}
+
+/** Images of several sets, one after the other (labels are dropped: their classes differ). */
+export function concatSets(sets: LabelledImages[], name: string): LabelledImages {
+  const count = sets.reduce((a, s) => a + s.images.count, 0);
+  const pixels = new Uint8Array(count * 784);
+  let at = 0;
+  for (const s of sets) {
+    if (s.images.rows !== 28 || s.images.cols !== 28) throw new DataError(`${s.name}: images are not 28x28`);
+    pixels.set(s.images.pixels.subarray(0, s.images.count * 784), at);
+    at += s.images.count * 784;
+  }
+  return { name, images: { count, rows: 28, cols: 28, pixels } };
 }
 
 /** The sibling labels file of an IDX images file, when it exists. */

@@ -1,5 +1,6 @@
 /** Shared dataset types: every dataset (digits or adversary) loads into these. */
 import type { ImageSet } from './idx';
+import { UsageError } from '../errors';
 export type { ImageSet } from './idx';
 
 export interface LabelledImages {
@@ -43,4 +44,31 @@ export function takeFirst(set: LabelledImages, limit?: number): LabelledImages {
     images: { count: limit, rows, cols, pixels: set.images.pixels.subarray(0, limit * rows * cols) },
     labels: set.labels?.subarray(0, limit),
   };
+}
+
+/**
+ * Keep or drop classes of a labelled set by name: `spec` is a `+`-separated list of class
+ * names to keep (`a+b+c`), or, after a leading `-`, to drop (`-tagalog`, `-a+b`). Used to hold
+ * a class (an alphabet, some letters) out of fitting and to score on it alone.
+ * @throws UsageError on an unknown class name or a set without class names
+ */
+export function selectClasses(set: LabelledImages, spec: string): LabelledImages {
+  const names = set.classNames;
+  if (!set.labels || !names) throw new UsageError(`${set.name} has no classes to select (${spec})`);
+  const drop = spec.startsWith('-');
+  const parts = (drop ? spec.slice(1) : spec).split('+').map((p) => p.trim()).filter((p) => p.length > 0);
+  if (parts.length === 0) throw new UsageError(`empty class selection for ${set.name}`);
+  const wanted = new Set<number>();
+  for (const n of parts) {
+    const k = names.indexOf(n);
+    if (k < 0) throw new UsageError(`${set.name} has no class "${n}" (classes: ${names.join(', ')})`);
+    wanted.add(k);
+  }
+  const keep: number[] = [];
+  for (let i = 0; i < set.labels.length; i++) if (wanted.has(set.labels[i]) !== drop) keep.push(i);
+  const { rows, cols } = set.images;
+  const size = rows * cols;
+  const pixels = new Uint8Array(keep.length * size);
+  keep.forEach((src, i) => pixels.set(set.images.pixels.subarray(src * size, (src + 1) * size), i * size));
+  return { ...set, name: `${set.name}:${spec}`, images: { count: keep.length, rows, cols, pixels }, labels: Uint8Array.from(keep, (i) => set.labels![i]) };
 }

@@ -45,6 +45,10 @@ export interface ModelManifest {
   udqVersion: string;
   date: string;
   command?: string;
+  /** outlier exposure: the auxiliary non-digit sources (training splits), loss weight, images */
+  outlierExposure?: { sources: string[]; weight: number; images: number };
+  /** fine-tuned from this model directory (relative to the working directory), and its test accuracy then */
+  initFrom?: { dir: string; testAccuracy?: number };
 }
 
 export const MANIFEST_FILE = 'udq.json';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { Arch, buildModel } from '../models/architectures';
 import { EpochRecord, loadModelFiles, saveModelFiles, writeJsonAtomic } from '../models/store';
-import type { LabelledImages } from '../data/types';
+import type { ImageSet, LabelledImages } from '../data/types';
 import { fillBatch, fillOneHot, splitValidation } from './batches';
 import { classificationReport, predictProbabilities } from './evaluate';
 import { deriveSeed, mulberry32, shuffledIndices, withSeededMathRandom } from '../random';
@@ -32,6 +32,14 @@ export interface TrainOptions {
   resume?: boolean;
   onBatch?: (p: BatchProgress) => void;
   onEpoch?: (r: EpochRecord) => void;
+  /**
+   * Outlier exposure (Hendrycks et al. 2019): every step adds `batchSize` images drawn from
+   * `images`, whose loss is the cross-entropy between the softmax and the uniform
+   * distribution, weighted by `weight`.
+   */
+  outliers?: { images: ImageSet; weight: number; sources: string[] };
+  /** start from these weights (fine-tuning) instead of a fresh initialisation */
+  initFrom?: tf.LayersModel;
 }
 
 export const LR_SCHEDULES = ['decay', 'cosine'] as const;
@@ -69,7 +77,20 @@ interface CheckpointState {
   format: 'udq-checkpoint';
   arch: Arch;
   epochsDone: number;
-  options: { batchSize: number; seed?: number; valSplit: number; learningRate: number; lrDecay: number; lrSchedule?: LrSchedule; augmentShift: number; trainCount: number };
+  options: {
+    batchSize: number;
+    seed?: number;
+    valSplit: number;
+    learningRate: number;
+    lrDecay: number;
+    lrSchedule?: LrSchedule;
+    augmentShift: number;
+    trainCount: number;
+    /** outlier exposure: its sources, loss weight and pool size */
+    outlierExposure?: { sources: string[]; weight: number; count: number };
+    /** the model directory fine-tuning started from */
+    initFrom?: string;
+  };
   history: EpochRecord[];
   bestEpoch: number;
   bestValAccuracy: number;
@@ -125,6 +146,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     lrSchedule: opts.lrSchedule ?? 'decay',
     augmentShift: opts.augmentShift,
     trainCount: train.images.count,
+    ...(opts.outliers ? { outlierExposure: { sources: opts.outliers.sources, weight: opts.outliers.weight, count: opts.outliers.images.count } } : {}),
   };
 
   if (opts.resume) {
@@ -142,6 +164,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     Object.assign(baseOptions, { ...ck.state.options, lrSchedule: ck.state.options.lrSchedule ?? 'decay' });
   } else {
     model = buildModel(opts.arch, opts.seed);
+    if (opts.initFrom) model.setWeights(opts.initFrom.getWeights());
     optimizer = compileForTraining(model, opts.learningRate);
     state = { format: 'udq-checkpoint', arch: opts.arch, epochsDone: 0, options: baseOptions, history: [], bestEpoch: 0, bestValAccuracy: -1, trainingSeconds: 0, imagesTrained: 0 };
   }
@@ -151,6 +174,13 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
   const val = { ...train, images: { ...train.images, count: split.val, pixels: train.images.pixels.subarray(split.train * 784) }, labels: labels.subarray(split.train) };
   const batchesPerEpoch = Math.ceil(split.train / batchSize);
   const xBuf = new Float32Array(batchSize * 784);
+  const oe = opts.outliers;
+  if (oe && oe.images.count < 1) throw new UsageError('outlier exposure: the outlier sources hold no images');
+  if (opts.resume && Boolean(state.options.outlierExposure) !== Boolean(oe)) {
+    throw new UsageError(`checkpoint was trained ${state.options.outlierExposure ? 'with' : 'without'} outlier exposure; resume with the same --outlier-exposure`);
+  }
+  const oeBuf = oe ? new Float32Array(batchSize * 784) : null;
+  const oeIdx = new Uint32Array(batchSize);
   const yBuf = new Float32Array(batchSize * classes);
   let bestWeights: tf.Tensor[] | null = null;
 
@@ -178,7 +208,17 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
         fillOneHot(labels, order, start, end, classes, yBuf);
         const x = tf.tensor4d(xBuf.subarray(0, n * 784), [n, 28, 28, 1]);
         const y = tf.tensor2d(yBuf.subarray(0, n * classes), [n, classes]);
-        const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+        let loss: number;
+        let acc: number;
+        if (oe && oeBuf) {
+          for (let k = 0; k < n; k++) oeIdx[k] = Math.floor(rand() * oe.images.count);
+          fillBatch(oe.images, oeIdx, 0, n, oeBuf, { maxShift: baseOptions.augmentShift, random: rand });
+          const xo = tf.tensor4d(oeBuf.subarray(0, n * 784), [n, 28, 28, 1]);
+          [loss, acc] = await outlierExposureStep(model, optimizer, x, y, xo, oe.weight);
+          tf.dispose(xo);
+        } else {
+          [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+        }
         tf.dispose([x, y]);
         lossSum += loss * n;
         accSum += acc * n;
@@ -234,6 +274,40 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     trainingSeconds: state.trainingSeconds,
     options: baseOptions,
   };
+}
+
+/**
+ * One outlier-exposure step: cross-entropy on the labelled digits `x`/`y` plus `weight` times
+ * the cross-entropy between the softmax on the outliers `xo` and the uniform distribution
+ * (Keras' categorical cross-entropy conventions: probabilities clipped to [1e-7, 1-1e-7]).
+ *
+ * BatchNorm: the digits go through the model in training mode (batch statistics, which also
+ * update the moving statistics, as in plain training); the outliers go through it in inference
+ * mode (the moving statistics, dropout off), which is how a single image is seen at prediction
+ * time. Passing both as one batch, as the paper does, made BatchNorm's statistics a digit/outlier
+ * mixture and cost the deep model 0.3 points of MNIST accuracy (0.9958 -> 0.9931 after one
+ * epoch); re-estimating the statistics on digits afterwards made it worse (0.9867).
+ * Returns [total loss, accuracy on the digits].
+ */
+export async function outlierExposureStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: tf.Tensor, y: tf.Tensor, xo: tf.Tensor, weight: number): Promise<[number, number]> {
+  let accT: tf.Scalar | null = null;
+  const vars = model.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
+  const lossT = optimizer.minimize(
+    () => {
+      const p = model.apply(x, { training: true }) as tf.Tensor2D;
+      const po = model.apply(xo, { training: false }) as tf.Tensor2D;
+      const inLoss = tf.mean(tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1 - 1e-7))), 1)));
+      const outLoss = tf.mean(tf.neg(tf.mean(tf.log(tf.clipByValue(po, 1e-7, 1 - 1e-7)), 1)));
+      accT = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(p, 1), tf.argMax(y, 1)), 'float32'))) as tf.Scalar;
+      return tf.add(inLoss, tf.mul(outLoss, weight)) as tf.Scalar;
+    },
+    true,
+    vars,
+  );
+  const loss = (await lossT!.data())[0];
+  const acc = (await (accT as unknown as tf.Scalar).data())[0];
+  tf.dispose([lossT!, accT as unknown as tf.Scalar]);
+  return [loss, acc];
 }
 
 export function removeCheckpoint(dir: string): void {

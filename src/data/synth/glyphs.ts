@@ -127,15 +127,18 @@ function woffGlyph(font: string, ch: string): Polyline[] | null {
   return flattenCommands(g.getPath(0, 0, 1000).commands);
 }
 
+/** Non-letter symbols that {@link loadGlyph} also draws (none of them looks like a digit). */
+export const SYMBOL_CHARS = '#$%&*+<=>?@[]{}~^\\';
+
 const glyphCache = new Map<string, Glyph | null>();
 
 /**
  * The geometry of `ch` in `font` (cached), or null when the font lacks it or it has no
- * ink. Only letters a-z / A-Z are accepted.
+ * ink. Only letters a-z / A-Z and {@link SYMBOL_CHARS} are accepted.
  * @throws DataError for a non-letter or an unknown font
  */
 export function loadGlyph(font: GlyphFont, ch: string): Glyph | null {
-  if (!/^[A-Za-z]$/.test(ch)) throw new DataError(`synth-letters: only letters a-z, A-Z are drawn, not ${JSON.stringify(ch)}`);
+  if (!/^[A-Za-z]$/.test(ch) && !SYMBOL_CHARS.includes(ch)) throw new DataError(`synth-letters: only letters a-z, A-Z and the symbols ${SYMBOL_CHARS} are drawn, not ${JSON.stringify(ch)}`);
   const key = `${font.id}\u0000${ch}`;
   if (glyphCache.has(key)) return glyphCache.get(key) ?? null;
   const [family, name] = font.id.split(':');

@@ -3,9 +3,9 @@
  * in `<dataDir>/synth-letters/`. The cache key holds the generator version, seed, split and
  * count, so a changed generator or other options never reuse stale files.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readIdxImages, readIdxLabels, writeIdx } from '../idx';
+import { cachedGeneratedSet, generatedCacheFiles } from './cache';
 import { DatasetSource, LabelledImages, LoadOptions, Split, takeFirst } from '../types';
 import { LETTER_CLASSES } from './glyphs';
 import { generateSynthLetters, SYNTH_LETTERS_VERSION } from './letters';
@@ -30,36 +30,7 @@ export function splitSeed(seed: number, split: Split): number {
 
 /** Cache file paths of one generated split. */
 export function cacheFiles(dataDir: string, seed: number, split: Split, count: number): { dir: string; images: string; labels: string } {
-  const dir = join(dataDir, SYNTH_LETTERS);
-  const stem = `v${SYNTH_LETTERS_VERSION}-seed${seed >>> 0}-n${count}-${split}`;
-  return { dir, images: join(dir, `${stem}-images-idx3-ubyte`), labels: join(dir, `${stem}-labels-idx1-ubyte`) };
-}
-
-function readCache(files: { images: string; labels: string }, count: number): LabelledImages | null {
-  if (!existsSync(files.images) || !existsSync(files.labels)) return null;
-  try {
-    const images = readIdxImages(files.images);
-    const labels = readIdxLabels(files.labels);
-    if (images.count !== count || images.rows !== 28 || images.cols !== 28 || labels.length !== count) return null;
-    return { name: SYNTH_LETTERS, images, labels, classNames: [...LETTER_CLASSES] };
-  } catch {
-    return null; // corrupt cache: regenerate
-  }
-}
-
-function writeCache(files: { dir: string; images: string; labels: string }, set: LabelledImages): void {
-  try {
-    mkdirSync(files.dir, { recursive: true });
-    const tag = `.tmp-${process.pid}`;
-    const { count, rows, cols, pixels } = set.images;
-    writeIdx(files.images + tag, { dims: [count, rows, cols], data: pixels });
-    writeIdx(files.labels + tag, { dims: [count], data: set.labels ?? new Uint8Array(count) });
-    renameSync(files.labels + tag, files.labels);
-    renameSync(files.images + tag, files.images);
-  } catch {
-    // a read-only data dir only costs regeneration next time
-    for (const p of [files.images, files.labels]) rmSync(`${p}.tmp-${process.pid}`, { force: true });
-  }
+  return generatedCacheFiles(dataDir, { name: SYNTH_LETTERS, version: SYNTH_LETTERS_VERSION, seed, split, count });
 }
 
 /**
@@ -75,12 +46,8 @@ export async function loadSynthLetters(
 ): Promise<LabelledImages> {
   const seed = splitSeed(opts.seed ?? SYNTH_LETTERS_DEFAULT_SEED, opts.split);
   const count = Math.max(counts[opts.split], opts.limit ?? 0);
-  const files = cacheFiles(dataDir, seed, opts.split, count);
-  let set = readCache(files, count);
-  if (!set) {
-    set = await generateSynthLetters({ count, seed });
-    writeCache(files, set);
-  }
+  const key = { name: SYNTH_LETTERS, version: SYNTH_LETTERS_VERSION, seed, split: opts.split, count };
+  const set = await cachedGeneratedSet(dataDir, key, LETTER_CLASSES, () => generateSynthLetters({ count, seed }));
   return takeFirst(set, opts.limit);
 }
 
