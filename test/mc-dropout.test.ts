@@ -115,3 +115,29 @@ test("dropout masks drop the layer's rate of units and scale kept units by 1/(1-
   assert.ok(Math.abs(dropped - 0.25) < 0.01, `dropped fraction ${dropped}`);
   assert.ok(out.every((v) => v === 0 || Math.abs(v - 1 / 0.75) < 1e-6));
 });
+
+test('the sampler reads logits: its softmax equals the model output (no dropout drawn) and energy = -logsumexp', async () => {
+  // a basic model whose Dropout rate is tiny: every mask is all ones, so the MC softmax must be
+  // the model's own output (a softmax applied twice would flatten it), and energy follows
+  const model = buildModel('basic', 5);
+  const dropout = model.layers.find((l) => l.getClassName() === 'Dropout')!;
+  (dropout as unknown as { rate: number }).rate = 1e-9;
+  const input = digits(4);
+  const r = await sampleMcDropout(model, input, { samples: 3, seed: 1 });
+  const x = tf.tensor4d(Float32Array.from(input.pixels, (v) => v / 255), [4, 28, 28, 1]);
+  const probs = (await (model.predict(x) as tf.Tensor).data()) as Float32Array;
+  const last = model.layers[model.layers.length - 1];
+  const hidden = tf.model({ inputs: model.inputs, outputs: model.layers[model.layers.length - 3].output as tf.SymbolicTensor });
+  const [kernel, bias] = last.getWeights();
+  const logits = (await tf.add(tf.matMul(hidden.predict(x) as tf.Tensor, kernel), bias).data()) as Float32Array;
+  for (let i = 0; i < 4; i++) {
+    for (let k = 0; k < 10; k++) assert.ok(Math.abs(r.summaries[i].meanProbs[k] - probs[i * 10 + k]) < 1e-5, `image ${i} class ${k}`);
+    const z = Array.from(logits.subarray(i * 10, i * 10 + 10));
+    const m = Math.max(...z);
+    const lse = m + Math.log(z.reduce((a, v) => a + Math.exp(v - m), 0));
+    assert.ok(Math.abs(r.summaries[i].energy! + lse) < 1e-4, `energy ${r.summaries[i].energy} vs ${-lse}`);
+    assert.ok(Math.abs(r.summaries[i].maxLogit! - m) < 1e-4);
+  }
+  tf.dispose(x);
+  model.dispose();
+});

@@ -44,6 +44,12 @@ test('simple scores are "higher = more OOD": confident digit 0, torn summary hig
   const t = torn(0, 1);
   const expectedTorn = { maxSoftmax: 0.5, entropy: Math.log(2), mutualInformation: Math.log(2), meanStd: 0.1 };
   for (const [name, f] of Object.entries(SIMPLE_SCORES) as [keyof typeof SIMPLE_SCORES, (s: SampleSummary) => number][]) {
+    if (name === 'energy') {
+      // needs logits: NaN without them, the mean energy with them
+      assert.ok(Number.isNaN(f(c)));
+      assert.equal(f({ ...c, energy: -7.5 }), -7.5);
+      continue;
+    }
     close(f(c), 0, `${name}(confident)`);
     close(f(t), expectedTorn[name], `${name}(torn)`, 1e-8);
     assert.ok(f(t) > f(c), name);
@@ -159,10 +165,11 @@ test('oodReport: forced rejections, gate threshold and accepted-digit accuracy, 
 
   // simple scores rank the summaries like the gate does (confident < torn), so the same AUROC;
   // their threshold is chosen on the digits: raw maxSoftmax scores [0 0 0 .5], accept 75% -> just above 0
-  for (const name of Object.keys(SIMPLE_SCORES) as (keyof typeof SIMPLE_SCORES)[]) {
-    close(r.scores[name].auroc, 7 / 12, `${name} auroc`);
-    assert.equal(r.scores[name].digitAcceptRate, 2 / 4, `${name}: d2 forced, d3 above threshold`);
-    close(r.scores[name].adversaryRejectRate, 2 / 3, `${name} adversaryRejectRate`);
+  assert.equal(r.scores.energy, undefined, 'no logits, no energy score');
+  for (const name of Object.keys(SIMPLE_SCORES).filter((n) => n !== 'energy') as (keyof typeof SIMPLE_SCORES)[]) {
+    close(r.scores[name]!.auroc, 7 / 12, `${name} auroc`);
+    assert.equal(r.scores[name]!.digitAcceptRate, 2 / 4, `${name}: d2 forced, d3 above threshold`);
+    close(r.scores[name]!.adversaryRejectRate, 2 / 3, `${name} adversaryRejectRate`);
   }
   assert.ok(r.scores.maxSoftmax.threshold > 0 && r.scores.maxSoftmax.threshold < 1e-300, `${r.scores.maxSoftmax.threshold}`);
 });
@@ -177,7 +184,7 @@ test('oodReport: perfect separation (all valid) -> AUROC 1 for the gate and ever
   assert.equal(r.ood.acceptRejectAccuracy, 1);
   assert.equal(r.digitAccuracy, 1);
   assert.equal(r.acceptedDigitAccuracy, 1);
-  for (const name of Object.keys(SIMPLE_SCORES) as (keyof typeof SIMPLE_SCORES)[]) assert.equal(r.scores[name].auroc, 1, name);
+  for (const name of Object.keys(SIMPLE_SCORES).filter((n) => n !== 'energy') as (keyof typeof SIMPLE_SCORES)[]) assert.equal(r.scores[name]!.auroc, 1, name);
 });
 
 test('oodReport: no accepted digit -> acceptedDigitAccuracy NaN; no labels -> digitAccuracy NaN', () => {

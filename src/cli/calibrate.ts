@@ -7,12 +7,13 @@ import { calibrateGate } from '../gate/calibrate';
 import { gatePath, writeGate } from '../gate/gate-file';
 import { defaultModelDir } from './model-dir';
 import { formatOodReport, progressPrinter } from './ood-table';
+import { FEATURE_SET_NAMES, FeatureSetName } from '../uq/features';
 
 interface CalibrateCliOptions {
   model?: string;
   adversary: string;
   samples: number;
-  features: 'std' | 'full';
+  features: FeatureSetName;
   limit: number;
   seed: number;
   acceptRate: number;
@@ -26,9 +27,9 @@ export function registerCalibrate(program: Command, io: Io): void {
     .command('calibrate')
     .description('fit the reject gate (digits vs an adversary set) and write <model>/gate.json')
     .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
-    .option('--adversary <name|path>', 'dataset name (udq data list) or an IDX file / folder of images', 'synth-letters')
+    .option('--adversary <names>', 'dataset name (udq data list), IDX file or folder of images; several separated by commas; NAME:-CLASS holds a class out', 'synth-strokes,synth-letters')
     .option('--samples <n>', 'MC-dropout passes per image', positiveInt, 100)
-    .option('--features <set>', 'std (the study: per-class std) or full (std, mean, entropies, MI, variation ratio)', choice(['std', 'full'] as const), 'std')
+    .option('--features <set>', 'std (the study: per-class std), full (std, mean, entropies, MI, variation ratio), full-logit (full + energy, max logit) or scores (max prob, entropies, MI, mean std, energy, max logit)', choice(FEATURE_SET_NAMES), 'std')
     .option('--limit <n>', 'images of each kind (digits, adversary), split 50/50 into fit and held-out', positiveInt, 2000)
     .option('--seed <n>', 'seed for masks and the fit/held-out split', nonNegativeInt, 0)
     .option('--accept-rate <f>', 'fraction of (fit) digits the gate must accept', fraction, 0.95)
@@ -47,8 +48,9 @@ export function registerCalibrate(program: Command, io: Io): void {
       io.out(`gate (${opts.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}; saved ${gatePath(model.dir)}`);
       io.out('held-out metrics:');
       io.out(formatOodReport(result.gate.heldOut, `gate (${opts.features})`));
-      const other = opts.features === 'std' ? 'full' : 'std';
-      const o = result.byFeatureSet[other];
-      io.out(`a gate on the ${other} feature set (not saved): AUROC ${o.ood.auroc.toFixed(4)}, acc/rej acc ${o.ood.acceptRejectAccuracy.toFixed(4)}`);
+      for (const [other, o] of Object.entries(result.byFeatureSet)) {
+        if (other === opts.features || !o) continue;
+        io.out(`a gate on the ${other} feature set (not saved): AUROC ${o.ood.auroc.toFixed(4)}, acc/rej acc ${o.ood.acceptRejectAccuracy.toFixed(4)}`);
+      }
     });
 }

@@ -1,6 +1,6 @@
-/** Score a saved gate on MNIST test digits vs an adversary set (no refitting). */
+/** Score a saved gate on MNIST test digits (the odd-indexed half) vs an adversary set (no refitting). */
 import type { Predictor } from '../uq/predictor';
-import { loadMnist } from '../data/mnist';
+import { testDigitsHalf } from './calibrate';
 import { loadAdversary } from '../data/sources';
 import { oodReport, OodReport } from './ood-report';
 import { scoreImageSet } from '../uq/score-set';
@@ -17,7 +17,8 @@ export interface EvaluateGateOptions {
 }
 
 export async function evaluateGate(model: Predictor, gate: GateFile, opts: EvaluateGateOptions): Promise<OodReport & { adversaryName: string }> {
-  const digits = loadMnist('test', opts.limit);
+  // the odd-indexed test digits: the even ones chose the threshold (testDigitsHalf)
+  const digits = testDigitsHalf('report', opts.limit);
   const adversary = await loadAdversary(opts.adversary, { split: 'test', limit: opts.limit, seed: opts.seed });
   const common = { samples: opts.samples, seed: opts.seed, bnMode: opts.bnMode };
   const d = await scoreImageSet(model, digits.images, digits.labels, gate.sanity, { ...common, onProgress: (a, b) => opts.onProgress?.('digits', a, b) });

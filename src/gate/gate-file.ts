@@ -26,6 +26,8 @@ export interface GateFile {
   sampling?: string;
   adversary: { name: string; fitImages: number };
   digits: { source: string; fitImages: number };
+  /** the digits the threshold was chosen on (absent in older files: the fit digits) */
+  thresholdDigits?: { source: string; images: number };
   sanity: SanityThresholds;
   /** held-out metrics measured by calibrate */
   heldOut: OodReport;

@@ -13,6 +13,8 @@ export const SIMPLE_SCORES = {
   entropy: (s: SampleSummary) => s.predictiveEntropy,
   mutualInformation: (s: SampleSummary) => s.mutualInformation,
   meanStd: (s: SampleSummary) => s.meanStd,
+  /** energy -logsumexp(logits), averaged over samples (NaN when the sampler saw no logits) */
+  energy: (s: SampleSummary) => s.energy ?? NaN,
 } as const;
 export type SimpleScoreName = keyof typeof SIMPLE_SCORES;
 
@@ -35,7 +37,8 @@ export interface OodReport {
   digitEce: number;
   /** the gate (after the input sanity check) */
   ood: ScoreMetrics & { invalidDigits: number; invalidAdversary: number };
-  scores: Record<SimpleScoreName, ScoreMetrics>;
+  /** the energy score is absent when the sampler saw no logits */
+  scores: Partial<Record<SimpleScoreName, ScoreMetrics>> & Record<Exclude<SimpleScoreName, 'energy'>, ScoreMetrics>;
 }
 
 export interface ScoredSet {
@@ -83,8 +86,9 @@ export function oodReport(
   const aScores = gateScores(adversary.summaries, gate.logistic, gate.features);
   const invalid = { digits: digits.valid.map((v) => !v), adversary: adversary.valid.map((v) => !v) };
   const ood = scoreMetrics(dScores, aScores, acceptRate, gate.threshold, invalid);
-  const scores = {} as Record<SimpleScoreName, ScoreMetrics>;
+  const scores = {} as OodReport['scores'];
   for (const [name, f] of Object.entries(SIMPLE_SCORES) as [SimpleScoreName, (s: SampleSummary) => number][]) {
+    if ([...digits.summaries, ...adversary.summaries].some((s) => !Number.isFinite(f(s)))) continue;
     scores[name] = scoreMetrics(digits.summaries.map(f), adversary.summaries.map(f), acceptRate, undefined, invalid);
   }
   const labels = digits.labels ?? [];

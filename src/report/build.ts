@@ -111,6 +111,7 @@ export const SCORE_LABELS: Record<SimpleScoreName, string> = {
   entropy: 'predictive entropy',
   mutualInformation: 'mutual information',
   meanStd: 'mean std',
+  energy: 'energy',
 };
 
 /** accept as a digit iff valid and gate probability < threshold */
@@ -165,11 +166,12 @@ interface ScoreDef {
   score: (r: ImageRecord) => number;
 }
 
-/** The gate, the four simple scores on the samples, and (when computed) two scores of the baseline without dropout. */
+/** The gate, the simple scores (energy only where the sampler saw logits) on the samples, and (when computed) two scores of the baseline without dropout. */
 export function scoreDefs(data: ReportData): ScoreDef[] {
   const mode = samplingLabel(data);
   const defs: ScoreDef[] = [{ key: 'gate', label: `gate (${data.gate.features} features)`, mode, score: (r) => r.gateProbability }];
   for (const [name, f] of Object.entries(SIMPLE_SCORES) as [SimpleScoreName, (s: SampleSummary) => number][]) {
+    if (![...data.digits, ...data.adversary].every((r) => Number.isFinite(f(r.summary)))) continue; // energy needs logits
     defs.push({ key: name, label: SCORE_LABELS[name], mode, score: (r) => f(r.summary) });
   }
   if (data.noDropout && data.digits.every((r) => r.noDropout) && data.adversary.every((r) => r.noDropout)) {
@@ -186,7 +188,8 @@ export function metricsTable(data: ReportData): { key: string; label: string; mo
   return scoreDefs(data).map((d) => {
     const row = { key: d.key, label: d.label, mode: d.mode };
     if (d.key === 'gate') return { ...row, metrics: data.ood.ood };
-    if (d.key in data.ood.scores) return { ...row, metrics: data.ood.scores[d.key as SimpleScoreName] };
+    const known = data.ood.scores[d.key as SimpleScoreName];
+    if (known) return { ...row, metrics: known };
     return { ...row, metrics: scoreMetrics(data.digits.map(d.score), data.adversary.map(d.score), data.gate.acceptRate, undefined, forced) };
   });
 }

@@ -44,10 +44,34 @@ export interface SampleSummary {
   variationRatio: number;
   /** mean of stdProbs */
   meanStd: number;
+  /** mean over samples of the energy -logsumexp(logits) (only when the sampler saw logits) */
+  energy?: number;
+  /** mean over samples of the largest logit (only when the sampler saw logits) */
+  maxLogit?: number;
+}
+
+/** Energy and max-logit scores of one image from its per-sample values (means over samples). */
+export function logitScores(energies: ArrayLike<number>, maxLogits: ArrayLike<number>): { energy: number; maxLogit: number } {
+  let e = 0;
+  let m = 0;
+  for (let i = 0; i < energies.length; i++) {
+    e += energies[i];
+    m += maxLogits[i];
+  }
+  return { energy: e / Math.max(1, energies.length), maxLogit: m / Math.max(1, maxLogits.length) };
 }
 
 /** Names of the gate's feature sets. */
-export type FeatureSetName = 'std' | 'full';
+export type FeatureSetName = 'std' | 'full' | 'full-logit' | 'scores';
+
+/** Every feature set, in the order reports list them. */
+export const FEATURE_SET_NAMES: readonly FeatureSetName[] = ['std', 'full', 'full-logit', 'scores'];
+
+/** Features read from the logits (need a model whose last layer is a softmax Dense). */
+const LOGIT_FEATURES = ['energy', 'max_logit'] as const;
+
+/** The scalar scores of the compact `scores` set. */
+const SCORE_FEATURES = ['max_mean', 'predictive_entropy', 'expected_entropy', 'mutual_information', 'mean_std', ...LOGIT_FEATURES] as const;
 
 /** The number of classes FEATURE_SETS is written for (MNIST digits). */
 export const DIGIT_CLASSES = 10;
@@ -75,20 +99,33 @@ export function featureNames(set: FeatureSetName, numClasses: number = DIGIT_CLA
       return std;
     case 'full':
       return [...std, ...Array.from({ length: numClasses }, (_, k) => `mean_${k}`), ...SCALAR_FEATURES];
+    case 'full-logit':
+      return [...featureNames('full', numClasses), ...LOGIT_FEATURES];
+    case 'scores':
+      return [...SCORE_FEATURES];
     default:
-      throw new UsageError(`unknown feature set '${String(set)}' (expected std or full)`);
+      throw new UsageError(`unknown feature set '${String(set)}' (expected ${FEATURE_SET_NAMES.join(', ')})`);
   }
 }
 
-/** Feature names of both sets for the 10 digit classes. */
-export const FEATURE_SETS: { readonly std: readonly string[]; readonly full: readonly string[] } = Object.freeze({
+/** Feature names of every set for the 10 digit classes. */
+export const FEATURE_SETS: Readonly<Record<FeatureSetName, readonly string[]>> = Object.freeze({
   std: Object.freeze(featureNames('std')),
   full: Object.freeze(featureNames('full')),
+  'full-logit': Object.freeze(featureNames('full-logit')),
+  scores: Object.freeze(featureNames('scores')),
 });
 
 /** True when `name` is a feature set name (for validating CLI options). */
 export function isFeatureSetName(name: string): name is FeatureSetName {
-  return name === 'std' || name === 'full';
+  return (FEATURE_SET_NAMES as readonly string[]).includes(name);
+}
+
+function logitValues(summary: SampleSummary): number[] {
+  if (summary.energy === undefined || summary.maxLogit === undefined) {
+    throw new UsageError('this feature set needs logit scores (energy, max logit), which this model\'s sampler does not give (its last layer is not a softmax Dense)');
+  }
+  return [summary.energy, summary.maxLogit];
 }
 
 /** The gate's input vector for one image, in the order of `featureNames(set, K)`. */
@@ -107,8 +144,12 @@ export function featureVector(summary: SampleSummary, set: FeatureSetName): numb
         summary.mutualInformation,
         summary.variationRatio,
       ];
+    case 'full-logit':
+      return [...featureVector(summary, 'full'), ...logitValues(summary)];
+    case 'scores':
+      return [summary.maxMean, summary.predictiveEntropy, summary.expectedEntropy, summary.mutualInformation, summary.meanStd, ...logitValues(summary)];
     default:
-      throw new UsageError(`unknown feature set '${String(set)}' (expected std or full)`);
+      throw new UsageError(`unknown feature set '${String(set)}' (expected ${FEATURE_SET_NAMES.join(', ')})`);
   }
 }
 

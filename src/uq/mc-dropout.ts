@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fillDropoutMask } from './masks';
-import { SampleSummary, summariseSamples } from './features';
+import { logitScores, SampleSummary, summariseSamples } from './features';
 import { UsageError } from '../errors';
 
 export type SamplerMethod = 'cached' | 'naive';
@@ -109,14 +109,21 @@ function batchNormWithBatchStats(layer: tf.layers.Layer, x: tf.Tensor): tf.Tenso
 function runStages(
   stages: Stage[],
   x: tf.Tensor,
-  opts: { seed: number; bnMode: BnMode; imageKey: (i: number) => number; images: number; firstSample: number; passes: number },
+  opts: { seed: number; bnMode: BnMode; imageKey: (i: number) => number; images: number; firstSample: number; passes: number; logits?: boolean },
 ): tf.Tensor {
   // `x` may hold one copy of the images standing for all passes (the cached prefix output):
   // the first Dropout then broadcasts it against [passes, images, ...] masks instead of
   // copying it `passes` times.
   let h = x;
   let broadcast = x.shape[0] !== opts.images * opts.passes;
-  for (const st of stages) {
+  for (let si = 0; si < stages.length; si++) {
+    const st = stages[si];
+    if (opts.logits && si === stages.length - 1 && isSoftmaxDense(st.layer)) {
+      // the pre-softmax output: the caller applies the softmax (and reads logit-based scores)
+      const [kernel, bias] = st.layer.getWeights();
+      h = bias ? tf.add(tf.matMul(h, kernel), bias) : tf.matMul(h, kernel);
+      continue;
+    }
     if (st.kind === 'dropout') {
       const units = unitsOf(h.shape);
       const rows = opts.images * opts.passes;
@@ -149,6 +156,30 @@ function runStages(
     }
   }
   return h;
+}
+
+/** A Dense layer with a softmax activation (the last layer of udq's models). */
+export function isSoftmaxDense(layer: tf.layers.Layer): boolean {
+  if (layer.getClassName() !== 'Dense') return false;
+  const cfg = layer.getConfig() as { activation?: string };
+  return cfg.activation === 'softmax';
+}
+
+/**
+ * In place: rows of logits -> softmax probabilities (float64 arithmetic); returns each row's
+ * energy, -logsumexp(z) (Liu et al. 2020: lower on in-distribution inputs), and max logit.
+ */
+export function softmaxRows(values: Float32Array, rows: number, classes: number, energy: Float32Array, maxLogit: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * classes;
+    let m = -Infinity;
+    for (let k = 0; k < classes; k++) if (values[o + k] > m) m = values[o + k];
+    let sum = 0;
+    for (let k = 0; k < classes; k++) sum += Math.exp(values[o + k] - m);
+    for (let k = 0; k < classes; k++) values[o + k] = Math.exp(values[o + k] - m) / sum;
+    energy[r] = -(m + Math.log(sum));
+    maxLogit[r] = m;
+  }
 }
 
 /** Images [start, end) of an input as floats in [0,1] (uint8 pixels are scaled by 1/255). */
@@ -211,12 +242,16 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
   const kept = opts.keepSamples ? new Float32Array(input.count * n * classes) : undefined;
   const offset = opts.indexOffset ?? 0;
   const perImage = new Float32Array(n * classes);
+  // read logits when the last layer is a softmax Dense: energy and max-logit scores come with them
+  const withLogits = stages.length > 0 && isSoftmaxDense(stages[stages.length - 1].layer) && (method === 'naive' || suffix.length > 0);
 
   for (let start = 0; start < input.count; start += chunk) {
     const end = Math.min(input.count, start + chunk);
     const b = end - start;
     const pixels = toFloatImages(input, start, end);
     const chunkSamples = new Float32Array(b * n * classes); // image-major: image, sample, class
+    const chunkEnergies = new Float32Array(b * n);
+    const chunkMaxLogits = new Float32Array(b * n);
     const x = tf.tensor4d(pixels, [b, rows, cols, 1]);
     const imageKey = (i: number) => (input.keys ? input.keys[start + i] : offset + start + i);
     // deterministic prefix once per chunk (cached) — in batch-BN mode the prefix's BN uses this chunk's statistics
@@ -225,7 +260,7 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
     for (let s0 = 0; s0 < n; s0 += passBlock) {
       const passes = Math.min(passBlock, n - s0);
       const probs = tf.tidy(() => {
-        const ctx = { seed: opts.seed, bnMode, imageKey, images: b, firstSample: s0, passes };
+        const ctx = { seed: opts.seed, bnMode, imageKey, images: b, firstSample: s0, passes, logits: withLogits };
         if (method === 'cached') {
           return runStages(suffix, prefixOut!, ctx); // the suffix starts with a Dropout
         }
@@ -235,18 +270,25 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
       });
       const values = (await probs.data()) as Float32Array;
       probs.dispose();
+      const energy = new Float32Array(passes * b);
+      const maxLogit = new Float32Array(passes * b);
+      if (withLogits) softmaxRows(values, passes * b, classes, energy, maxLogit);
       for (let p = 0; p < passes; p++) {
         for (let i = 0; i < b; i++) {
           const src = (p * b + i) * classes;
           const dst = (i * n + s0 + p) * classes;
           for (let k = 0; k < classes; k++) chunkSamples[dst + k] = values[src + k];
+          chunkEnergies[i * n + s0 + p] = energy[p * b + i];
+          chunkMaxLogits[i * n + s0 + p] = maxLogit[p * b + i];
         }
       }
     }
     tf.dispose([x, prefixOut].filter((t): t is tf.Tensor => t !== null));
     for (let i = 0; i < b; i++) {
       perImage.set(chunkSamples.subarray(i * n * classes, (i + 1) * n * classes));
-      summaries.push(summariseSamples(perImage, n, classes));
+      const summary = summariseSamples(perImage, n, classes);
+      if (withLogits) Object.assign(summary, logitScores(chunkEnergies.subarray(i * n, (i + 1) * n), chunkMaxLogits.subarray(i * n, (i + 1) * n)));
+      summaries.push(summary);
     }
     if (kept) kept.set(chunkSamples, start * n * classes);
     opts.onProgress?.(end, input.count);
