@@ -455,16 +455,17 @@ export function dilate(ink: Float32Array, width: number, height: number, radius:
 }
 
 /**
- * MNIST's pen is about 1/8 of the character's height (2.5 of 20 px). A stroke much thinner
- * than `target` x the character's longer side is thickened by dilation; thick strokes are
- * left alone (MNIST has thick ones too).
+ * MNIST's pen: the median stroke of its training digits is 2.1 px in the 20 px box (0.106 of
+ * the character's longer side; 10% of them are under 1.64 px). A stroke thinner than 70% of
+ * `target` x the character's longer side is thickened by dilation to about `target`; thick
+ * strokes are left alone (MNIST has thick ones too).
  */
 export function normaliseStrokeWidth(ink: Float32Array, width: number, height: number, bbox: { x0: number; y0: number; x1: number; y1: number }, target = 0.1): Float32Array {
   const side = Math.max(bbox.x1 - bbox.x0 + 1, bbox.y1 - bbox.y0 + 1);
   const w = strokeWidth(ink, width, height);
   const want = target * side;
-  if (w <= 0 || w >= 0.6 * want) return ink;
-  const radius = Math.round((want * 0.8 - w) / 2);
+  if (w <= 0 || w >= 0.7 * want) return ink;
+  const radius = Math.round((want - w) / 2);
   return radius >= 1 ? dilate(ink, width, height, radius) : ink;
 }
 
