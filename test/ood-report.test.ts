@@ -57,7 +57,7 @@ test('simple scores are "higher = more OOD": confident digit 0, torn summary hig
   // maxSoftmax is 1 - max mean probability
   const soft = summary([[0.7, 0.2, 0.1, 0, 0, 0, 0, 0, 0, 0]]);
   close(SIMPLE_SCORES.maxSoftmax(soft), 0.3, 'maxSoftmax', 1e-7);
-  assert.deepEqual(Object.keys(SIMPLE_SCORES).sort(), ['entropy', 'maxSoftmax', 'meanStd', 'mutualInformation']);
+  assert.deepEqual(Object.keys(SIMPLE_SCORES).sort(), ['energy', 'entropy', 'maxSoftmax', 'meanStd', 'mutualInformation']);
 });
 
 test('scoreMetrics: perfect separation gives AUROC 1, AUPR 1, FPR95 0 and balanced accuracy 1', () => {
