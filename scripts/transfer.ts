@@ -155,11 +155,48 @@ async function main(): Promise<void> {
     results[g.name] = row;
     rows.push(line);
   }
+  // gates that also fit on Omniglot: three folds, each holding one alphabet out and scored on it
+  const omniTargets = targets.filter((t) => t.name.startsWith('omniglot-dev:'));
+  const foldRows: string[][] = [];
+  for (const f of FEATURE_SET_NAMES) {
+    if (!hasLogits && (f === 'full-logit' || f === 'scores')) continue;
+    const held: number[] = [];
+    const heldFpr: number[] = [];
+    const em: number[][] = [];
+    for (const out of omniTargets) {
+      const adv = [...valid(fitScored), ...omniTargets.filter((t) => t !== out).flatMap(valid)];
+      const X = [...valid(dFit), ...adv].map((x) => featureVector(x, f as FeatureSetName));
+      const y = [...valid(dFit).map(() => 0 as const), ...adv.map(() => 1 as const)];
+      const lg = fitLogistic(X, y, { featureNames: featureNames(f as FeatureSetName) });
+      const sc = (t: Scored) => t.summaries.map((x) => predictProba(lg, featureVector(x, f as FeatureSetName)));
+      const threshold = chooseThreshold(sc(dThrT).filter((_, i) => dThrT.valid[i]), 0.95);
+      const testS = sc(testScored);
+      const forced = (t: Scored) => ({ digits: testScored.valid.map((v) => !v), adversary: t.valid.map((v) => !v) });
+      const mo = scoreMetrics(testS, sc(out), 0.95, threshold, forced(out));
+      held.push(mo.auroc);
+      heldFpr.push(mo.fpr95);
+      const e = targets.find((t) => t.name === 'emnist a-f');
+      if (e) {
+        const me = scoreMetrics(testS, sc(e), 0.95, threshold, forced(e));
+        em.push([me.auroc, me.fpr95, me.acceptRejectAccuracy]);
+      }
+    }
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+    results[`gate:${f}+omniglot-folds`] = { heldOutAuroc: held, heldOutFpr95: heldFpr, emnist: em };
+    foldRows.push([
+      `gate:${f} + omniglot (2 alphabets)`,
+      held.map((a) => a.toFixed(3)).join(' '),
+      `${mean(held).toFixed(3)}/${mean(heldFpr).toFixed(2)}`,
+      em.length ? `${mean(em.map((r) => r[0])).toFixed(3)}/${mean(em.map((r) => r[1])).toFixed(2)}/${mean(em.map((r) => r[2])).toFixed(3)}` : '-',
+    ]);
+  }
   results.seconds = (Date.now() - t0) / 1000;
   const header = ['score', 'testAccept (unperturbed thr)', ...targets.map((t) => t.name), 'omni mean'];
   console.log(`${args.model}: AUROC/FPR95/balanced acc at the threshold accepting 95% of the even test digits (odd MNIST test digits vs each set), ${samples} passes`);
   console.log([header, ...rows].map((r) => r.join('\t')).join('\n'));
   console.log(`MNIST test accuracy (${test.images.count} odd-indexed): ${acc(testScored, testScored.valid).accuracy.toFixed(4)}`);
+  console.log(`\ngates fitted with two Omniglot alphabets as well, scored on the third (${omniTargets.map((t) => t.name.split(':')[1]).join(', ')}); EMNIST a-f as the mean of the three folds`);
+  console.log([['gate', 'held-out AUROC per alphabet', 'mean AUROC/FPR95', 'emnist a-f AUROC/FPR95/bal acc'], ...foldRows].map((r) => r.join('\t')).join('\n'));
   if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 1));
   model.dispose();
 }
