@@ -285,6 +285,7 @@ test('calibrate, evaluate --adversary and predict accept an ensemble directory',
   const c = JSON.parse(cal.stdout);
   assert.equal(c.gateFile, join(ENS, 'gate.json'));
   assert.ok(c.heldOut.ood.auroc >= 0 && c.heldOut.ood.auroc <= 1);
+  assert.equal(c.features, 'full', 'an ensemble gives no logits: the default gate falls back from scores to full');
 
   const ev = await runCli(['evaluate', '--model', ENS, '--adversary', adversary, '--limit', '100', '--json', '--backend', 'wasm']);
   assert.equal(ev.code, 0, ev.stderr);

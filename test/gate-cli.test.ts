@@ -91,7 +91,7 @@ test('calibrate --adversary noise: the sanity check rejects all noise, so no gat
 let gate: Record<string, any>;
 
 test('calibrate --adversary synth-letters --json writes gate.json and reports held-out metrics', async () => {
-  const r = await runCli(['calibrate', '--model', MODEL, '--adversary', 'synth-letters', '--samples', '30', '--limit', '400', '--json', '--backend', 'wasm']);
+  const r = await runCli(['calibrate', '--model', MODEL, '--adversary', 'synth-letters', '--features', 'std', '--samples', '30', '--limit', '400', '--json', '--backend', 'wasm']);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   const gatePath = join(MODEL, 'gate.json');

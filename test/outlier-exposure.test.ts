@@ -154,6 +154,14 @@ test('udq train --init-from --outlier-exposure: fine-tunes, flattens the softmax
   assert.ok((await maxSoftmaxOn(oe, omni)) < (await maxSoftmaxOn(plain, omni)), 'and on Omniglot, a source it never saw');
   // still a digit classifier
   assert.ok(manifest.testAccuracy > 0.9, `test accuracy ${manifest.testAccuracy}`);
+  // the default gate reads the logit scores (energy, max logit) with the others
+  const cal = await runCli(['calibrate', '--model', oe, '--samples', '10', '--limit', '200', '--json']);
+  assert.equal(cal.code, 0, cal.stderr);
+  const g = JSON.parse(readFileSync(join(oe, 'gate.json'), 'utf8'));
+  assert.equal(g.features, 'scores');
+  assert.deepEqual(g.featureNames, ['max_mean', 'predictive_entropy', 'expected_entropy', 'mutual_information', 'mean_std', 'energy', 'max_logit']);
+  assert.equal(g.adversary.name, 'synth-strokes,synth-letters');
+  assert.equal(g.thresholdDigits.source, 'mnist (test, even indices)');
   const arch = await runCli(['train', '--arch', 'deep', '--epochs', '1', '--init-from', base, '--out', join(tmp, 'x')]);
   assert.equal(arch.code, ExitCode.usage);
   assert.match(arch.stderr, /is a basic model, not deep/);

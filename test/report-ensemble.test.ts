@@ -30,7 +30,7 @@ before(async () => {
   const t = await runCli(['train', '--arch', 'basic', '--ensemble', '2', '--limit', '300', '--epochs', '1', '--batch-size', '32', '--seed', '5', '--out', ENS, '--backend', 'wasm']);
   assert.equal(t.code, 0, t.stderr);
   assert.ok(existsSync(join(ENS, 'ensemble.json')) && existsSync(join(ENS, 'members', 'm1', 'model.json')));
-  const c = await runCli(['calibrate', '--model', ENS, '--adversary', 'synth-letters', '--samples', '3', '--limit', '100', '--backend', 'wasm']);
+  const c = await runCli(['calibrate', '--model', ENS, '--adversary', 'synth-letters', '--features', 'std', '--samples', '3', '--limit', '100', '--backend', 'wasm']);
   assert.equal(c.code, 0, c.stderr);
 });
 

@@ -334,7 +334,7 @@ before(async () => {
   process.env.UDQ_DATA_DIR = join(ROOT, 'data');
   const t = await runCli(['train', '--arch', 'basic', '--limit', '600', '--epochs', '1', '--seed', '3', '--out', MODEL, '--backend', 'wasm']);
   assert.equal(t.code, 0, t.stderr);
-  const c = await runCli(['calibrate', '--model', MODEL, '--adversary', 'synth-letters', '--samples', '5', '--limit', '100', '--backend', 'wasm']);
+  const c = await runCli(['calibrate', '--model', MODEL, '--adversary', 'synth-letters', '--features', 'std', '--samples', '5', '--limit', '100', '--backend', 'wasm']);
   assert.equal(c.code, 0, c.stderr);
 });
 

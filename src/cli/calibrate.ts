@@ -13,7 +13,7 @@ interface CalibrateCliOptions {
   model?: string;
   adversary: string;
   samples: number;
-  features: FeatureSetName;
+  features?: FeatureSetName;
   limit: number;
   seed: number;
   acceptRate: number;
@@ -29,7 +29,7 @@ export function registerCalibrate(program: Command, io: Io): void {
     .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
     .option('--adversary <names>', 'dataset name (udq data list), IDX file or folder of images; several separated by commas; NAME:-CLASS holds a class out', 'synth-strokes,synth-letters')
     .option('--samples <n>', 'MC-dropout passes per image', positiveInt, 100)
-    .option('--features <set>', 'std (the study: per-class std), full (std, mean, entropies, MI, variation ratio), full-logit (full + energy, max logit) or scores (max prob, entropies, MI, mean std, energy, max logit)', choice(FEATURE_SET_NAMES), 'std')
+    .option('--features <set>', 'default scores (full without logits); std (the study: per-class std), full (std, mean, entropies, MI, variation ratio), full-logit (full + energy, max logit) or scores (max prob, entropies, MI, mean std, energy, max logit)', choice(FEATURE_SET_NAMES))
     .option('--limit <n>', 'images of each kind (digits, adversary), split 50/50 into fit and held-out', positiveInt, 2000)
     .option('--seed <n>', 'seed for masks and the fit/held-out split', nonNegativeInt, 0)
     .option('--accept-rate <f>', 'fraction of (fit) digits the gate must accept', fraction, 0.95)
@@ -43,13 +43,13 @@ export function registerCalibrate(program: Command, io: Io): void {
       writeGate(model.dir, result.gate);
       model.dispose();
       if (opts.json) {
-        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, samples: opts.samples, features: opts.features, threshold: result.gate.threshold, adversary: result.gate.adversary, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
+        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, samples: opts.samples, features: result.gate.features, threshold: result.gate.threshold, adversary: result.gate.adversary, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
       }
-      io.out(`gate (${opts.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}; saved ${gatePath(model.dir)}`);
+      io.out(`gate (${result.gate.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}; saved ${gatePath(model.dir)}`);
       io.out('held-out metrics:');
-      io.out(formatOodReport(result.gate.heldOut, `gate (${opts.features})`));
+      io.out(formatOodReport(result.gate.heldOut, `gate (${result.gate.features})`));
       for (const [other, o] of Object.entries(result.byFeatureSet)) {
-        if (other === opts.features || !o) continue;
+        if (other === result.gate.features || !o) continue;
         io.out(`a gate on the ${other} feature set (not saved): AUROC ${o.ood.auroc.toFixed(4)}, acc/rej acc ${o.ood.acceptRejectAccuracy.toFixed(4)}`);
       }
     });
