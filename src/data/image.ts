@@ -333,7 +333,7 @@ export async function decodePicture(input: string | Buffer, maxSide = MAX_DECODE
  * Read a picture (a file path or its bytes) and preprocess it like MNIST through the picture
  * pipeline (src/image/pipeline.ts): polarity (or `ink` forced), background flattening,
  * contrast normalisation, the character's connected components, stroke width, then the MNIST
- * recipe. Works for MNIST PNG exports (white on black, 28x28), scans, phone photos, drawings
+ * recipe and MNIST's tone ({@link normaliseTone}). Works for MNIST PNG exports (white on black, 28x28), scans, phone photos, drawings
  * with alpha.
  * @throws ImageError when the file is missing or is not a decodable image
  */
@@ -341,7 +341,28 @@ export async function loadImageAsMnist(input: string | Buffer, opts: PreprocessO
   const pic = await decodePicture(input, MAX_DECODE_SIDE, opts.name, { median: true });
   const { ink, info } = pictureToInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, denoised: pic.denoised });
   const r = preprocessToMnist(ink, pic.width, pic.height, { threshold: 0.02, ...opts });
-  return { pixels: r.pixels, width: pic.originalWidth, height: pic.originalHeight, empty: r.empty, info };
+  return { pixels: normaliseTone(r.pixels), width: pic.originalWidth, height: pic.originalHeight, empty: r.empty, info };
+}
+
+/**
+ * MNIST's tone: in its training digits the median share of ink pixels (value > 0.05) that are
+ * saturated (>= 250/255) is 0.37. Scans, photos and generated shapes come out of resampling
+ * with softer cores (in some none are saturated), a style difference a model can learn to
+ * reject instead of a shape. This scales an image so that its (1 - share) quantile of ink
+ * pixels becomes 1 (clamped), and only ever brightens. Pure; in place on a copy.
+ */
+export const MNIST_SATURATED_SHARE = 0.37;
+
+export function normaliseTone(pixels: Float32Array, share = MNIST_SATURATED_SHARE): Float32Array {
+  const ink: number[] = [];
+  for (let i = 0; i < pixels.length; i++) if (pixels[i] > 0.05) ink.push(pixels[i]);
+  if (ink.length === 0) return pixels;
+  ink.sort((a, b) => a - b);
+  const q = ink[Math.min(ink.length - 1, Math.floor((1 - share) * (ink.length - 1)))];
+  if (!(q > 0) || q >= 1) return pixels;
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = Math.min(1, pixels[i] / q);
+  return out;
 }
 
 /** Float [0,1] pixels -> bytes 0..255 (rounded, clamped). */
@@ -388,7 +409,7 @@ export async function loadNumberAsMnist(input: string | Buffer, opts: { name?: s
   const parts = segmentNumber(flat.ink, pic.width, pic.height);
   const digits = parts.map((d) => {
     const ink = normaliseStrokeWidth(d.ink, d.width, d.height, { x0: 0, y0: 0, x1: d.width - 1, y1: d.height - 1 });
-    return preprocessToMnist(ink, d.width, d.height, { threshold: 0.02 }).pixels;
+    return normaliseTone(preprocessToMnist(ink, d.width, d.height, { threshold: 0.02 }).pixels);
   });
   return {
     digits,

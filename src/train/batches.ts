@@ -48,3 +48,43 @@ export function splitValidation(count: number, fraction: number): { train: numbe
   const val = Math.floor(count * fraction);
   return { train: count - val, val };
 }
+
+/**
+ * In place on a filled batch: each image, with probability `p`, is resampled (bilinear) through
+ * a small random affine map (rotation +-10 degrees, scale 0.9-1.1, shear +-0.15, shift +-1.5 px).
+ * Outlier exposure applies it to digits and outliers alike: its MNIST-derived outliers are all
+ * resampled, and resampling must not be what tells a non-digit from a digit (a scanned or
+ * photographed digit is resampled too).
+ */
+export function warpBatch(out: Float32Array, count: number, random: () => number, p = 0.5): void {
+  const img = new Float32Array(784);
+  const at = (x: number, y: number) => (x < 0 || y < 0 || x > 27 || y > 27 ? 0 : img[y * 28 + x]);
+  for (let b = 0; b < count; b++) {
+    if (random() >= p) continue;
+    const o = b * 784;
+    img.set(out.subarray(o, o + 784));
+    const u = (a: number, c: number) => a + (c - a) * random();
+    const rot = (u(-10, 10) * Math.PI) / 180;
+    const scale = u(0.9, 1.1);
+    const shear = u(-0.15, 0.15);
+    const tx = u(-1.5, 1.5);
+    const ty = u(-1.5, 1.5);
+    const c = Math.cos(rot);
+    const s = Math.sin(rot);
+    for (let y = 0; y < 28; y++) {
+      for (let x = 0; x < 28; x++) {
+        const X = (x - 13.5 - tx) / scale;
+        const Y = (y - 13.5 - ty) / scale;
+        const rx = c * X + s * Y;
+        const ry = -s * X + c * Y;
+        const sx = rx - shear * ry + 13.5;
+        const sy = ry + 13.5;
+        const x0 = Math.floor(sx);
+        const y0 = Math.floor(sy);
+        const fx = sx - x0;
+        const fy = sy - y0;
+        out[o + y * 28 + x] = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) + fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+      }
+    }
+  }
+}

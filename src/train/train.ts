@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Arch, buildModel } from '../models/architectures';
 import { EpochRecord, loadModelFiles, saveModelFiles, writeJsonAtomic } from '../models/store';
 import type { ImageSet, LabelledImages } from '../data/types';
-import { fillBatch, fillOneHot, splitValidation } from './batches';
+import { fillBatch, fillOneHot, splitValidation, warpBatch } from './batches';
 import { classificationReport, predictProbabilities } from './evaluate';
 import { deriveSeed, mulberry32, shuffledIndices, withSeededMathRandom } from '../random';
 import type { BatchProgress } from './progress';
@@ -207,6 +207,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
           const n = end - start;
           if (b > 0 && baseOptions.lrSchedule === 'cosine') setLr(b);
           fillBatch(train.images, order, start, end, xBuf, { maxShift: baseOptions.augmentShift, random: rand });
+          if (oe) warpBatch(xBuf, n, rand);
           fillOneHot(labels, order, start, end, classes, yBuf);
           const x = tf.tensor4d(xBuf.subarray(0, n * 784), [n, 28, 28, 1]);
           const y = tf.tensor2d(yBuf.subarray(0, n * classes), [n, classes]);
@@ -215,6 +216,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
           if (oe && oeBuf) {
             for (let k = 0; k < n; k++) oeIdx[k] = Math.floor(rand() * oe.images.count);
             fillBatch(oe.images, oeIdx, 0, n, oeBuf, { maxShift: baseOptions.augmentShift, random: rand });
+            warpBatch(oeBuf, n, rand);
             const xo = tf.tensor4d(oeBuf.subarray(0, n * 784), [n, 28, 28, 1]);
             [loss, acc] = await outlierExposureStep(model, optimizer, x, y, xo, oe.weight);
             tf.dispose(xo);

@@ -3,14 +3,14 @@
  * MNIST preprocessing. Image i of a seed depends only on (seed, i), so any prefix of a set is
  * the same images, and labels cycle a..z A..Z (balanced in every prefix of 52k images).
  */
-import { preprocessToMnist, toBytes } from '../image';
+import { normaliseTone, preprocessToMnist, toBytes } from '../image';
 import type { LabelledImages } from '../types';
 import { GLYPH_FONTS, GlyphFont, LETTER_CLASSES, loadGlyph } from './glyphs';
 import { hashSeed, makeRng } from './random';
 import { renderGlyph, sampleStyle } from './render';
 
 /** Bump when the drawing changes, so cached sets are regenerated. */
-export const SYNTH_LETTERS_VERSION = 1;
+export const SYNTH_LETTERS_VERSION = 2;
 
 /** Share of images drawn from single-stroke fonts (the rest from handwriting outline fonts). */
 export const STROKE_SHARE = 0.5;
@@ -47,7 +47,8 @@ export function drawSynthLetter(seed: number, index: number): SynthLetter {
     const canvas = renderGlyph(glyph, style);
     const r = preprocessToMnist(canvas.data, canvas.width, canvas.height);
     if (r.empty) continue;
-    return { label, char: ch, font: font.id, pixels: toBytes(r.pixels) };
+    // MNIST's tone, with the saturated share drawn from MNIST's own 10-90% range
+    return { label, char: ch, font: font.id, pixels: toBytes(normaliseTone(r.pixels, rng.uniform(0.24, 0.52))) };
   }
   throw new Error(`synth-letters: could not draw ${ch} (seed ${seed}, image ${index})`);
 }

@@ -18,9 +18,10 @@
  *
  * Digits come only from MNIST *training* images before the validation tail (the first 90%),
  * so the gate's held-out digits and the test set are never drawn from. Image i depends only
- * on (seed, i). Everything ends with the MNIST preprocessing (20x20 box, centre of mass).
+ * on (seed, i). Everything ends with the MNIST preprocessing (20x20 box, centre of mass) and
+ * MNIST's tone (`normaliseTone`), so no outlier differs from a digit by its grey levels alone.
  */
-import { MNIST_SIZE, preprocessToMnist, toBytes } from '../image';
+import { MNIST_SIZE, normaliseTone, preprocessToMnist, toBytes } from '../image';
 import type { ImageSet } from '../idx';
 import type { LabelledImages } from '../types';
 import { GLYPH_FONTS, Glyph, loadGlyph, SYMBOL_CHARS } from './glyphs';
@@ -28,7 +29,7 @@ import { hashSeed, makeRng, Rng } from './random';
 import { renderGlyph, sampleStyle } from './render';
 
 /** Bump when the drawing changes, so cached sets are regenerated. */
-export const SYNTH_STROKES_VERSION = 1;
+export const SYNTH_STROKES_VERSION = 2;
 
 /** The kinds, in label order. */
 export const STROKE_KINDS = ['cut', 'overlap', 'mirror', 'erase', 'letter', 'scribble', 'symbol'] as const;
@@ -314,7 +315,8 @@ export function drawSynthStroke(pool: DigitPool, seed: number, index: number): S
     let ink = 0;
     for (let k = 0; k < 784; k++) ink += r.pixels[k];
     if (ink < 20) continue; // a speck, not a shape
-    return { kind, pixels: toBytes(r.pixels) };
+    // MNIST's tone, with the saturated share drawn from MNIST's own 10-90% range (0.24-0.52)
+    return { kind, pixels: toBytes(normaliseTone(r.pixels, rng.uniform(0.24, 0.52))) };
   }
   throw new Error(`synth-strokes: could not draw a ${kind} (seed ${seed}, image ${index})`);
 }
