@@ -6,26 +6,14 @@
  * from a broad range by a seeded generator.
  */
 import sharp from 'sharp';
-import { mulberry32 } from '../../src/random';
+import { makeRng, Rng } from '../../src/data/synth/random';
 
 export type PhotoGroup = 'mnist-png' | 'scan' | 'photo' | 'colour' | 'blank' | 'noise' | 'texture';
 
-export interface Rand {
-  next(): number;
-  uniform(a: number, b: number): number;
-  int(n: number): number;
-  normal(): number;
-}
+export type Rand = Rng;
 
-export function makeRand(seed: number): Rand {
-  const next = mulberry32(seed);
-  return {
-    next,
-    uniform: (a, b) => a + (b - a) * next(),
-    int: (n) => Math.floor(next() * n),
-    normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
-  };
-}
+/** The generators' seeded random draws (src/data/synth/random.ts). */
+export const makeRand = (seed: number): Rand => makeRng(seed);
 
 /** Bilinear sample of a 28x28 uint8 digit (0..1), 0 outside. */
 function sampleDigit(d: Uint8Array, x: number, y: number): number {
