@@ -66,9 +66,13 @@ export function selectClasses(set: LabelledImages, spec: string): LabelledImages
   }
   const keep: number[] = [];
   for (let i = 0; i < set.labels.length; i++) if (wanted.has(set.labels[i]) !== drop) keep.push(i);
-  const { rows, cols } = set.images;
-  const size = rows * cols;
-  const pixels = new Uint8Array(keep.length * size);
-  keep.forEach((src, i) => pixels.set(set.images.pixels.subarray(src * size, (src + 1) * size), i * size));
-  return { ...set, name: `${set.name}:${spec}`, images: { count: keep.length, rows, cols, pixels }, labels: Uint8Array.from(keep, (i) => set.labels![i]) };
+  return { ...set, name: `${set.name}:${spec}`, images: pickImages(set.images, keep), labels: Uint8Array.from(keep, (i) => set.labels![i]) };
+}
+
+/** Take images at `indices` from a set (copy). */
+export function pickImages(set: ImageSet, indices: ArrayLike<number>): ImageSet {
+  const size = set.rows * set.cols;
+  const pixels = new Uint8Array(indices.length * size);
+  for (let i = 0; i < indices.length; i++) pixels.set(set.pixels.subarray(indices[i] * size, (indices[i] + 1) * size), i * size);
+  return { count: indices.length, rows: set.rows, cols: set.cols, pixels };
 }

@@ -6,12 +6,12 @@
 import type { Predictor } from '../uq/predictor';
 import { loadMnist } from '../data/mnist';
 import { loadAdversary } from '../data/sources';
-import type { LabelledImages } from '../data/types';
+import { LabelledImages, pickImages } from '../data/types';
 import { FEATURE_SET_NAMES, featureNames, featureVector, FeatureSetName } from '../uq/features';
 import { fitLogistic, chooseThreshold, LogisticModel } from './logistic';
 import { gateScores, oodReport, OodReport, ScoredSet } from './ood-report';
 import { mnistSanityThresholds } from './sanity';
-import { pickImages, scoreImageSet } from '../uq/score-set';
+import { scoreImageSet } from '../uq/score-set';
 import { deriveSeed, mulberry32, shuffledIndices } from '../random';
 import type { BnMode } from '../uq/mc-dropout';
 import { GateFile, samplingOf } from './gate-file';

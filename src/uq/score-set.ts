@@ -26,11 +26,3 @@ export async function scoreImageSet(
   const { summaries } = await predictor.sample(images, { samples: opts.samples, seed: opts.seed, bnMode: opts.bnMode, onProgress: opts.onProgress });
   return { summaries, valid: verdicts.map((v) => v.valid), labels, verdicts };
 }
-
-/** Take images at `indices` from a set (copy). */
-export function pickImages(set: ImageSet, indices: ArrayLike<number>): ImageSet {
-  const size = set.rows * set.cols;
-  const pixels = new Uint8Array(indices.length * size);
-  for (let i = 0; i < indices.length; i++) pixels.set(set.pixels.subarray(indices[i] * size, (indices[i] + 1) * size), i * size);
-  return { count: indices.length, rows: set.rows, cols: set.cols, pixels };
-}
