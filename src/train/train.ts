@@ -88,8 +88,6 @@ interface CheckpointState {
     trainCount: number;
     /** outlier exposure: its sources, loss weight and pool size */
     outlierExposure?: { sources: string[]; weight: number; count: number };
-    /** the model directory fine-tuning started from */
-    initFrom?: string;
   };
   history: EpochRecord[];
   bestEpoch: number;
