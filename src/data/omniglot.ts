@@ -10,12 +10,12 @@
  * Both splits are the whole set: holding out is done by alphabet, never by a random split,
  * because characters of one alphabet share a style.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as yauzl from 'yauzl';
 import { DataError } from '../errors';
 import { PACKAGE_ROOT } from '../paths';
-import { readIdxImages, readIdxLabels, writeIdx } from './idx';
+import { readIdxCache, writeIdxCache } from './synth/cache';
 import { DatasetSource, LabelledImages, LoadOptions, takeFirst } from './types';
 import { mulberry32, shuffledIndices } from '../random';
 
@@ -111,28 +111,12 @@ function cachePaths(dataDir: string): { dir: string; images: string; labels: str
 export async function loadOmniglot(dataDir: string, opts: Pick<LoadOptions, 'limit'> = {}): Promise<LabelledImages> {
   const classNames = OMNIGLOT_ALPHABETS.map((a) => a.name);
   const files = cachePaths(dataDir);
-  if (existsSync(files.images) && existsSync(files.labels)) {
-    try {
-      const images = readIdxImages(files.images);
-      const labels = readIdxLabels(files.labels);
-      if (images.count === labels.length && images.rows === 28) return takeFirst({ name: OMNIGLOT_DEV, images, labels, classNames }, opts.limit);
-    } catch {
-      // corrupt cache: convert again
-    }
-  }
+  const cached = readIdxCache(files, OMNIGLOT_DEV, classNames);
+  if (cached) return takeFirst(cached, opts.limit);
   const zip = omniglotZipPath(dataDir);
   if (!zip) throw new DataError(`${OMNIGLOT_ZIP} is missing (expected in ${join(PACKAGE_ROOT, 'data')} or ${dataDir})`);
   const set = await convertOmniglot(zip);
-  try {
-    mkdirSync(files.dir, { recursive: true });
-    const tag = `.tmp-${process.pid}`;
-    writeIdx(files.images + tag, { dims: [set.images.count, 28, 28], data: set.images.pixels });
-    writeIdx(files.labels + tag, { dims: [set.images.count], data: set.labels! });
-    renameSync(files.labels + tag, files.labels);
-    renameSync(files.images + tag, files.images);
-  } catch {
-    for (const p of [files.images, files.labels]) rmSync(`${p}.tmp-${process.pid}`, { force: true });
-  }
+  writeIdxCache(files, set);
   return takeFirst(set, opts.limit);
 }
 

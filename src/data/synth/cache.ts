@@ -24,19 +24,25 @@ export function generatedCacheFiles(dataDir: string, key: GeneratedSetKey): { di
   return { dir, images: join(dir, `${stem}-images-idx3-ubyte`), labels: join(dir, `${stem}-labels-idx1-ubyte`) };
 }
 
-function readCache(files: { images: string; labels: string }, key: GeneratedSetKey, classNames: string[]): LabelledImages | null {
+/**
+ * A cached 28x28 labelled set, or null when it is absent, corrupt, or (with `count`) of another
+ * size: the caller then makes it again.
+ */
+export function readIdxCache(files: { images: string; labels: string }, name: string, classNames: string[], count?: number): LabelledImages | null {
   if (!existsSync(files.images) || !existsSync(files.labels)) return null;
   try {
     const images = readIdxImages(files.images);
     const labels = readIdxLabels(files.labels);
-    if (images.count !== key.count || images.rows !== 28 || images.cols !== 28 || labels.length !== key.count) return null;
-    return { name: key.name, images, labels, classNames: [...classNames] };
+    if (images.rows !== 28 || images.cols !== 28 || labels.length !== images.count) return null;
+    if (count !== undefined && images.count !== count) return null;
+    return { name, images, labels, classNames: [...classNames] };
   } catch {
     return null; // corrupt cache: regenerate
   }
 }
 
-function writeCache(files: { dir: string; images: string; labels: string }, set: LabelledImages): void {
+/** Write a set as IDX files atomically (temporary names, then renames); a failure only costs a rebuild next time. */
+export function writeIdxCache(files: { dir: string; images: string; labels: string }, set: LabelledImages): void {
   try {
     mkdirSync(files.dir, { recursive: true });
     const tag = `.tmp-${process.pid}`;
@@ -53,9 +59,9 @@ function writeCache(files: { dir: string; images: string; labels: string }, set:
 /** Read the set from the cache, or generate and cache it. */
 export async function cachedGeneratedSet(dataDir: string, key: GeneratedSetKey, classNames: string[], generate: () => Promise<LabelledImages>): Promise<LabelledImages> {
   const files = generatedCacheFiles(dataDir, key);
-  const cached = readCache(files, key, classNames);
+  const cached = readIdxCache(files, key.name, classNames, key.count);
   if (cached) return cached;
   const set = await generate();
-  writeCache(files, set);
+  writeIdxCache(files, set);
   return set;
 }
