@@ -13,8 +13,8 @@ import {
   preprocessToMnist,
   resize,
   saveMnistPng,
-  toInk,
 } from '../src/data/image';
+import { luminance } from '../src/image/pipeline';
 import { loadMnist } from '../src/data/mnist';
 import { ImageError } from '../src/errors';
 
@@ -186,7 +186,7 @@ test('preprocessToMnist: Uint8 input is read as 0..255', () => {
   assert.throws(() => preprocessToMnist(new Float32Array(10), 4, 4), ImageError);
 });
 
-test('toInk: compositing over white, luma, inversion', () => {
+test('ink = 1 - luminance: compositing over white paper, luma, inversion', () => {
   const cases: { name: string; px: number[]; ch: number; want: number }[] = [
     { name: 'opaque white', px: [255, 255, 255, 255], ch: 4, want: 0 },
     { name: 'opaque black', px: [0, 0, 0, 255], ch: 4, want: 1 },
@@ -198,10 +198,10 @@ test('toInk: compositing over white, luma, inversion', () => {
     { name: 'gray+alpha, black at alpha 102', px: [0, 102], ch: 2, want: 0.4 },
   ];
   for (const c of cases) {
-    const got = toInk(Uint8Array.from(c.px), 1, 1, c.ch)[0];
+    const got = 1 - luminance(Uint8Array.from(c.px), 1, 1, c.ch)[0];
     assert.ok(Math.abs(got - c.want) < 1e-6, `${c.name}: ${got} vs ${c.want}`);
   }
-  assert.throws(() => toInk(new Uint8Array(5), 1, 1, 4), ImageError);
+  assert.throws(() => luminance(new Uint8Array(5), 1, 1, 4), ImageError);
 });
 
 async function writePng(path: string, rgba: Uint8Array, w: number, h: number): Promise<void> {

@@ -247,28 +247,6 @@ export function preprocessToMnist(
   return { pixels, empty: false, bbox, fitted, offset: { x: ox, y: oy }, centerOfMass: outCom };
 }
 
-/**
- * Interleaved 8-bit pixels (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA) -> ink image: composite
- * over white, Rec. 601 luma, invert so ink is 1 and paper 0. Pure.
- */
-export function toInk(data: Uint8Array, width: number, height: number, channels: number): Float32Array {
-  if (channels < 1 || channels > 4) throw new ImageError(`toInk: unsupported channel count ${channels}`);
-  const n = width * height;
-  if (data.length !== n * channels) throw new ImageError(`toInk: ${data.length} bytes for ${width}x${height}x${channels}`);
-  const out = new Float32Array(n);
-  const hasAlpha = channels === 2 || channels === 4;
-  for (let i = 0; i < n; i++) {
-    const o = i * channels;
-    let lum: number;
-    if (channels <= 2) lum = data[o] / 255;
-    else lum = (0.299 * data[o] + 0.587 * data[o + 1] + 0.114 * data[o + 2]) / 255;
-    const a = hasAlpha ? data[o + channels - 1] / 255 : 1;
-    const over = a * lum + (1 - a); // over white paper
-    out[i] = 1 - over;
-  }
-  return out;
-}
-
 /** Result of {@link loadImageAsMnist}. */
 export interface LoadedMnistImage {
   /** 784 values in [0,1], white ink on black, MNIST-centred */
@@ -294,6 +272,8 @@ export interface DecodedPicture {
   /** the picture's own size (after EXIF orientation) */
   originalWidth: number;
   originalHeight: number;
+  /** sharp's 3x3 median was applied (the picture was noisy) */
+  denoised: boolean;
 }
 
 /**
@@ -302,7 +282,7 @@ export interface DecodedPicture {
  * (JPEG shrink-on-load; libvips streams the rest) so the longer side is at most `maxSide`.
  * @throws ImageError when the file is missing or is not a decodable image
  */
-export async function decodePicture(input: string | Buffer, maxSide = MAX_DECODE_SIDE, name?: string, opts: { median?: boolean } = {}): Promise<DecodedPicture & { denoised: boolean }> {
+export async function decodePicture(input: string | Buffer, maxSide = MAX_DECODE_SIDE, name?: string, opts: { median?: boolean } = {}): Promise<DecodedPicture> {
   const label = typeof input === 'string' ? input : (name ?? 'image buffer');
   try {
     const meta = await sharp(input, { limitInputPixels: 1e10 }).metadata();
@@ -321,7 +301,7 @@ export async function decodePicture(input: string | Buffer, maxSide = MAX_DECODE
       pixels = new Uint8Array(m.buffer, m.byteOffset, m.byteLength);
       denoised = true;
     }
-    return { data: pixels, width: info.width, height: info.height, channels: info.channels, originalWidth: w0 || info.width, originalHeight: h0 || info.height, denoised: denoised || Boolean(opts.median) };
+    return { data: pixels, width: info.width, height: info.height, channels: info.channels, originalWidth: w0 || info.width, originalHeight: h0 || info.height, denoised };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' || /missing|no such file/i.test(err.message) ? 'file not found' : `not a readable image: ${err.message}`;
@@ -339,7 +319,7 @@ export async function decodePicture(input: string | Buffer, maxSide = MAX_DECODE
  */
 export async function loadImageAsMnist(input: string | Buffer, opts: PreprocessOptions & { name?: string; ink?: InkOption } = {}): Promise<LoadedMnistImage> {
   const pic = await decodePicture(input, MAX_DECODE_SIDE, opts.name, { median: true });
-  const { ink, info } = pictureToInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, denoised: pic.denoised });
+  const { ink, info } = pictureToInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, noiseHandled: true });
   const r = preprocessToMnist(ink, pic.width, pic.height, { threshold: 0.02, ...opts });
   return { pixels: normaliseTone(r.pixels), width: pic.originalWidth, height: pic.originalHeight, empty: r.empty, info };
 }
@@ -405,7 +385,7 @@ export interface LoadedNumber {
  */
 export async function loadNumberAsMnist(input: string | Buffer, opts: { name?: string; ink?: InkOption } = {}): Promise<LoadedNumber> {
   const pic = await decodePicture(input, MAX_DECODE_SIDE, opts.name, { median: true });
-  const { flat, polarity } = pictureToFlatInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, denoised: pic.denoised });
+  const { flat, polarity } = pictureToFlatInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, noiseHandled: true });
   const parts = segmentNumber(flat.ink, pic.width, pic.height);
   const digits = parts.map((d) => {
     const ink = normaliseStrokeWidth(d.ink, d.width, d.height, { x0: 0, y0: 0, x1: d.width - 1, y1: d.height - 1 });

@@ -20,6 +20,7 @@
  * 8. the MNIST recipe (`preprocessToMnist` in data/image.ts): 20x20 box, centre of mass.
  */
 import { labelComponents, selectCharacter } from './components';
+import { ImageError } from '../errors';
 
 export type Polarity = 'dark' | 'light';
 export type InkOption = 'auto' | Polarity;
@@ -31,7 +32,7 @@ export type InkOption = 'auto' | Polarity;
  */
 export function luminance(data: Uint8Array, width: number, height: number, channels: number): Float32Array {
   const n = width * height;
-  if (data.length !== n * channels || channels < 1 || channels > 4) throw new Error(`luminance: ${data.length} bytes for ${width}x${height}x${channels}`);
+  if (data.length !== n * channels || channels < 1 || channels > 4) throw new ImageError(`luminance: ${data.length} bytes for ${width}x${height}x${channels}`);
   const out = new Float32Array(n);
   const hasAlpha = channels === 2 || channels === 4;
   let opaqueLum = 0;
@@ -510,14 +511,14 @@ export interface PipelineInfo {
 /** Options of {@link pictureToInk}. */
 export interface PipelineOptions {
   ink?: InkOption;
-  /** the decoder already applied a 3x3 median (sharp's), so step 2 is skipped */
-  denoised?: boolean;
+  /** the decoder already decided on step 2 (and applied sharp's 3x3 median where the picture was noisy), so it is skipped here */
+  noiseHandled?: boolean;
 }
 
 /** Steps 1-5: decoded pixels -> the whole picture's flattened ink (every mark, nothing segmented). */
 export function pictureToFlatInk(data: Uint8Array, width: number, height: number, channels: number, opts: PipelineOptions = {}): { flat: FlatInk; polarity: Polarity } {
   let lum = luminance(data, width, height, channels);
-  if (Math.max(width, height) > 64 && !opts.denoised && pixelNoise(lum, width, height) > MEDIAN_NOISE) lum = median3(lum, width, height);
+  if (Math.max(width, height) > 64 && !opts.noiseHandled && pixelNoise(lum, width, height) > MEDIAN_NOISE) lum = median3(lum, width, height);
   const forced = opts.ink && opts.ink !== 'auto' ? opts.ink : undefined;
   // polarity: a first guess against the block medians, then the background for that polarity,
   // checked once more against it

@@ -28,7 +28,7 @@ export async function predictNumbers(model: Predictor, files: string[], opts: Pr
   for (const file of files) {
     try {
       const n = await loadNumberAsMnist(file, { ink: opts.ink });
-      const picture = checkPicture({ ...n.info, rivals: 0 });
+      const picture = checkPicture(n.info);
       if (picture || n.digits.length === 0) {
         out.push({ file, verdict: 'rejected', reason: `invalid-input:${picture ? picture.reason : 'blank'}`, digits: [] });
         continue;
