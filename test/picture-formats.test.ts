@@ -51,3 +51,17 @@ test('8-bit, 16-bit, palette, CMYK, alpha and EXIF-rotated encodings of one draw
     assert.ok(d < 0.04, `${name}: mean abs diff ${d.toFixed(4)} from the 8-bit RGB picture`);
   }
 });
+
+test('tight 280 px black-on-white crops of MNIST digits (thick ink filling whole blocks) are read as dark ink and pass the picture check', async () => {
+  const { loadMnist } = await import('../src/data/mnist');
+  const { checkPicture } = await import('../src/gate/sanity');
+  const train = loadMnist('train', 40);
+  for (let i = 0; i < 40; i++) {
+    const p = join(tmp, `tight-${i}.png`);
+    const inverted = Buffer.from(train.images.pixels.subarray(i * 784, (i + 1) * 784).map((v) => 255 - v));
+    await sharp(inverted, { raw: { width: 28, height: 28, channels: 1 } }).resize(280, 280).png().toFile(p);
+    const r = await loadImageAsMnist(p);
+    assert.equal(r.info.polarity, 'dark', `digit ${i}`);
+    assert.equal(checkPicture(r.info), null, `digit ${i}: ${JSON.stringify(r.info)}`);
+  }
+});

@@ -520,9 +520,10 @@ export function pictureToFlatInk(data: Uint8Array, width: number, height: number
   let lum = luminance(data, width, height, channels);
   if (Math.max(width, height) > 64 && !opts.noiseHandled && pixelNoise(lum, width, height) > MEDIAN_NOISE) lum = median3(lum, width, height);
   const forced = opts.ink && opts.ink !== 'auto' ? opts.ink : undefined;
-  // polarity: a first guess against the block medians, then the background for that polarity,
+  // polarity: a first guess against the picture's median level (the paper is most of the frame,
+  // even where thick strokes fill whole blocks), then the background for that polarity,
   // checked once more against it
-  let polarity = forced ?? detectPolarity(lum, estimateBackground(lum, width, height));
+  let polarity = forced ?? detectPolarity(lum, new Float32Array(lum.length).fill(quantile(lum, 0.5)));
   let bg = estimateBackground(lum, width, height, polarity);
   if (!forced) {
     const again = detectPolarity(lum, bg);
