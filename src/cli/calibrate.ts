@@ -1,6 +1,6 @@
 /** `udq calibrate`: fit the reject gate of a model against an adversary set. */
 import { Command } from 'commander';
-import { choice, fraction, Io, nonNegativeInt, positiveInt, printJson } from './common';
+import { choice, fraction, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP } from './common';
 import { initBackend } from '../engine/backend';
 import { loadPredictor } from '../uq/predictor';
 import { calibrateGate } from '../gate/calibrate';
@@ -19,6 +19,7 @@ interface CalibrateCliOptions {
   acceptRate: number;
   bnMode: 'inference' | 'batch';
   backend?: string;
+  engine?: string;
   json?: boolean;
 }
 
@@ -35,15 +36,17 @@ export function registerCalibrate(program: Command, io: Io): void {
     .option('--accept-rate <f>', 'fraction of (fit) digits the gate must accept', fraction, 0.95)
     .option('--bn-mode <mode>', 'inference (default) or batch (the study Keras training=True semantics; for comparison only)', choice(['inference', 'batch'] as const), 'inference')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
+    .option('--engine <name>', ENGINE_OPTION_HELP)
     .option('--json', 'print one JSON object')
     .action(async (opts: CalibrateCliOptions) => {
       const backend = await initBackend(opts.backend);
-      const model = await loadPredictor(opts.model ?? defaultModelDir(io));
+      const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine });
+      if (model.engineNote) io.err(`note: ${model.engineNote}`);
       const result = await calibrateGate(model, { ...opts, onProgress: progressPrinter(io.err) });
       writeGate(model.dir, result.gate);
       model.dispose();
       if (opts.json) {
-        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, samples: opts.samples, features: result.gate.features, threshold: result.gate.threshold, adversary: result.gate.adversary, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
+        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, engine: model.engine, samples: opts.samples, features: result.gate.features, threshold: result.gate.threshold, adversary: result.gate.adversary, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
       }
       io.out(`gate (${result.gate.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}; saved ${gatePath(model.dir)}`);
       io.out('held-out metrics:');

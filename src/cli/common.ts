@@ -39,6 +39,9 @@ export function choice<T extends string>(allowed: readonly T[]): (value: string)
   };
 }
 
+/** Help text of the `--engine` option every sampling command has. */
+export const ENGINE_OPTION_HELP = 'sampling engine: ort (onnxruntime-node, when installed) or tfjs (default: ort if it loads; env UDQ_ENGINE)';
+
 /** Where command output goes; tests replace it to capture output. */
 export interface Io {
   out(text: string): void;

@@ -1,6 +1,6 @@
 /** `udq evaluate`: MNIST test accuracy of a model, and with --adversary, its saved reject gate. */
 import { Command } from 'commander';
-import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson } from './common';
+import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP } from './common';
 import { initBackend } from '../engine/backend';
 import { evaluateDigits } from './evaluate-model';
 import { defaultModelDir } from './model-dir';
@@ -18,6 +18,7 @@ interface EvaluateCliOptions {
   limit?: number;
   bnMode: 'inference' | 'batch';
   backend?: string;
+  engine?: string;
   json?: boolean;
 }
 
@@ -32,6 +33,7 @@ export function registerEvaluate(program: Command, io: Io): void {
     .option('--limit <n>', 'first N test digits (and at most N adversary images); default all digits, or 2000 with --adversary', positiveInt)
     .option('--bn-mode <mode>', 'inference (default) or batch (study semantics, comparison only)', choice(['inference', 'batch'] as const), 'inference')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
+    .option('--engine <name>', ENGINE_OPTION_HELP)
     .option('--json', 'print one JSON object')
     .action(async (opts: EvaluateCliOptions) => {
       const backend = await initBackend(opts.backend);
@@ -43,7 +45,8 @@ export function registerEvaluate(program: Command, io: Io): void {
         io.out(formatTable(['digit', 'images', 'accuracy'], r.perClass.map((c) => [c.label, c.count, c.accuracy])));
         return;
       }
-      const model = await loadPredictor(modelDir);
+      const model = await loadPredictor(modelDir, { engine: opts.engine });
+      if (model.engineNote) io.err(`note: ${model.engineNote}`);
       const gate = readGate(model.dir);
       if (!gate) throw new ModelError(`${model.dir} has no gate.json; fit one with: udq calibrate --model ${modelDir}`);
       const mismatch = gateSamplingWarning(gate, model);
@@ -52,7 +55,7 @@ export function registerEvaluate(program: Command, io: Io): void {
       const r = await evaluateGate(model, gate, { adversary: opts.adversary, samples, seed: opts.seed, limit: opts.limit ?? 2000, bnMode: opts.bnMode, onProgress: progressPrinter(io.err) });
       const perImage = samplesPerImage(model, samples);
       model.dispose();
-      if (opts.json) return printJson(io, { modelDir: model.dir, samples, samplesPerImage: perImage, backend: backend.backend, bnMode: opts.bnMode, ...r });
+      if (opts.json) return printJson(io, { modelDir: model.dir, samples, samplesPerImage: perImage, backend: backend.backend, engine: model.engine, bnMode: opts.bnMode, ...r });
       io.out(`${model.dir}: gate (${gate.features} features, fitted on ${gate.adversary.name}) vs ${r.adversaryName}, ${perImage} samples per image`);
       io.out(formatOodReport(r));
     });

@@ -10,11 +10,12 @@ import { registerCalibrate } from './calibrate';
 import { registerPredict } from './predict';
 import { registerData } from './data';
 import { registerReport } from './report';
+import { registerExport } from './export';
 
 export type Register = (program: Command, io: Io) => void;
 
 /** Commands, in the order `udq --help` lists them. */
-const COMMANDS: Register[] = [registerInfo, registerData, registerTrain, registerCalibrate, registerEvaluate, registerPredict, registerReport];
+const COMMANDS: Register[] = [registerInfo, registerData, registerTrain, registerCalibrate, registerEvaluate, registerPredict, registerReport, registerExport];
 
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('udq')

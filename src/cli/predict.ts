@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson } from './common';
+import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP } from './common';
 import { initBackend } from '../engine/backend';
 import { loadPredictor, samplesPerImage } from '../uq/predictor';
 import { gateSamplingWarning, readGate } from '../gate/gate-file';
@@ -23,6 +23,7 @@ interface PredictCliOptions {
   format: 'table' | 'json' | 'csv';
   savePreprocessed?: string;
   backend?: string;
+  engine?: string;
   ink: InkOption;
   number?: boolean;
 }
@@ -47,11 +48,13 @@ export function registerPredict(program: Command, io: Io): void {
     .option('--number', 'each picture is a number written with several digits: read them left to right, each with its own verdict')
     .option('--ink <polarity>', 'auto (decided from the background), dark (dark ink on light paper) or light (light ink on a dark ground)', choice(['auto', 'dark', 'light'] as const), 'auto')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
+    .option('--engine <name>', ENGINE_OPTION_HELP)
     .action(async (args: string[], opts: PredictCliOptions) => {
       await initBackend(opts.backend);
       const files = collectPictureFiles(args);
       if (files.length === 0) throw new UsageError(`no pictures in ${args.join(', ')}`);
-      const model = await loadPredictor(opts.model ?? defaultModelDir(io));
+      const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine });
+      if (model.engineNote) io.err(`note: ${model.engineNote}`);
       const gate = readGate(model.dir);
       if (!gate) io.err(`note: ${model.dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${model.dir})`);
       const mismatch = gate && gateSamplingWarning(gate, model);
@@ -67,7 +70,7 @@ export function registerPredict(program: Command, io: Io): void {
         }
         const numRow = (r: NumberPrediction) => [r.file, r.verdict, r.number ?? '', (r.uncertainPositions ?? []).join(' '), r.reason ?? '', (r.digits ?? []).map((d) => `${d.digit ?? '?'}:${(d.probability ?? 0).toFixed(2)}${d.verdict === 'digit' ? '' : '!'}`).join(' '), r.error ?? ''];
         const head = ['file', 'verdict', 'number', 'uncertain', 'reason', 'digits', 'error'];
-        if (opts.format === 'json') printJson(io, { modelDir: model.dir, samples: samplesN, predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
+        if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples: samplesN, predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
         else if (opts.format === 'csv') io.out(stringify([head, ...res.map(numRow)]).trimEnd());
         else io.out(formatTable(head, res.map(numRow)));
         const failedN = res.filter((r) => r.verdict === 'error').length;
@@ -84,7 +87,7 @@ export function registerPredict(program: Command, io: Io): void {
           if (p.pixels) await saveMnistPng(p.pixels, join(opts.savePreprocessed, `${basename(p.file, extname(p.file))}.28x28.png`));
         }
       }
-      if (opts.format === 'json') printJson(io, { modelDir: model.dir, samples, samplesPerImage: samplesPerImage(model, samples), gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results.map(({ pixels: _p, ...rest }) => rest) });
+      if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, samplesPerImage: samplesPerImage(model, samples), gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results.map(({ pixels: _p, ...rest }) => rest) });
       else if (opts.format === 'csv') io.out(stringify([[...COLUMNS], ...results.map(row)]).trimEnd());
       else io.out(formatTable(['file', 'verdict', 'reason', 'digit', 'p(digit)', 'mean std', 'MI', 'entropy', 'p(reject)', 'error'], results.map(row)));
       const failed = results.filter((r) => r.verdict === 'error').length;

@@ -1,7 +1,7 @@
 /** `udq report`: plots, per-image features and a markdown summary of a model or ensemble + gate vs an adversary. */
 import { Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
-import { Io, nonNegativeInt, positiveInt, printJson } from './common';
+import { Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP } from './common';
 import { initBackend } from '../engine/backend';
 import { defaultModelDir } from './model-dir';
 import { progressPrinter } from './ood-table';
@@ -22,6 +22,7 @@ interface ReportCliOptions {
   figures?: string;
   force?: boolean;
   backend?: string;
+  engine?: string;
   json?: boolean;
 }
 
@@ -43,13 +44,15 @@ export function registerReport(program: Command, io: Io): void {
     .option('--figures <dir>', 'pictures to show with their verdicts (default: the package figures/)')
     .option('--force', 'write into a non-empty output folder')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
+    .option('--engine <name>', ENGINE_OPTION_HELP)
     .option('--json', 'print a JSON summary instead of text')
     .action(async (opts: ReportCliOptions) => {
       const out = resolve(opts.out ?? join('reports', basename(opts.adversary.replace(/[\\/]+$/, ''))));
       checkOutDir(out, Boolean(opts.force)); // before any sampling
       const backend = await initBackend(opts.backend);
       const modelDir = opts.model ?? defaultModelDir(io);
-      const predictor = await loadPredictor(modelDir);
+      const predictor = await loadPredictor(modelDir, { engine: opts.engine });
+      if (predictor.engineNote) io.err(`note: ${predictor.engineNote}`);
       try {
         const gate = readGate(predictor.dir);
         if (!gate) throw new ModelError(`${predictor.dir} has no gate.json; fit one with: udq calibrate --model ${modelDir}`);
@@ -67,6 +70,7 @@ export function registerReport(program: Command, io: Io): void {
           `--seed ${opts.seed}`,
           ...(opts.figures ? [`--figures ${shellArg(opts.figures)}`] : []),
           ...(opts.backend ? [`--backend ${opts.backend}`] : []),
+          ...(opts.engine ? [`--engine ${opts.engine}`] : []),
         ].join(' ');
         const data = await collectReportData(predictor, gate, {
           adversary: opts.adversary,
@@ -81,7 +85,7 @@ export function registerReport(program: Command, io: Io): void {
         const written = await writeReport(data, out);
         if (!written.pngText) io.err('note: no system font found: the PNG plots draw their text with a built-in stroke font (the SVGs have real text)');
         if (opts.json) {
-          return printJson(io, { out, files: written.files, pngText: written.pngText, modelDir: predictor.dir, sampling: data.sampling, noDropout: data.noDropout, samples, seed: opts.seed, digits: data.digits.length, adversary: data.adversary.length, adversaryName: data.adversaryName, ood: data.ood });
+          return printJson(io, { out, files: written.files, pngText: written.pngText, modelDir: predictor.dir, engine: predictor.engine, sampling: data.sampling, noDropout: data.noDropout, samples, seed: opts.seed, digits: data.digits.length, adversary: data.adversary.length, adversaryName: data.adversaryName, ood: data.ood });
         }
         io.out(`wrote ${written.files.length} files to ${out}: ${written.files.join(', ')}`);
         io.out(`gate AUROC ${data.ood.ood.auroc.toFixed(4)}, digits accepted ${(100 * data.ood.ood.digitAcceptRate).toFixed(1)}%, ${data.adversaryName} rejected ${(100 * data.ood.ood.adversaryRejectRate).toFixed(1)}% (see ${join(out, 'report.md')})`);

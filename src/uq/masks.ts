@@ -6,7 +6,7 @@
  */
 
 /** 32-bit integer hash (lowbias32 by C. Wellons). */
-function mix32(x: number): number {
+export function mix32(x: number): number {
   x = (x ^ (x >>> 16)) >>> 0;
   x = Math.imul(x, 0x7feb352d) >>> 0;
   x = (x ^ (x >>> 15)) >>> 0;
@@ -14,10 +14,14 @@ function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+/** The hash every unit of one (seed, layer, image, sample) mask starts from. */
+export function maskBase(seed: number, layer: number, image: number, sample: number): number {
+  return mix32(mix32(mix32(mix32(seed ^ 0x5bd1e995) ^ layer) ^ image) ^ Math.imul(sample, 0x9e3779b1));
+}
+
 /** Uniform value in [0,1) for one unit of one mask. */
 export function maskUniform(seed: number, layer: number, image: number, sample: number, unit: number): number {
-  const h = mix32(mix32(mix32(mix32(seed ^ 0x5bd1e995) ^ layer) ^ image) ^ Math.imul(sample, 0x9e3779b1)) ^ unit;
-  return mix32(h) / 4294967296;
+  return mix32(maskBase(seed, layer, image, sample) ^ unit) / 4294967296;
 }
 
 /**
@@ -35,8 +39,10 @@ export function fillDropoutMask(
   sample: number,
 ): void {
   const keep = 1 / (1 - rate);
-  const base = mix32(mix32(mix32(mix32(seed ^ 0x5bd1e995) ^ layer) ^ image) ^ Math.imul(sample, 0x9e3779b1));
+  // u32 / 2^32 >= rate  <=>  u32 >= rate * 2^32: both sides are exact in float64
+  const threshold = rate * 4294967296;
+  const base = maskBase(seed, layer, image, sample);
   for (let u = 0; u < units; u++) {
-    out[offset + u] = mix32(base ^ u) / 4294967296 >= rate ? keep : 0;
+    out[offset + u] = mix32(base ^ u) >= threshold ? keep : 0;
   }
 }

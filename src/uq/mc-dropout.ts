@@ -182,6 +182,56 @@ export function softmaxRows(values: Float32Array, rows: number, classes: number,
   }
 }
 
+/**
+ * The samples of one chunk of `images` images, filled block by block (a block: `passes`
+ * passes of every image, rows pass-major as the samplers produce them), then summarised.
+ */
+export class ChunkSamples {
+  /** image-major: image, sample, class */
+  readonly samples: Float32Array;
+  private readonly energies: Float32Array;
+  private readonly maxLogits: Float32Array;
+
+  constructor(
+    private readonly images: number,
+    private readonly n: number,
+    private readonly classes: number,
+    /** `values` are logits: softmax them and keep energy / max logit */
+    private readonly logits: boolean,
+  ) {
+    this.samples = new Float32Array(images * n * classes);
+    this.energies = new Float32Array(images * n);
+    this.maxLogits = new Float32Array(images * n);
+  }
+
+  /** `values`: (passes x images) rows of `classes`, row p*images+i = pass s0+p of image i (softmaxed in place when logits). */
+  addBlock(values: Float32Array, s0: number, passes: number): void {
+    const { images: b, n, classes } = this;
+    const energy = new Float32Array(passes * b);
+    const maxLogit = new Float32Array(passes * b);
+    if (this.logits) softmaxRows(values, passes * b, classes, energy, maxLogit);
+    for (let p = 0; p < passes; p++) {
+      for (let i = 0; i < b; i++) {
+        const src = (p * b + i) * classes;
+        const dst = (i * n + s0 + p) * classes;
+        for (let k = 0; k < classes; k++) this.samples[dst + k] = values[src + k];
+        this.energies[i * n + s0 + p] = energy[p * b + i];
+        this.maxLogits[i * n + s0 + p] = maxLogit[p * b + i];
+      }
+    }
+  }
+
+  /** Append one summary per image to `out`. */
+  summarise(out: SampleSummary[]): void {
+    const { images: b, n, classes } = this;
+    for (let i = 0; i < b; i++) {
+      const summary = summariseSamples(this.samples.subarray(i * n * classes, (i + 1) * n * classes), n, classes);
+      if (this.logits) Object.assign(summary, logitScores(this.energies.subarray(i * n, (i + 1) * n), this.maxLogits.subarray(i * n, (i + 1) * n)));
+      out.push(summary);
+    }
+  }
+}
+
 /** Images [start, end) of an input as floats in [0,1] (uint8 pixels are scaled by 1/255). */
 export function toFloatImages(input: McInput, start: number, end: number): Float32Array {
   const size = (input.rows ?? 28) * (input.cols ?? 28);
@@ -241,7 +291,6 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
   const summaries: SampleSummary[] = [];
   const kept = opts.keepSamples ? new Float32Array(input.count * n * classes) : undefined;
   const offset = opts.indexOffset ?? 0;
-  const perImage = new Float32Array(n * classes);
   // read logits when the last layer is a softmax Dense: energy and max-logit scores come with them
   const withLogits = stages.length > 0 && isSoftmaxDense(stages[stages.length - 1].layer) && (method === 'naive' || suffix.length > 0);
 
@@ -249,9 +298,7 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
     const end = Math.min(input.count, start + chunk);
     const b = end - start;
     const pixels = toFloatImages(input, start, end);
-    const chunkSamples = new Float32Array(b * n * classes); // image-major: image, sample, class
-    const chunkEnergies = new Float32Array(b * n);
-    const chunkMaxLogits = new Float32Array(b * n);
+    const acc = new ChunkSamples(b, n, classes, withLogits);
     const x = tf.tensor4d(pixels, [b, rows, cols, 1]);
     const imageKey = (i: number) => (input.keys ? input.keys[start + i] : offset + start + i);
     // deterministic prefix once per chunk (cached) — in batch-BN mode the prefix's BN uses this chunk's statistics
@@ -270,27 +317,11 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
       });
       const values = (await probs.data()) as Float32Array;
       probs.dispose();
-      const energy = new Float32Array(passes * b);
-      const maxLogit = new Float32Array(passes * b);
-      if (withLogits) softmaxRows(values, passes * b, classes, energy, maxLogit);
-      for (let p = 0; p < passes; p++) {
-        for (let i = 0; i < b; i++) {
-          const src = (p * b + i) * classes;
-          const dst = (i * n + s0 + p) * classes;
-          for (let k = 0; k < classes; k++) chunkSamples[dst + k] = values[src + k];
-          chunkEnergies[i * n + s0 + p] = energy[p * b + i];
-          chunkMaxLogits[i * n + s0 + p] = maxLogit[p * b + i];
-        }
-      }
+      acc.addBlock(values, s0, passes);
     }
     tf.dispose([x, prefixOut].filter((t): t is tf.Tensor => t !== null));
-    for (let i = 0; i < b; i++) {
-      perImage.set(chunkSamples.subarray(i * n * classes, (i + 1) * n * classes));
-      const summary = summariseSamples(perImage, n, classes);
-      if (withLogits) Object.assign(summary, logitScores(chunkEnergies.subarray(i * n, (i + 1) * n), chunkMaxLogits.subarray(i * n, (i + 1) * n)));
-      summaries.push(summary);
-    }
-    if (kept) kept.set(chunkSamples, start * n * classes);
+    acc.summarise(summaries);
+    if (kept) kept.set(acc.samples, start * n * classes);
     opts.onProgress?.(end, input.count);
   }
   return { summaries, samples: kept, classes };

@@ -8,6 +8,8 @@ import { loadModel, ModelManifest } from '../models/store';
 import { EnsembleManifest, isEnsembleDir, loadEnsemble } from '../models/ensemble';
 import { sampleMcDropout, McInput, McOptions, McResult } from './mc-dropout';
 import { ensembleModeFromEnv, EnsembleMode, parseEnsembleMode, sampleEnsemble } from './ensemble';
+import { EngineInfo, EngineName, pickEngine, tryLoadOrt } from '../engine/engine';
+import { OrtSampler } from './ort-sampler';
 
 /** Options of one sample() call. */
 export interface SampleOptions extends McOptions {
@@ -20,6 +22,10 @@ export interface Predictor {
   dir: string;
   kind: 'model' | 'ensemble';
   arch: string;
+  /** what draws the samples: onnxruntime (cached sampler) or tfjs (every sampler and mode) */
+  engine: EngineName;
+  /** why the engine picked is not the one asked for or preferred (e.g. ort cannot convert the model) */
+  engineNote?: string;
   /** ensembles: number of members */
   members?: number;
   /** ensembles: how sample() draws unless a call says otherwise */
@@ -40,6 +46,8 @@ export interface LoadPredictorOptions {
    * `sampling` field of ensemble.json, then `disagreement`. Ignored for a single model.
    */
   ensembleMode?: EnsembleMode;
+  /** `ort` or `tfjs` (default: $UDQ_ENGINE, else ort when onnxruntime-node loads) */
+  engine?: string;
 }
 
 export function modelPredictor(dir: string, model: tf.LayersModel, manifest: Pick<ModelManifest, 'arch'>): Predictor {
@@ -47,8 +55,29 @@ export function modelPredictor(dir: string, model: tf.LayersModel, manifest: Pic
     dir,
     kind: 'model',
     arch: manifest.arch,
+    engine: 'tfjs',
     sample: (input, opts) => sampleMcDropout(model, input, opts),
     dispose: () => model.dispose(),
+  };
+}
+
+/**
+ * A model sampled by onnxruntime: the cached sampler with BatchNorm in inference mode, the
+ * default of every command. The naive sampler and batch-statistics BatchNorm (comparison
+ * modes) still run on tfjs, with the same masks.
+ */
+export function ortModelPredictor(dir: string, model: tf.LayersModel, manifest: Pick<ModelManifest, 'arch'>, sampler: OrtSampler): Predictor {
+  return {
+    dir,
+    kind: 'model',
+    arch: manifest.arch,
+    engine: 'ort',
+    sample: (input, opts) =>
+      (opts.method ?? 'cached') === 'cached' && (opts.bnMode ?? 'inference') === 'inference' ? sampler.sample(input, opts) : sampleMcDropout(model, input, opts),
+    dispose: () => {
+      void sampler.dispose();
+      model.dispose();
+    },
   };
 }
 
@@ -57,6 +86,7 @@ export function ensemblePredictor(dir: string, members: tf.LayersModel[], manife
     dir,
     kind: 'ensemble',
     arch: manifest.arch,
+    engine: 'tfjs',
     members: members.length,
     ensembleMode: mode,
     sample: (input, opts) => {
@@ -72,9 +102,25 @@ export async function loadPredictor(dir: string, opts: LoadPredictorOptions = {}
   if (isEnsembleDir(dir)) {
     const mode = opts.ensembleMode !== undefined ? parseEnsembleMode(opts.ensembleMode) : undefined;
     const envMode = ensembleModeFromEnv();
+    const engine = pickEngine(opts.engine);
     const loaded = await loadEnsemble(dir);
-    return ensemblePredictor(loaded.dir, loaded.members, loaded.manifest, mode ?? envMode ?? loaded.manifest.sampling ?? 'disagreement');
+    const p = ensemblePredictor(loaded.dir, loaded.members, loaded.manifest, mode ?? envMode ?? loaded.manifest.sampling ?? 'disagreement');
+    if (engine.engine === 'ort') p.engineNote = 'ensembles are sampled with tfjs';
+    return p;
   }
+  const engine: EngineInfo = pickEngine(opts.engine);
   const loaded = await loadModel(dir);
+  if (engine.engine === 'ort') {
+    try {
+      const sampler = await OrtSampler.create(tryLoadOrt()!, loaded.model);
+      return ortModelPredictor(loaded.dir, loaded.model, loaded.manifest, sampler);
+    } catch (e) {
+      // a layer the converter does not know: tfjs samples it, and the output says why
+      if ((opts.engine ?? process.env.UDQ_ENGINE) === 'ort') throw e;
+      const p = modelPredictor(loaded.dir, loaded.model, loaded.manifest);
+      p.engineNote = `ort cannot run this model (${(e as Error).message}); sampled with tfjs`;
+      return p;
+    }
+  }
   return modelPredictor(loaded.dir, loaded.model, loaded.manifest);
 }

@@ -1,0 +1,58 @@
+/**
+ * Sampling engine selection, like the backend's: `ort` (onnxruntime-node, an optional
+ * dependency with native CPU kernels) when it loads, else `tfjs` (the tensor backend from
+ * backend.ts). `--engine` / UDQ_ENGINE forces one; asking for `ort` when it cannot load is an
+ * error, never a silent fallback. tfjs stays the reference implementation (naive sampler,
+ * batch-statistics BatchNorm, ensembles, training).
+ */
+import type * as Ort from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
+import { BackendError } from '../errors';
+
+export const ENGINES = ['ort', 'tfjs'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+export interface EngineInfo {
+  engine: EngineName;
+  /** onnxruntime-node's version, when it loaded */
+  ortVersion?: string;
+  /** intra-op threads the ort sessions use */
+  threads?: number;
+  /** why ort was not used (auto mode) */
+  skipped?: { engine: EngineName; reason: string }[];
+}
+
+let ortModule: typeof Ort | null | undefined;
+let ortError = '';
+
+/** onnxruntime-node, or null when it is not installed or fails to load (reason in the error). */
+export function tryLoadOrt(): typeof Ort | null {
+  if (ortModule !== undefined) return ortModule;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ortModule = require('onnxruntime-node') as typeof Ort;
+  } catch (e) {
+    ortModule = null;
+    ortError = String((e as Error)?.message ?? e).split('\n')[0];
+  }
+  return ortModule;
+}
+
+export function parseEngineName(value: string | undefined): EngineName | undefined {
+  if (value === undefined || value === '' || value === 'auto') return undefined;
+  if (!(ENGINES as readonly string[]).includes(value)) {
+    throw new BackendError(`unknown engine "${value}" (expected one of ${ENGINES.join(', ')}, or auto)`);
+  }
+  return value as EngineName;
+}
+
+/** The engine to sample with: `requested`, else $UDQ_ENGINE, else ort if it loads, else tfjs. */
+export function pickEngine(requested?: string): EngineInfo {
+  const forced = parseEngineName(requested ?? process.env.UDQ_ENGINE);
+  if (forced === 'tfjs') return { engine: 'tfjs' };
+  const ort = tryLoadOrt();
+  if (ort) return { engine: 'ort', ortVersion: ort.env.versions?.node ?? 'unknown', threads: availableParallelism() };
+  const reason = `onnxruntime-node is not installed or failed to load (${ortError})`;
+  if (forced === 'ort') throw new BackendError(`engine ort unavailable: ${reason}`);
+  return { engine: 'tfjs', skipped: [{ engine: 'ort', reason }] };
+}
