@@ -176,7 +176,10 @@ for (const arch of ['basic', 'deep']) {
     assert.deepEqual(Array.from(single.samples!), Array.from(inBatch.samples!.subarray(3 * 80, 4 * 80)));
     const reseeded = await sampler.sample({ count: 1, pixels: px(3, 4), keys: [5] }, { samples: 8, seed: 10, keepSamples: true });
     assert.notDeepEqual(Array.from(single.samples!), Array.from(reseeded.samples!));
-    await assert.rejects(sampler.sample(input, { samples: 4, seed: 1, method: 'naive' }), /cached/);
+    // the naive sampler (whole network per pass) draws the same samples
+    const few = { count: 6, pixels: input.pixels.subarray(0, 6 * 784) };
+    assertSameFeatures(await sampler.sample(few, { samples: 5, seed: 3, method: 'naive', keepSamples: true }), await sampler.sample(few, { samples: 5, seed: 3, keepSamples: true }), `${arch} naive vs cached`);
+    await assert.rejects(sampler.sample(input, { samples: 4, seed: 1, bnMode: 'batch' }), /inference/);
     await sampler.dispose();
     model.dispose();
   });

@@ -10,6 +10,7 @@
  * - logits come out of the suffix; the softmax, energy and max logit are computed as the tfjs
  *   sampler computes them (ChunkSamples), then summarised.
  * onnxruntime-node runs a session synchronously on its intra-op threads (= cores by default).
+ * The naive sampler (the whole network per pass) exists for the benchmark and as a reference.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
@@ -84,10 +85,27 @@ export class OrtSampler {
     return this.suffixGraph.masks;
   }
 
+  /** The prefix's output for `count` images (the images themselves when the model starts with a Dropout). */
+  private async features(pixels: Float32Array, count: number): Promise<Float32Array> {
+    const t = performance.now();
+    let out = pixels;
+    if (this.prefix) {
+      const result = await this.prefix.run({ image: new this.ort.Tensor('float32', pixels, [count, ...this.imageShape]) });
+      out = result.features.data as Float32Array;
+    }
+    this.profile.prefix += performance.now() - t;
+    if (out.length !== count * this.featureDims.reduce((a, b) => a * b, 1)) throw new Error('ort sampler: unexpected prefix output size');
+    return out;
+  }
+
+  /**
+   * `cached` (default): the prefix once per image, the suffix for P passes of B images per run.
+   * `naive` (reference, benchmark): the whole network once per pass, as the tfjs naive sampler.
+   */
   async sample(input: McInput, opts: McOptions): Promise<McResult> {
     if (!Number.isInteger(opts.samples) || opts.samples < 1) throw new UsageError('samples must be a positive integer');
-    if ((opts.method ?? 'cached') !== 'cached') throw new UsageError('the ort engine has only the cached sampler (use --engine tfjs for naive)');
     if ((opts.bnMode ?? 'inference') !== 'inference') throw new UsageError('the ort engine samples with BatchNorm in inference mode only (use --engine tfjs)');
+    const naive = (opts.method ?? 'cached') === 'naive';
     Object.assign(this.profile, { prefix: 0, masks: 0, suffix: 0, summarise: 0 });
     const { ort, classes } = this;
     const n = opts.samples;
@@ -95,8 +113,8 @@ export class OrtSampler {
     const logits = this.suffixGraph.output.kind === 'logits';
     const featureUnits = this.featureDims.reduce((a, b) => a * b, 1);
     const imageUnits = this.imageShape.reduce((a, b) => a * b, 1);
-    const group = Math.max(1, Math.min(PREFIX_IMAGES, Math.floor(SUFFIX_ROWS / n)));
-    const passBlock = Math.max(1, Math.min(n, Math.floor(SUFFIX_ROWS / group)));
+    const group = naive ? PREFIX_IMAGES : Math.max(1, Math.min(PREFIX_IMAGES, Math.floor(SUFFIX_ROWS / n)));
+    const passBlock = naive ? 1 : Math.max(1, Math.min(n, Math.floor(SUFFIX_ROWS / group)));
     const summaries: SampleSummary[] = [];
     const kept = opts.keepSamples ? new Float32Array(input.count * n * classes) : undefined;
     this.kernel.reserve(passBlock * group, this.masks.map((m) => m.units));
@@ -104,27 +122,23 @@ export class OrtSampler {
     for (let start = 0; start < input.count; start += PREFIX_IMAGES) {
       const end = Math.min(input.count, start + PREFIX_IMAGES);
       const pixels = toFloatImages(input, start, end);
-      let t = performance.now();
-      let features: Float32Array;
-      if (this.prefix) {
-        const out = await this.prefix.run({ image: new ort.Tensor('float32', pixels, [end - start, ...this.imageShape]) });
-        features = out.features.data as Float32Array;
-      } else {
-        features = pixels;
-      }
-      this.profile.prefix += performance.now() - t;
-      if (features.length !== (end - start) * (this.prefix ? featureUnits : imageUnits)) throw new Error('ort sampler: unexpected prefix output size');
-
+      const cached = naive ? null : await this.features(pixels, end - start);
       for (let g0 = start; g0 < end; g0 += group) {
         const g1 = Math.min(end, g0 + group);
         const b = g1 - g0;
         const acc = new ChunkSamples(b, n, classes, logits);
-        const feats = new ort.Tensor('float32', features.slice((g0 - start) * featureUnits, (g1 - start) * featureUnits), [b, ...this.featureDims]);
+        const groupFeatures = async () =>
+          new ort.Tensor(
+            'float32',
+            cached ? cached.slice((g0 - start) * featureUnits, (g1 - start) * featureUnits) : await this.features(pixels.slice((g0 - start) * imageUnits, (g1 - start) * imageUnits), b),
+            [b, ...this.featureDims],
+          );
+        const cachedFeatures = cached ? await groupFeatures() : null;
         const imageKey = (i: number) => (input.keys ? input.keys[g0 + i] : offset + g0 + i);
         for (let s0 = 0; s0 < n; s0 += passBlock) {
           const passes = Math.min(passBlock, n - s0);
-          t = performance.now();
-          const feeds: Record<string, Ort.Tensor> = { features: feats };
+          const feeds: Record<string, Ort.Tensor> = { features: cachedFeatures ?? (await groupFeatures()) };
+          const t = performance.now();
           const rows = { count: passes * b, row: (r: number) => ({ image: imageKey(r % b), sample: s0 + Math.floor(r / b) }) };
           this.masks.forEach((m, k) => {
             const data = this.kernel.fill(k, rows, m.rate, opts.seed, m.dropoutIndex);
@@ -138,7 +152,7 @@ export class OrtSampler {
           acc.addBlock(out[this.suffixGraph.output.name].data as Float32Array, s0, passes);
           this.profile.summarise += performance.now() - t2;
         }
-        t = performance.now();
+        const t = performance.now();
         acc.summarise(summaries);
         if (kept) kept.set(acc.samples, g0 * n * classes);
         this.profile.summarise += performance.now() - t;

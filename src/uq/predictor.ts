@@ -62,9 +62,8 @@ export function modelPredictor(dir: string, model: tf.LayersModel, manifest: Pic
 }
 
 /**
- * A model sampled by onnxruntime: the cached sampler with BatchNorm in inference mode, the
- * default of every command. The naive sampler and batch-statistics BatchNorm (comparison
- * modes) still run on tfjs, with the same masks.
+ * A model sampled by onnxruntime (cached or naive, BatchNorm in inference mode). Batch-statistics
+ * BatchNorm (the study's Keras semantics, a comparison mode) runs on tfjs, with the same masks.
  */
 export function ortModelPredictor(dir: string, model: tf.LayersModel, manifest: Pick<ModelManifest, 'arch'>, sampler: OrtSampler): Predictor {
   return {
@@ -72,8 +71,7 @@ export function ortModelPredictor(dir: string, model: tf.LayersModel, manifest: 
     kind: 'model',
     arch: manifest.arch,
     engine: 'ort',
-    sample: (input, opts) =>
-      (opts.method ?? 'cached') === 'cached' && (opts.bnMode ?? 'inference') === 'inference' ? sampler.sample(input, opts) : sampleMcDropout(model, input, opts),
+    sample: (input, opts) => ((opts.bnMode ?? 'inference') === 'inference' ? sampler.sample(input, opts) : sampleMcDropout(model, input, opts)),
     dispose: () => {
       void sampler.dispose();
       model.dispose();
