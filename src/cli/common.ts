@@ -42,19 +42,10 @@ export function choice<T extends string>(allowed: readonly T[]): (value: string)
 /** Help text of the `--engine` option every sampling command has. */
 export const ENGINE_OPTION_HELP = 'sampling engine: ort (onnxruntime-node, when installed) or tfjs (default: ort if it loads; env UDQ_ENGINE)';
 
-/** Where command output goes; tests replace it to capture output. */
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-  /** is stderr an interactive terminal (progress bars) */
-  isTTY: boolean;
-}
+import type { Io } from '../io';
 
-export const processIo: Io = {
-  out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
-  err: (t) => process.stderr.write(t.endsWith('\n') ? t : t + '\n'),
-  isTTY: Boolean(process.stderr.isTTY),
-};
+export { processIo } from '../io';
+export type { Io } from '../io';
 
 export function printJson(io: Io, value: unknown): void {
   io.out(JSON.stringify(value, null, 2));

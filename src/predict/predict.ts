@@ -8,6 +8,7 @@ import { predictProba } from '../gate/logistic';
 import { checkInput, checkPicture, SanityThresholds } from '../gate/sanity';
 import type { InkOption } from '../image/pipeline';
 import type { GateFile } from '../gate/gate-file';
+import { ImageError } from '../errors';
 
 export type Verdict = 'digit' | 'rejected' | 'error';
 
@@ -27,6 +28,37 @@ export interface Prediction {
   error?: string;
   /** the 28x28 image the model saw (values 0..1) */
   pixels?: Float32Array;
+  /** with `detail`: mean softmax probability of each class over the samples */
+  classProbabilities?: number[];
+  /** with `detail`: standard deviation of each class probability over the samples */
+  classStd?: number[];
+}
+
+/**
+ * What can be predicted: a picture file's path, a picture's encoded bytes (PNG, JPEG, WebP...),
+ * or an image already in MNIST form (784 values, white ink on black, 0..1 or 0..255).
+ */
+export type PictureInput = string | Uint8Array | { pixels: ArrayLike<number>; name?: string };
+
+/** The name a prediction reports for input `i`. */
+export function inputName(input: PictureInput, i: number): string {
+  if (typeof input === 'string') return input;
+  if (input instanceof Uint8Array) return `picture ${i + 1}`;
+  return input.name ?? `pixels ${i + 1}`;
+}
+
+/** A 784-value image as floats in [0,1] (values above 1 are read as 0..255). */
+export function mnistPixels(values: ArrayLike<number>): Float32Array {
+  if (values.length !== 784) throw new ImageError(`expected 28x28 = 784 pixel values, got ${values.length}`);
+  let max = 0;
+  for (let i = 0; i < 784; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v) || v < 0) throw new ImageError(`pixel ${i} is ${v}: expected values in 0..1 or 0..255`);
+    if (v > max) max = v;
+  }
+  const scale = max > 1 ? 1 / 255 : 1;
+  if (max > 255) throw new ImageError(`pixel values up to ${max}: expected 0..1 or 0..255`);
+  return Float32Array.from(values, (v) => Math.min(1, v * scale));
 }
 
 export interface PredictOptions {
@@ -38,6 +70,8 @@ export interface PredictOptions {
   ink?: InkOption;
   /** files per batch (default 256) */
   batchSize?: number;
+  /** add each class's mean probability and spread (classProbabilities, classStd) */
+  detail?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -76,23 +110,27 @@ export function collectPictureFiles(args: string[]): string[] {
  * preprocessed and sampled before the next is read, so thousands of files stream with
  * bounded memory (only the 28x28 images are kept) and `onProgress` can report.
  */
-export async function predictFiles(model: Predictor, files: string[], opts: PredictOptions): Promise<Prediction[]> {
+export async function predictFiles(model: Predictor, files: PictureInput[], opts: PredictOptions): Promise<Prediction[]> {
   const batch = opts.batchSize ?? 256;
   const out: Prediction[] = [];
   for (let start = 0; start < files.length; start += batch) {
-    out.push(...(await predictBatch(model, files.slice(start, start + batch), opts)));
+    out.push(...(await predictBatch(model, files.slice(start, start + batch), opts, start)));
     opts.onProgress?.(Math.min(files.length, start + batch), files.length);
   }
   return out;
 }
 
-async function predictBatch(model: Predictor, files: string[], opts: PredictOptions): Promise<Prediction[]> {
+async function predictBatch(model: Predictor, files: PictureInput[], opts: PredictOptions, first: number): Promise<Prediction[]> {
   const results: Prediction[] = [];
   const toSample: { index: number; pixels: Float32Array }[] = [];
-  for (const file of files) {
+  for (const [i, input] of files.entries()) {
+    const file = inputName(input, first + i);
     try {
-      const img = await loadImageAsMnist(file, { ink: opts.ink });
-      const picture = checkPicture(img.info);
+      const img =
+        typeof input === 'string' || input instanceof Uint8Array
+          ? await loadImageAsMnist(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), { ink: opts.ink, name: file })
+          : { pixels: mnistPixels(input.pixels), info: null };
+      const picture = img.info ? checkPicture(img.info) : null;
       const sanity = checkInput(img.pixels, opts.sanity);
       const p: Prediction = { file, verdict: 'digit', pixels: img.pixels };
       if (picture || !sanity.valid) {
@@ -114,7 +152,7 @@ async function predictBatch(model: Predictor, files: string[], opts: PredictOpti
  * its pixels and the seed) and fill digit, probability, uncertainty and the gate's verdict into
  * `into` (same order); a prediction already rejected by the sanity check stays rejected.
  */
-export async function scorePredictions(model: Predictor, into: Prediction[], images: Float32Array[], opts: Pick<PredictOptions, 'samples' | 'seed' | 'gate'>): Promise<void> {
+export async function scorePredictions(model: Predictor, into: Prediction[], images: Float32Array[], opts: Pick<PredictOptions, 'samples' | 'seed' | 'gate' | 'detail'>): Promise<void> {
   if (images.length === 0) return;
   const pixels = new Float32Array(images.length * 784);
   images.forEach((img, i) => pixels.set(img, i * 784));
@@ -126,6 +164,10 @@ export async function scorePredictions(model: Predictor, into: Prediction[], ima
     p.meanStd = s.meanStd;
     p.mutualInformation = s.mutualInformation;
     p.predictiveEntropy = s.predictiveEntropy;
+    if (opts.detail) {
+      p.classProbabilities = Array.from(s.meanProbs);
+      p.classStd = Array.from(s.stdProbs);
+    }
     if (opts.gate) {
       p.gateProbability = predictProba(opts.gate.logistic, featureVector(s, opts.gate.features));
       if (p.verdict === 'digit' && p.gateProbability >= opts.gate.threshold) {

@@ -1,5 +1,5 @@
 /** Training progress: a redrawn bar on a TTY, plain lines (a few per epoch) otherwise. */
-import type { Io } from '../cli/common';
+import type { Io } from '../io';
 
 export interface BatchProgress {
   epoch: number;

@@ -1,0 +1,397 @@
+/**
+ * Training orchestration behind `udq train` and the library's `train`: train a study
+ * architecture on MNIST (optionally fine-tuning one, with outlier exposure) and save it with
+ * a manifest; or K such models saved as one ensemble directory.
+ */
+import { join, relative, resolve } from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs';
+import { concatSets, loadAdversary } from '../data/sources';
+import type { ImageSet } from '../data/types';
+import { existsSync, rmSync } from 'node:fs';
+import type { Io } from '../io';
+import { Arch } from '../models/architectures';
+import { initBackend } from '../engine/backend';
+import { loadMnist, mnistSha256 } from '../data/mnist';
+import { LrSchedule, trainModel, removeCheckpoint } from './train';
+import { classificationReport, predictProbabilities } from './evaluate';
+import { ensureWritableModelDir, loadModelFiles, MANIFEST_FILE, ModelManifest, readManifest, saveModelFiles, writeManifest } from '../models/store';
+import {
+  clearEnsembleDir,
+  EnsembleManifest,
+  EnsembleMemberManifest,
+  EnsembleMemberRecord,
+  EnsembleMode,
+  ensureWritableEnsembleDir,
+  FoldRange,
+  kfoldRanges,
+  memberDir,
+  memberDirName,
+  memberSeed,
+  memberTrainingSet,
+  MEMBERS_DIR,
+  writeEnsembleManifest,
+} from '../models/ensemble';
+import { averageProbabilities } from '../uq/ensemble';
+import { splitValidation } from './batches';
+import type { LabelledImages } from '../data/types';
+import { ProgressPrinter } from './progress';
+import { modelsDir } from '../paths';
+import { VERSION } from '../version';
+import { UsageError } from '../errors';
+
+export interface TrainCommandOptions {
+  arch: Arch;
+  epochs: number;
+  batchSize: number;
+  seed?: number;
+  limit?: number;
+  valSplit: number;
+  lr: number;
+  lrDecay: number;
+  lrSchedule?: LrSchedule;
+  augment: number;
+  out?: string;
+  force?: boolean;
+  resume?: boolean;
+  keepCheckpoint?: boolean;
+  backend?: string;
+  json?: boolean;
+  /** train an ensemble of this many members (>= 2) */
+  ensemble?: number;
+  /** ensemble member i leaves out fold i of K of the training images */
+  kfold?: boolean;
+  /** the ensemble's default sampling mode, stored in ensemble.json */
+  ensembleMode?: EnsembleMode;
+  /** comma-separated outlier sources (dataset names or paths; their train split) */
+  outlierExposure?: string;
+  /** weight of the outlier loss */
+  oeWeight?: number;
+  /** fine-tune from this model directory */
+  initFrom?: string;
+}
+
+export interface TrainSummary {
+  arch: Arch;
+  epochs: number;
+  bestEpoch: number;
+  backend: string;
+  modelDir: string;
+  trainImages: number;
+  valImages: number;
+  trainAccuracy: number;
+  valAccuracy?: number;
+  testAccuracy: number;
+  imagesPerSecond: number;
+  trainingSeconds: number;
+}
+
+export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[] = []): Promise<TrainSummary> {
+  if (opts.ensemble !== undefined) throw new UsageError('runTrain trains one model; use runTrainEnsemble for --ensemble');
+  const backend = await initBackend(opts.backend);
+  const modelDir = resolve(opts.out ?? join(modelsDir(), opts.arch));
+  const checkpointDir = join(modelDir, 'checkpoint');
+  if (opts.resume) {
+    if (!existsSync(join(checkpointDir, 'state.json'))) throw new UsageError(`--resume: no checkpoint in ${checkpointDir}`);
+  } else {
+    ensureWritableModelDir(modelDir, Boolean(opts.force));
+    removeCheckpoint(checkpointDir);
+  }
+  const train = loadMnist('train', opts.limit);
+  const test = loadMnist('test');
+  const progress = new ProgressPrinter(io);
+  const outliers = opts.outlierExposure ? await loadOutlierSources(opts.outlierExposure, (l) => progress.line(l)) : undefined;
+  const init = opts.initFrom ? await loadInitModel(opts.initFrom, opts.arch) : undefined;
+  progress.line(`training ${opts.arch} on ${train.images.count} MNIST images (backend ${backend.backend}), saving to ${modelDir}`);
+  const { summary } = await trainAndSave(train, test, {
+    opts,
+    backend: backend.backend,
+    modelDir,
+    seed: opts.seed,
+    valSplit: opts.valSplit,
+    resume: Boolean(opts.resume),
+    progress,
+    argv,
+    outliers: outliers ? { ...outliers, weight: opts.oeWeight ?? 0.5 } : undefined,
+    init,
+  });
+  init?.model.dispose();
+  return summary;
+}
+
+/** The outlier images of `--outlier-exposure a,b,c`: each source's train split, concatenated. */
+export async function loadOutlierSources(spec: string, log: (line: string) => void): Promise<{ images: ImageSet; sources: string[] }> {
+  const sources = spec.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (sources.length === 0) throw new UsageError('--outlier-exposure needs at least one source');
+  const sets: LabelledImages[] = [];
+  for (const src of sources) {
+    const set = await loadAdversary(src, { split: 'train' });
+    log(`outlier exposure: ${set.images.count} images of ${src} (train split)`);
+    sets.push(set);
+  }
+  return { images: concatSets(sets, spec).images, sources };
+}
+
+/** `--init-from DIR`: the model to fine-tune, which must be of the arch being trained. */
+async function loadInitModel(dir: string, arch: Arch): Promise<{ dir: string; model: LayersModel; testAccuracy?: number }> {
+  const manifest = readManifest(resolve(dir));
+  if (manifest.arch !== arch) throw new UsageError(`--init-from ${dir} is a ${manifest.arch} model, not ${arch}`);
+  return { dir: relative(process.cwd(), resolve(dir)) || '.', model: await loadModelFiles(resolve(dir)), testAccuracy: manifest.testAccuracy };
+}
+
+interface TrainOneOptions {
+  opts: TrainCommandOptions;
+  backend: string;
+  modelDir: string;
+  seed?: number;
+  valSplit: number;
+  resume: boolean;
+  progress: ProgressPrinter;
+  argv: string[];
+  /** extra fields for udq.json (ensemble members) */
+  manifestExtra?: Record<string, unknown>;
+  outliers?: { images: ImageSet; sources: string[]; weight: number };
+  init?: { dir: string; model: LayersModel; testAccuracy?: number };
+}
+
+/** Train one model on `train`, save it with its manifest into `modelDir`; also returns its test softmax. */
+async function trainAndSave(train: LabelledImages, test: LabelledImages, t: TrainOneOptions): Promise<{ summary: TrainSummary; manifest: ModelManifest; testProbs: Float32Array }> {
+  const { opts, progress, modelDir } = t;
+  const checkpointDir = join(modelDir, 'checkpoint');
+  const result = await trainModel(train, {
+    arch: opts.arch,
+    epochs: opts.epochs,
+    batchSize: opts.batchSize,
+    seed: t.seed,
+    valSplit: t.valSplit,
+    learningRate: opts.lr,
+    lrDecay: opts.lrDecay,
+    lrSchedule: opts.lrSchedule,
+    augmentShift: opts.augment,
+    checkpointDir,
+    resume: t.resume,
+    outliers: t.outliers,
+    initFrom: t.init?.model,
+    onBatch: (p) => progress.batch(p),
+    onEpoch: (r) =>
+      progress.line(
+        `epoch ${r.epoch}: loss ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(4)}` +
+          (r.valAccuracy !== undefined ? ` val_loss ${r.valLoss!.toFixed(4)} val_acc ${r.valAccuracy.toFixed(4)}` : '') +
+          ` (${r.seconds.toFixed(0)} s)`,
+      ),
+  });
+  const testProbs = predictProbabilities(result.model, test.images);
+  const testReport = classificationReport(testProbs, test.labels!, test.classNames!);
+  await saveModelFiles(result.model, modelDir);
+  // a gate fitted on the weights just replaced no longer describes this model
+  const staleGate = join(modelDir, 'gate.json');
+  if (existsSync(staleGate)) {
+    rmSync(staleGate);
+    progress.line(`removed ${staleGate}: it was fitted for the previous weights (run udq calibrate)`);
+  }
+  const manifest: ModelManifest = {
+    format: 'udq-model',
+    formatVersion: 1,
+    arch: opts.arch,
+    epochs: result.history.length,
+    bestEpoch: result.bestEpoch,
+    seed: t.seed,
+    batchSize: result.options.batchSize,
+    learningRate: result.options.learningRate,
+    lrSchedule: result.options.lrSchedule,
+    lrDecay: result.options.lrSchedule === 'decay' ? result.options.lrDecay : undefined,
+    backend: t.backend,
+    trainImages: result.trainImages,
+    valImages: result.valImages,
+    trainAccuracy: result.trainAccuracy,
+    valAccuracy: result.valAccuracy,
+    testAccuracy: testReport.accuracy,
+    imagesPerSecond: result.imagesPerSecond,
+    trainingSeconds: result.trainingSeconds,
+    augment: opts.augment > 0,
+    history: result.history,
+    dataset: { name: 'mnist', trainSha256: mnistSha256('train'), testSha256: mnistSha256('test') },
+    udqVersion: VERSION,
+    date: new Date().toISOString(),
+    command: t.argv.length ? `udq ${t.argv.join(' ')}` : undefined,
+    ...(t.outliers ? { outlierExposure: { sources: t.outliers.sources, weight: t.outliers.weight, images: t.outliers.images.count } } : {}),
+    ...(t.init ? { initFrom: { dir: t.init.dir, testAccuracy: t.init.testAccuracy } } : {}),
+  };
+  writeManifest(modelDir, { ...manifest, ...t.manifestExtra } as ModelManifest);
+  if (!opts.keepCheckpoint) removeCheckpoint(checkpointDir);
+  result.model.dispose();
+  progress.line(`test accuracy ${testReport.accuracy.toFixed(4)} (best epoch ${result.bestEpoch}); saved ${modelDir}`);
+  const summary = summaryOf(manifest, modelDir);
+  return { summary, manifest, testProbs };
+}
+
+export interface EnsembleTrainSummary {
+  kind: 'ensemble';
+  arch: Arch;
+  K: number;
+  kfold: boolean;
+  sampling: EnsembleMode;
+  seed: number;
+  seeds: number[];
+  backend: string;
+  modelDir: string;
+  memberTestAccuracy: number[];
+  /** of the members' averaged softmax */
+  testAccuracy: number;
+  trainingSeconds: number;
+  members: TrainSummary[];
+}
+
+/**
+ * `udq train --ensemble K [--kfold]`: K members trained one after another into
+ * DIR/members/m<i> (member i seeded with deriveSeed(seed, 'member', i); with --kfold it does
+ * not see fold i of the training images), then DIR/ensemble.json. With --resume, members
+ * already saved are kept and a member with a checkpoint continues from it.
+ */
+export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: string[] = []): Promise<EnsembleTrainSummary> {
+  const k = opts.ensemble;
+  if (k === undefined) throw new UsageError('runTrainEnsemble needs --ensemble K');
+  if (!Number.isInteger(k) || k < 2) throw new UsageError('--ensemble needs at least 2 members');
+  const sampling = opts.ensembleMode ?? 'disagreement';
+  if (opts.resume && opts.seed === undefined) throw new UsageError('--resume with --ensemble needs the --seed of the interrupted run');
+  const backend = await initBackend(opts.backend);
+  const dir = resolve(opts.out ?? join(modelsDir(), `${opts.arch}-ensemble`));
+  const progress = new ProgressPrinter(io);
+  if (opts.resume) {
+    if (!existsSync(join(dir, MEMBERS_DIR))) throw new UsageError(`--resume: no ensemble members in ${dir}`);
+  } else {
+    ensureWritableEnsembleDir(dir, Boolean(opts.force));
+    const removed = clearEnsembleDir(dir);
+    if (removed.length) progress.line(`--force: removed ${removed.join(', ')} from ${dir}`);
+  }
+  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const seeds = Array.from({ length: k }, (_, i) => memberSeed(seed, i));
+  const train = loadMnist('train', opts.limit);
+  const test = loadMnist('test');
+  // each member's data (built when the member trains: a k-fold set is a copy of the images)
+  const planOf = (i: number) => {
+    if (!opts.kfold) return { seed: seeds[i], set: train, valSplit: opts.valSplit, heldOutFold: null as FoldRange | null };
+    const m = memberTrainingSet(train, opts.valSplit, k, i);
+    return { seed: seeds[i], set: m.set, valSplit: m.valSplit, heldOutFold: m.heldOutFold as FoldRange | null };
+  };
+  if (opts.kfold) kfoldRanges(splitValidation(train.images.count, opts.valSplit).train, k); // fail before training if the folds cannot be made
+  progress.line(
+    `training an ensemble of ${k} ${opts.arch} models on ${train.images.count} MNIST images` +
+      (opts.kfold ? ` (k-fold: member i leaves out fold i of the ${splitValidation(train.images.count, opts.valSplit).train} training images)` : ' (all data, different seeds)') +
+      ` (backend ${backend.backend}), saving to ${dir}`,
+  );
+  const members: TrainSummary[] = [];
+  const records: EnsembleMemberRecord[] = [];
+  const testProbs: Float32Array[] = [];
+  for (let i = 0; i < k; i++) {
+    const plan = planOf(i);
+    const mDir = memberDir(dir, i);
+    const tag = `[member ${i + 1}/${k}]`;
+    const memberIo: Io = { ...io, err: (text) => io.err(`${tag} ${text}`) };
+    const memberProgress = new ProgressPrinter(memberIo);
+    const done = opts.resume ? finishedMember(mDir, plan.seed, opts.arch, splitValidation(plan.set.images.count, plan.valSplit).train) : null;
+    let summary: TrainSummary;
+    let probs: Float32Array;
+    if (done) {
+      memberProgress.line(`already trained (test accuracy ${done.manifest.testAccuracy.toFixed(4)}); kept`);
+      const model = await loadModelFiles(mDir);
+      probs = predictProbabilities(model, test.images);
+      model.dispose();
+      summary = summaryOf(done.manifest, mDir);
+    } else {
+      const resume = Boolean(opts.resume) && existsSync(join(mDir, 'checkpoint', 'state.json'));
+      if (!resume) removeCheckpoint(join(mDir, 'checkpoint'));
+      memberProgress.line(
+        `${resume ? 'resuming' : 'training'} with seed ${plan.seed} on ${plan.set.images.count} images` +
+          (plan.heldOutFold ? ` (without training images ${plan.heldOutFold.start}..${plan.heldOutFold.end - 1})` : ''),
+      );
+      const extra: Pick<EnsembleMemberManifest, 'ensembleMember'> = { ensembleMember: { index: i, of: k, heldOutFold: plan.heldOutFold } };
+      const r = await trainAndSave(plan.set, test, { opts, backend: backend.backend, modelDir: mDir, seed: plan.seed, valSplit: plan.valSplit, resume, progress: memberProgress, argv, manifestExtra: extra });
+      summary = r.summary;
+      probs = r.testProbs;
+    }
+    members.push(summary);
+    testProbs.push(probs);
+    records.push({
+      dir: memberDirName(i),
+      seed: plan.seed,
+      heldOutFold: plan.heldOutFold,
+      trainImages: summary.trainImages,
+      valImages: summary.valImages,
+      bestEpoch: summary.bestEpoch,
+      testAccuracy: summary.testAccuracy,
+      trainingSeconds: summary.trainingSeconds,
+    });
+  }
+  const ensembleReport = classificationReport(averageProbabilities(testProbs), test.labels!, test.classNames!);
+  const manifest: EnsembleManifest = {
+    format: 'udq-ensemble',
+    formatVersion: 1,
+    arch: opts.arch,
+    K: k,
+    kfold: Boolean(opts.kfold),
+    sampling,
+    seed,
+    seeds,
+    epochs: opts.epochs,
+    batchSize: opts.batchSize,
+    backend: backend.backend,
+    trainImages: train.images.count,
+    valImages: splitValidation(train.images.count, opts.valSplit).val,
+    memberTestAccuracy: records.map((r) => r.testAccuracy),
+    testAccuracy: ensembleReport.accuracy,
+    trainingSeconds: records.reduce((a, r) => a + r.trainingSeconds, 0),
+    members: records,
+    dataset: { name: 'mnist', trainSha256: mnistSha256('train'), testSha256: mnistSha256('test') },
+    udqVersion: VERSION,
+    date: new Date().toISOString(),
+    command: argv.length ? `udq ${argv.join(' ')}` : undefined,
+  };
+  writeEnsembleManifest(dir, manifest);
+  progress.line(`ensemble test accuracy ${ensembleReport.accuracy.toFixed(4)} (members ${manifest.memberTestAccuracy.map((a) => a.toFixed(4)).join(', ')}); saved ${dir}`);
+  return {
+    kind: 'ensemble',
+    arch: opts.arch,
+    K: k,
+    kfold: manifest.kfold,
+    sampling,
+    seed,
+    seeds,
+    backend: backend.backend,
+    modelDir: dir,
+    memberTestAccuracy: manifest.memberTestAccuracy,
+    testAccuracy: manifest.testAccuracy,
+    trainingSeconds: manifest.trainingSeconds,
+    members,
+  };
+}
+
+/** A member saved by an earlier (interrupted) run of the same plan, or null. */
+function finishedMember(dir: string, seed: number, arch: Arch, trainImages: number): { manifest: ModelManifest } | null {
+  if (!existsSync(join(dir, MANIFEST_FILE)) || existsSync(join(dir, 'checkpoint', 'state.json'))) return null;
+  const manifest = readManifest(dir);
+  if (manifest.seed !== seed || manifest.arch !== arch || manifest.trainImages !== trainImages) {
+    throw new UsageError(
+      `--resume: ${dir} was trained (arch ${manifest.arch}, seed ${manifest.seed}, ${manifest.trainImages} images) differently from this run's plan ` +
+        `(arch ${arch}, seed ${seed}, ${trainImages} images); use the interrupted run's options`,
+    );
+  }
+  return { manifest };
+}
+
+function summaryOf(m: ModelManifest, modelDir: string): TrainSummary {
+  return {
+    arch: m.arch,
+    epochs: m.epochs,
+    bestEpoch: m.bestEpoch ?? m.epochs,
+    backend: m.backend,
+    modelDir,
+    trainImages: m.trainImages,
+    valImages: m.valImages,
+    trainAccuracy: m.trainAccuracy,
+    valAccuracy: m.valAccuracy,
+    testAccuracy: m.testAccuracy,
+    imagesPerSecond: m.imagesPerSecond,
+    trainingSeconds: m.trainingSeconds,
+  };
+}
+
