@@ -13,6 +13,7 @@
  * `round(14 - com)`, which is what {@link preprocessToMnist} does.
  */
 import type sharpType from 'sharp';
+import { writeFileSync } from 'node:fs';
 import { ImageError } from '../errors';
 import { InkOption, luminance, MEDIAN_NOISE, normaliseStrokeWidth, pictureToFlatInk, pictureToInk, PipelineInfo, pixelNoise } from '../image/pipeline';
 import { segmentNumber } from '../image/number';
@@ -352,18 +353,21 @@ export function toBytes(pixels: ArrayLike<number>): Uint8Array {
   return out;
 }
 
-/**
- * Write 784 values (0..1, or bytes 0..255 if a Uint8Array) as a 28x28 grayscale PNG,
- * white ink on black as in MNIST (for `--save-preprocessed`).
- */
+/** 784 values (0..1, or bytes 0..255 if a Uint8Array) as the bytes of a 28x28 grayscale PNG, white ink on black as in MNIST. */
+export async function mnistPng(pixels: Float32Array | Uint8Array): Promise<Buffer> {
+  if (pixels.length !== MNIST_SIZE * MNIST_SIZE) throw new ImageError(`expected 784 pixels, got ${pixels.length}`);
+  const bytes = pixels instanceof Uint8Array ? pixels : toBytes(pixels);
+  return sharp(Buffer.from(bytes), { raw: { width: MNIST_SIZE, height: MNIST_SIZE, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toBuffer();
+}
+
+/** Write {@link mnistPng} to `path` (for `--save-preprocessed`). */
 export async function saveMnistPng(pixels: Float32Array | Uint8Array, path: string): Promise<void> {
   if (pixels.length !== MNIST_SIZE * MNIST_SIZE) throw new ImageError(`saveMnistPng: expected 784 pixels, got ${pixels.length}`);
-  const bytes = pixels instanceof Uint8Array ? pixels : toBytes(pixels);
   try {
-    await sharp(Buffer.from(bytes), { raw: { width: MNIST_SIZE, height: MNIST_SIZE, channels: 1 } })
-      .toColourspace('b-w')
-      .png()
-      .toFile(path);
+    writeFileSync(path, await mnistPng(pixels));
   } catch (e) {
     throw new ImageError(`${path}: cannot write PNG (${(e as Error).message})`);
   }

@@ -1,0 +1,57 @@
+/** `udq serve`: the drawing page and the predict API on a local port. */
+import { Command } from 'commander';
+import { ENGINE_OPTION_HELP, Io, nonNegativeInt, positiveInt } from './common';
+import { loadUdq } from '../library';
+import { startServer } from '../serve/server';
+import { defaultModelDir } from './model-dir';
+import { UsageError } from '../errors';
+
+interface ServeCliOptions {
+  model?: string;
+  port: number;
+  host: string;
+  samples?: number;
+  seed: number;
+  maxInFlight: number;
+  backend?: string;
+  engine?: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export function registerServe(program: Command, io: Io): void {
+  program
+    .command('serve')
+    .description('a local web page: draw a digit (or anything) and see the verdict, the MC spread and p(reject) live')
+    .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
+    .option('--port <n>', 'port (0: any free port)', nonNegativeInt, 8080)
+    .option('--host <address>', 'address to listen on: loopback only unless you name another (e.g. 0.0.0.0)', '127.0.0.1')
+    .option('--samples <n>', 'MC-dropout passes per picture (default: as calibrated)', positiveInt)
+    .option('--seed <n>', 'seed for the dropout masks', nonNegativeInt, 0)
+    .option('--max-in-flight <n>', 'requests handled at once; more get 503', positiveInt, 8)
+    .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
+    .option('--engine <name>', ENGINE_OPTION_HELP)
+    .action(async (opts: ServeCliOptions) => {
+      if (opts.port > 65535) throw new UsageError(`--port ${opts.port} is not a port`);
+      const udq = await loadUdq(opts.model ?? defaultModelDir(io), { backend: opts.backend, engine: opts.engine as 'ort' | 'tfjs' | undefined });
+      if (udq.predictor.engineNote) io.err(`note: ${udq.predictor.engineNote}`);
+      if (!udq.gate) io.err(`note: ${udq.dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${udq.dir})`);
+      const running = await startServer(udq, { host: opts.host, port: opts.port, samples: opts.samples, seed: opts.seed, limits: { maxInFlight: opts.maxInFlight }, log: (l) => io.err(l) });
+      if (!LOOPBACK.has(opts.host)) io.err(`note: listening on ${opts.host}: other machines on the network can reach this page`);
+      io.out(`udq serve: ${running.url} (model ${udq.dir}, ${udq.arch}, engine ${udq.engine}); Ctrl-C to stop`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void running.close().then(() => {
+            udq.dispose();
+            resolve();
+          });
+          // keep-alive connections must not hold the process open
+          running.server.closeAllConnections();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,224 @@
+/**
+ * `udq serve`: a local web page to draw a digit (or anything) and see the verdict live.
+ *
+ * - The page is three static files from web/, read once at start-up into memory and served
+ *   by exact name: no path from a request ever reaches the file system.
+ * - `POST /api/predict` takes a PNG/JPEG/WebP body and answers the prediction as JSON (the
+ *   fields of `udq predict --format json`, each class's mean probability and spread over the
+ *   MC samples, the gate's threshold and the 28x28 image the model saw, as a PNG data URL).
+ * - Limits: body size, pixel count (read from the header before decoding), content type,
+ *   requests in flight; bad input gets a 4xx (or 503 when busy) with `{ error }`, never a crash.
+ * - The model runs in this process; requests are scored one after another.
+ */
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type sharpType from 'sharp';
+import type { Udq } from '../library';
+import { mnistPng } from '../data/image';
+import { PACKAGE_ROOT } from '../paths';
+import { UdqError } from '../errors';
+
+export interface ServeLimits {
+  /** largest request body in bytes */
+  maxBodyBytes: number;
+  /** largest picture in pixels (width x height) */
+  maxPixels: number;
+  /** requests being read or scored at once; more get 503 */
+  maxInFlight: number;
+}
+
+export const DEFAULT_LIMITS: ServeLimits = { maxBodyBytes: 8 * 1024 * 1024, maxPixels: 40_000_000, maxInFlight: 8 };
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  limits?: Partial<ServeLimits>;
+  /** MC passes per picture (default: the gate's) */
+  samples?: number;
+  seed?: number;
+  /** one line per request, e.g. the CLI's stderr */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES = new Set(['image/png', 'image/jpeg', 'image/webp']);
+
+/** The page's files, by the exact URL path that serves them. */
+function loadAssets(): Map<string, { type: string; body: Buffer }> {
+  const dir = join(PACKAGE_ROOT, 'web');
+  const assets = new Map<string, { type: string; body: Buffer }>();
+  const add = (url: string, file: string, type: string) => assets.set(url, { type, body: readFileSync(join(dir, file)) });
+  add('/', 'index.html', 'text/html; charset=utf-8');
+  add('/app.js', 'app.js', 'text/javascript; charset=utf-8');
+  add('/style.css', 'style.css', 'text/css; charset=utf-8');
+  return assets;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+/** Read the body, refusing it as soon as it passes `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new HttpError(413, `body of ${declared} bytes is over the limit of ${limit}`));
+      req.resume();
+      return;
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new HttpError(413, `body is over the limit of ${limit} bytes`));
+        req.resume();
+        return;
+      }
+      parts.push(chunk);
+    });
+    req.on('end', () => failed || resolve(Buffer.concat(parts)));
+    req.on('error', (e) => failed || reject(new HttpError(400, `cannot read the body: ${e.message}`)));
+  });
+}
+
+/** Width x height from the picture's header, without decoding it. */
+async function pictureSize(body: Buffer): Promise<{ width: number; height: number }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sharp = require('sharp') as typeof sharpType;
+  try {
+    const m = await sharp(body, { limitInputPixels: false }).metadata();
+    if (!m.width || !m.height) throw new Error('no size');
+    return { width: m.width, height: m.height };
+  } catch (e) {
+    throw new HttpError(400, `not a readable picture (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<RunningServer> {
+  const limits: ServeLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const assets = loadAssets();
+  const samples = opts.samples ?? udq.samples;
+  const seed = opts.seed ?? 0;
+  const log = opts.log ?? (() => undefined);
+  let inFlight = 0;
+  // one prediction at a time: the model is shared
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialised = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const info = () => ({
+    model: basename(udq.dir),
+    arch: udq.arch,
+    engine: udq.engine,
+    samples,
+    gate: udq.gate ? { features: udq.gate.features, threshold: udq.gate.threshold, adversary: udq.gate.adversary.name } : null,
+    limits,
+  });
+
+  async function predict(req: IncomingMessage): Promise<unknown> {
+    const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!CONTENT_TYPES.has(type)) {
+      req.resume();
+      throw new HttpError(415, `content type "${type || 'none'}" is not accepted (send image/png, image/jpeg or image/webp)`);
+    }
+    const body = await readBody(req, limits.maxBodyBytes);
+    if (body.length === 0) throw new HttpError(400, 'empty body: send the picture');
+    const size = await pictureSize(body);
+    if (size.width * size.height > limits.maxPixels) throw new HttpError(413, `picture of ${size.width}x${size.height} pixels is over the limit of ${limits.maxPixels} pixels`);
+    const t0 = performance.now();
+    const [p] = await serialised(() => udq.predict(body, { samples, seed, detail: true }));
+    if (p.verdict === 'error') throw new HttpError(400, p.error ?? 'cannot read the picture');
+    const { pixels, file: _file, ...fields } = p;
+    return {
+      ...fields,
+      threshold: udq.gate?.threshold ?? null,
+      samples,
+      image28: pixels ? `data:image/png;base64,${(await mnistPng(pixels)).toString('base64')}` : null,
+      ms: Math.round(performance.now() - t0),
+    };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/api/predict') {
+      if (req.method !== 'POST') throw new HttpError(405, 'use POST with the picture as the body');
+      if (inFlight >= limits.maxInFlight) {
+        req.resume();
+        res.setHeader('retry-after', '1');
+        throw new HttpError(503, `busy: ${inFlight} requests in flight (limit ${limits.maxInFlight})`);
+      }
+      inFlight++;
+      try {
+        const result = await predict(req);
+        sendJson(res, 200, result);
+        log(`POST /api/predict 200 ${(result as { verdict: string }).verdict}`);
+      } finally {
+        inFlight--;
+      }
+      return;
+    }
+    if (path === '/api/info') {
+      if (req.method !== 'GET') throw new HttpError(405, 'use GET');
+      sendJson(res, 200, info());
+      return;
+    }
+    const asset = assets.get(path);
+    if (!asset) throw new HttpError(404, `not found: ${path.slice(0, 100)}`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET');
+    res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'x-content-type-options': 'nosniff' });
+    res.end(req.method === 'HEAD' ? undefined : asset.body);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      const status = e instanceof HttpError ? e.status : e instanceof UdqError ? 400 : 500;
+      const message = e instanceof Error ? e.message : String(e);
+      if (status >= 500 && status !== 503) log(`error: ${message}`);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // a refused upload may still be arriving: answer, then close the connection
+      if (status === 413) res.setHeader('connection', 'close');
+      sendJson(res, status, { error: message });
+    });
+  });
+  server.on('clientError', (_e, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}/`,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
