@@ -41,7 +41,7 @@ export function registerCalibrate(program: Command, io: Io): void {
     .action(async (opts: CalibrateCliOptions) => {
       const backend = await initBackend(opts.backend);
       const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine });
-      if (model.engineNote) io.err(`note: ${model.engineNote}`);
+      for (const note of model.notes) io.err(`note: ${note}`);
       const result = await calibrateGate(model, { ...opts, onProgress: progressPrinter(io.err) });
       writeGate(model.dir, result.gate);
       model.dispose();

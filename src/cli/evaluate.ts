@@ -46,7 +46,7 @@ export function registerEvaluate(program: Command, io: Io): void {
         return;
       }
       const model = await loadPredictor(modelDir, { engine: opts.engine });
-      if (model.engineNote) io.err(`note: ${model.engineNote}`);
+      for (const note of model.notes) io.err(`note: ${note}`);
       const gate = readGate(model.dir);
       if (!gate) throw new ModelError(`${model.dir} has no gate.json; fit one with: udq calibrate --model ${modelDir}`);
       const mismatch = gateSamplingWarning(gate, model);

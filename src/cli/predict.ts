@@ -54,7 +54,7 @@ export function registerPredict(program: Command, io: Io): void {
       const files = collectPictureFiles(args);
       if (files.length === 0) throw new UsageError(`no pictures in ${args.join(', ')}`);
       const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine });
-      if (model.engineNote) io.err(`note: ${model.engineNote}`);
+      for (const note of model.notes) io.err(`note: ${note}`);
       const gate = readGate(model.dir);
       if (!gate) io.err(`note: ${model.dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${model.dir})`);
       const mismatch = gate && gateSamplingWarning(gate, model);

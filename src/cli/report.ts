@@ -52,7 +52,7 @@ export function registerReport(program: Command, io: Io): void {
       const backend = await initBackend(opts.backend);
       const modelDir = opts.model ?? defaultModelDir(io);
       const predictor = await loadPredictor(modelDir, { engine: opts.engine });
-      if (predictor.engineNote) io.err(`note: ${predictor.engineNote}`);
+      for (const note of predictor.notes) io.err(`note: ${note}`);
       try {
         const gate = readGate(predictor.dir);
         if (!gate) throw new ModelError(`${predictor.dir} has no gate.json; fit one with: udq calibrate --model ${modelDir}`);

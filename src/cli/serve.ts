@@ -34,7 +34,7 @@ export function registerServe(program: Command, io: Io): void {
     .action(async (opts: ServeCliOptions) => {
       if (opts.port > 65535) throw new UsageError(`--port ${opts.port} is not a port`);
       const udq = await loadUdq(opts.model ?? defaultModelDir(io), { backend: opts.backend, engine: opts.engine as 'ort' | 'tfjs' | undefined });
-      if (udq.predictor.engineNote) io.err(`note: ${udq.predictor.engineNote}`);
+      for (const note of udq.predictor.notes) io.err(`note: ${note}`);
       if (!udq.gate) io.err(`note: ${udq.dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${udq.dir})`);
       const running = await startServer(udq, { host: opts.host, port: opts.port, samples: opts.samples, seed: opts.seed, limits: { maxInFlight: opts.maxInFlight }, log: (l) => io.err(l) });
       if (!LOOPBACK.has(opts.host)) io.err(`note: listening on ${opts.host}: other machines on the network can reach this page`);

@@ -51,6 +51,36 @@ export interface ModelManifest {
   initFrom?: { dir: string; testAccuracy?: number };
 }
 
+/** What `udq import` found and did (src/models/import.ts), recorded in the manifest. */
+export interface ImportRecord {
+  /** where it came from (relative to the working directory) */
+  source: string;
+  /** the model's own input shape, and what udq does with its 28x28x1 images */
+  input: { shape: number[]; handling: 'as-is' | 'reshaped' };
+  /** softmax: used as is; logits: softmax applied by udq */
+  output: 'softmax' | 'logits';
+  stochasticLayers: { name: string; className: string; rate?: number; stddev?: number }[];
+  /** Dropout rate inserted before the last Dense by --add-dropout (not in the trained model) */
+  addedDropout?: number;
+  training: 'unknown';
+}
+
+/** The manifest of a model udq did not train. */
+export interface ImportedManifest {
+  format: 'udq-model';
+  formatVersion: 1;
+  arch: 'imported';
+  imported: ImportRecord;
+  /** on the first `testImages` MNIST test digits, deterministic pass */
+  testAccuracy: number;
+  testImages: number;
+  udqVersion: string;
+  date: string;
+  command?: string;
+}
+
+export type AnyModelManifest = ModelManifest | ImportedManifest;
+
 export const MANIFEST_FILE = 'udq.json';
 
 /** Save a tfjs model as model.json + weights.bin into `dir` (created; replaced atomically). */
@@ -103,15 +133,22 @@ export async function loadModelFiles(dir: string): Promise<tf.LayersModel> {
     }
   }
   const weightData = Buffer.concat(buffers);
-  const expectedBytes = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  const bytesPer = (s: tf.io.WeightsManifestEntry) => {
+    const dtype = (s.quantization?.dtype ?? s.dtype) as string;
+    return dtype === 'uint8' || dtype === 'bool' ? 1 : dtype === 'uint16' || dtype === 'float16' ? 2 : 4;
+  };
+  const expectedBytes = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * bytesPer(s), 0);
   if (weightData.length !== expectedBytes) {
-    throw new ModelError(`${dir}: weights.bin has ${weightData.length} bytes, model.json describes ${expectedBytes}`);
+    throw new ModelError(`${dir}: the weight files hold ${weightData.length} bytes, model.json describes ${expectedBytes}`);
   }
   const ab = weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength) as ArrayBuffer;
   try {
     return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: ab }));
   } catch (e) {
-    throw new ModelError(`${dir}: cannot load model (${(e as Error).message.split('\n')[0]})`);
+    const message = (e as Error).message.split('\n')[0];
+    const unknown = /Unknown layer: (\w+)/.exec(message);
+    if (unknown) throw new ModelError(`${dir}: layer class ${unknown[1]} is not one tfjs-layers can load (Keras layers without a tfjs counterpart, such as SpatialDropout2D, must be replaced before converting)`);
+    throw new ModelError(`${dir}: cannot load model (${message})`);
   }
 }
 
@@ -119,11 +156,11 @@ export function writeManifest(dir: string, manifest: ModelManifest): void {
   writeJsonAtomic(join(dir, MANIFEST_FILE), manifest);
 }
 
-export function readManifest(dir: string): ModelManifest {
+export function readManifest(dir: string): AnyModelManifest {
   const p = join(dir, MANIFEST_FILE);
   if (!existsSync(p)) throw new ModelError(`${dir}: no ${MANIFEST_FILE} manifest (not a udq model directory?)`);
   try {
-    const m = JSON.parse(readFileSync(p, 'utf8')) as ModelManifest;
+    const m = JSON.parse(readFileSync(p, 'utf8')) as AnyModelManifest;
     if (m.format !== 'udq-model') throw new Error('format is not udq-model');
     return m;
   } catch (e) {
@@ -131,15 +168,35 @@ export function readManifest(dir: string): ModelManifest {
   }
 }
 
+/** The manifest of a model udq trained (fine-tuning, resuming); an imported one is refused. */
+export function readTrainedManifest(dir: string): ModelManifest {
+  const m = readManifest(dir);
+  if (m.arch === 'imported') throw new ModelError(`${dir} holds an imported model: udq did not train it and cannot continue or fine-tune it`);
+  return m;
+}
+
 export interface LoadedModel {
   dir: string;
   model: tf.LayersModel;
-  manifest: ModelManifest;
+  manifest: AnyModelManifest;
+  /** something the user should know about this model (a plain tfjs model taken as it is) */
+  note?: string;
 }
 
+/**
+ * A udq model directory; or a plain tfjs Layers model directory (no udq.json), prepared for
+ * sampling in memory as `udq import` would (with a note that nothing about its training is known).
+ */
 export async function loadModel(dir: string): Promise<LoadedModel> {
   const abs = resolve(dir);
   if (!existsSync(abs)) throw new ModelError(`model directory ${dir} does not exist (train one with: udq train --arch basic)`);
+  if (!existsSync(join(abs, MANIFEST_FILE)) && existsSync(join(abs, 'model.json'))) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { prepareImport } = require('./import') as typeof import('./import');
+    const prepared = prepareImport(await loadModelFiles(abs), { source: dir });
+    const manifest: ImportedManifest = { format: 'udq-model', formatVersion: 1, arch: 'imported', imported: prepared.record, testAccuracy: NaN, testImages: 0, udqVersion: '', date: '' };
+    return { dir: abs, model: prepared.model, manifest, note: `${dir} is a plain tfjs model (no udq.json): nothing about its training is known; \`udq import\` checks it on MNIST and records what was found` };
+  }
   const manifest = readManifest(abs);
   const model = await loadModelFiles(abs);
   return { dir: abs, model, manifest };

@@ -22,6 +22,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { Dim, GraphBuilder } from './graph';
 import { ModelError } from '../errors';
+import { isStochastic } from '../uq/stochastic';
 
 export type GraphPart = 'full' | 'prefix' | 'suffix';
 
@@ -59,10 +60,10 @@ function layersOf(model: tf.LayersModel): Layer[] {
     .map((layer) => ({ layer, cls: layer.getClassName(), cfg: layer.getConfig() as Record<string, unknown> }));
 }
 
-/** Index of the first Dropout (the prefix/suffix split), or the layer count. */
+/** Index of the first stochastic layer (the prefix/suffix split, as the tfjs sampler's), or the layer count. */
 export function firstDropout(model: tf.LayersModel): number {
   const layers = layersOf(model);
-  const i = layers.findIndex((l) => l.cls === 'Dropout');
+  const i = layers.findIndex((l) => isStochastic(l.layer));
   return i < 0 ? layers.length : i;
 }
 
@@ -226,6 +227,23 @@ class Converter {
     this.shape = onnxShape(l.layer.outputShape, l.layer.name);
   }
 
+  /** Stochastic layers other than Dropout: the identity at inference; the ort sampler leaves them to tfjs. */
+  otherNoise(l: Layer): void {
+    this.dropouts++;
+    if (this.part === 'suffix') throw new ModelError(`ONNX export: ${l.cls} ${l.layer.name} is sampled with tfjs only`);
+  }
+
+  /** Keras Reshape: in tfjs's NHWC order (maps are transposed around it unless they have one channel). */
+  reshape(l: Layer): void {
+    const target = l.cfg.targetShape as number[];
+    if (this.shape.length === 3 && this.shape[0] > 1) this.x = this.g.node('Transpose', [this.x], { perm: [0, 2, 3, 1] });
+    const out = onnxShape(l.layer.outputShape, l.layer.name);
+    this.x = this.g.node('Reshape', [this.x, this.g.int64s('reshape_shape', [-1, ...target])]);
+    if (target.length === 3 && target[2] > 1) this.x = this.g.node('Transpose', [this.x], { perm: [0, 3, 1, 2] });
+    else if (target.length === 3) this.x = this.g.node('Reshape', [this.x, this.g.int64s('reshape_shape', [-1, ...out])]);
+    this.shape = out;
+  }
+
   flatten(): void {
     if (this.shape.length === 1) return;
     if (this.shape[1] * this.shape[2] > 1) this.x = this.g.node('Transpose', [this.x], { perm: [0, 2, 3, 1] }); // back to tfjs's HWC order
@@ -236,6 +254,7 @@ class Converter {
   dropout(l: Layer): void {
     const index = this.dropouts++;
     if (this.part !== 'suffix') return; // inference: identity
+    if (l.cfg.noiseShape) throw new ModelError(`ONNX export: Dropout ${l.layer.name} has a noise shape (sampled with tfjs)`);
     const rate = l.cfg.rate as number;
     const units = this.shape.reduce((a, b) => a * b, 1);
     const map = this.shape.length === 3;
@@ -306,6 +325,15 @@ export function tfjsToOnnx(model: tf.LayersModel, part: GraphPart, opts: { logit
         break;
       case 'Dropout':
         c.dropout(l);
+        break;
+      case 'Reshape':
+        c.reshape(l);
+        break;
+      case 'SpatialDropout1D':
+      case 'AlphaDropout':
+      case 'GaussianDropout':
+      case 'GaussianNoise':
+        c.otherNoise(l);
         break;
       case 'Activation':
         // standalone activation layer

@@ -14,7 +14,7 @@ import { initBackend } from '../engine/backend';
 import { loadMnist, mnistSha256 } from '../data/mnist';
 import { LrSchedule, trainModel, removeCheckpoint } from './train';
 import { classificationReport, predictProbabilities } from './evaluate';
-import { ensureWritableModelDir, loadModelFiles, MANIFEST_FILE, ModelManifest, readManifest, saveModelFiles, writeManifest } from '../models/store';
+import { ensureWritableModelDir, loadModelFiles, MANIFEST_FILE, ModelManifest, readTrainedManifest, saveModelFiles, writeManifest } from '../models/store';
 import {
   clearEnsembleDir,
   EnsembleManifest,
@@ -133,7 +133,7 @@ export async function loadOutlierSources(spec: string, log: (line: string) => vo
 
 /** `--init-from DIR`: the model to fine-tune, which must be of the arch being trained. */
 async function loadInitModel(dir: string, arch: Arch): Promise<{ dir: string; model: LayersModel; testAccuracy?: number }> {
-  const manifest = readManifest(resolve(dir));
+  const manifest = readTrainedManifest(resolve(dir));
   if (manifest.arch !== arch) throw new UsageError(`--init-from ${dir} is a ${manifest.arch} model, not ${arch}`);
   return { dir: relative(process.cwd(), resolve(dir)) || '.', model: await loadModelFiles(resolve(dir)), testAccuracy: manifest.testAccuracy };
 }
@@ -368,7 +368,7 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
 /** A member saved by an earlier (interrupted) run of the same plan, or null. */
 function finishedMember(dir: string, seed: number, arch: Arch, trainImages: number): { manifest: ModelManifest } | null {
   if (!existsSync(join(dir, MANIFEST_FILE)) || existsSync(join(dir, 'checkpoint', 'state.json'))) return null;
-  const manifest = readManifest(dir);
+  const manifest = readTrainedManifest(dir);
   if (manifest.seed !== seed || manifest.arch !== arch || manifest.trainImages !== trainImages) {
     throw new UsageError(
       `--resume: ${dir} was trained (arch ${manifest.arch}, seed ${manifest.seed}, ${manifest.trainImages} images) differently from this run's plan ` +

@@ -46,3 +46,27 @@ export function fillDropoutMask(
     out[offset + u] = mix32(base ^ u) >= threshold ? keep : 0;
   }
 }
+
+/**
+ * Standard normal values for one (image, sample) of a noise layer: Box-Muller on two hashed
+ * uniforms per unit (hash inputs 2u and 2u+1), so, like the dropout masks, a pure function of
+ * (seed, layer, image, sample, unit). out[offset+u] = mean + std * z.
+ */
+export function fillNormal(
+  out: Float32Array,
+  offset: number,
+  units: number,
+  mean: number,
+  std: number,
+  seed: number,
+  layer: number,
+  image: number,
+  sample: number,
+): void {
+  const base = maskBase(seed, layer, image, sample);
+  for (let u = 0; u < units; u++) {
+    const u1 = (mix32(base ^ (2 * u)) + 0.5) / 4294967296; // in (0, 1): log is finite
+    const u2 = mix32(base ^ (2 * u + 1)) / 4294967296;
+    out[offset + u] = mean + std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+}

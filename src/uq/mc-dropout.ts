@@ -7,6 +7,8 @@
  *   once per image and runs only the suffix N times, with the N copies batched together.
  *   The `naive` sampler runs the whole network N times; it is kept as the reference
  *   implementation (tests, benchmark). With the same seed both see the same masks.
+ * - Stochastic layers: Dropout, SpatialDropout1D, AlphaDropout, GaussianDropout and
+ *   GaussianNoise (stochastic.ts), each with hashed noise; the prefix ends at the first.
  * - Masks are a pure function of (seed, dropout layer, image index, sample index, unit)
  *   (see masks.ts): an image's samples do not depend on its batch neighbours.
  * - Dropout uses each layer's own rate with inverted scaling 1/(1-p).
@@ -16,7 +18,7 @@
  *   and the moving statistics stored in the model are still left untouched.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fillDropoutMask } from './masks';
+import { drawNoise, StochasticLayer, stochasticLayer } from './stochastic';
 import { logitScores, SampleSummary, summariseSamples } from './features';
 import { UsageError } from '../errors';
 
@@ -59,10 +61,9 @@ export interface McResult {
 
 interface Stage {
   layer: tf.layers.Layer;
-  kind: 'dropout' | 'batchnorm' | 'other';
-  /** index among the model's dropout layers (mask key) */
-  dropoutIndex: number;
-  rate: number;
+  kind: 'stochastic' | 'batchnorm' | 'other';
+  /** stochastic layers: what noise it makes, and its randomness key */
+  noise: StochasticLayer | null;
 }
 
 function stagesOf(model: tf.LayersModel): Stage[] {
@@ -70,20 +71,25 @@ function stagesOf(model: tf.LayersModel): Stage[] {
   return model.layers
     .filter((l) => l.getClassName() !== 'InputLayer')
     .map((layer) => {
-      const cls = layer.getClassName();
-      if (cls === 'Dropout') {
-        const rate = (layer.getConfig() as { rate: number }).rate;
-        return { layer, kind: 'dropout' as const, dropoutIndex: d++, rate };
+      const noise = stochasticLayer(layer, d);
+      if (noise) {
+        d++;
+        return { layer, kind: 'stochastic' as const, noise };
       }
-      return { layer, kind: cls === 'BatchNormalization' ? ('batchnorm' as const) : ('other' as const), dropoutIndex: -1, rate: 0 };
+      return { layer, kind: layer.getClassName() === 'BatchNormalization' ? ('batchnorm' as const) : ('other' as const), noise: null };
     });
 }
 
 /** Number of stochastic passes' worth of work the sampler saves: the prefix/suffix split point. */
 export function splitPoint(model: tf.LayersModel): number {
   const stages = stagesOf(model);
-  const first = stages.findIndex((s) => s.kind === 'dropout');
+  const first = stages.findIndex((s) => s.kind === 'stochastic');
   return first < 0 ? stages.length : first;
+}
+
+/** The model's stochastic layers, in order (what MC sampling draws noise for). */
+export function stochasticLayers(model: tf.LayersModel): StochasticLayer[] {
+  return stagesOf(model).flatMap((s) => (s.noise ? [s.noise] : []));
 }
 
 function unitsOf(shape: tf.Shape): number {
@@ -124,25 +130,25 @@ function runStages(
       h = bias ? tf.add(tf.matMul(h, kernel), bias) : tf.matMul(h, kernel);
       continue;
     }
-    if (st.kind === 'dropout') {
-      const units = unitsOf(h.shape);
+    if (st.noise) {
       const rows = opts.images * opts.passes;
-      const mask = new Float32Array(rows * units);
-      for (let r = 0; r < rows; r++) {
-        const pass = Math.floor(r / opts.images);
-        const image = r % opts.images;
-        fillDropoutMask(mask, r * units, units, st.rate, opts.seed, st.dropoutIndex, opts.imageKey(image), opts.firstSample + pass);
-      }
       const rowShape = h.shape.slice(1) as number[];
+      const noise = drawNoise(st.noise, rowShape, rows, (r) => ({ image: opts.imageKey(r % opts.images), sample: opts.firstSample + Math.floor(r / opts.images) }), opts.seed);
       if (broadcast) {
-        const m = tf.tensor(mask, [opts.passes, opts.images, ...rowShape]);
-        h = tf.reshape(tf.mul(m, tf.expandDims(h, 0)), [rows, ...rowShape]);
+        // [passes, images, ...noise dims] against the images' one copy [1, images, ...]
+        const shape = [opts.passes, opts.images, ...noise.dims];
+        let y = tf.expandDims(h, 0);
+        y = noise.mul ? tf.mul(y, tf.tensor(noise.mul, shape)) : tf.mul(y, tf.ones([opts.passes, 1, ...rowShape.map(() => 1)]));
+        if (noise.add) y = tf.add(y, tf.tensor(noise.add, shape));
+        h = tf.reshape(y, [rows, ...rowShape]);
         broadcast = false;
       } else {
-        h = tf.mul(h, tf.tensor(mask, h.shape));
+        const shape = [rows, ...noise.dims];
+        if (noise.mul) h = tf.mul(h, tf.tensor(noise.mul, shape));
+        if (noise.add) h = tf.add(h, tf.tensor(noise.add, shape));
       }
     } else if (broadcast) {
-      throw new Error('runStages: a broadcast input must meet a Dropout layer first');
+      throw new Error('runStages: a broadcast input must meet a stochastic layer first');
     } else if (st.kind === 'batchnorm' && opts.bnMode === 'batch') {
       if (opts.passes === 1) {
         h = batchNormWithBatchStats(st.layer, h);

@@ -4,7 +4,7 @@
  * directory and never touch tfjs models directly.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { loadModel, ModelManifest } from '../models/store';
+import { loadModel } from '../models/store';
 import { EnsembleManifest, isEnsembleDir, loadEnsemble } from '../models/ensemble';
 import { sampleMcDropout, McInput, McOptions, McResult } from './mc-dropout';
 import { ensembleModeFromEnv, EnsembleMode, parseEnsembleMode, sampleEnsemble } from './ensemble';
@@ -24,8 +24,8 @@ export interface Predictor {
   arch: string;
   /** what draws the samples: onnxruntime (cached sampler) or tfjs (every sampler and mode) */
   engine: EngineName;
-  /** why the engine picked is not the one asked for or preferred (e.g. ort cannot convert the model) */
-  engineNote?: string;
+  /** what the user should know: why the engine is not the preferred one, a plain tfjs model taken as it is... */
+  notes: string[];
   /** ensembles: number of members */
   members?: number;
   /** ensembles: how sample() draws unless a call says otherwise */
@@ -50,12 +50,13 @@ export interface LoadPredictorOptions {
   engine?: string;
 }
 
-export function modelPredictor(dir: string, model: tf.LayersModel, manifest: Pick<ModelManifest, 'arch'>): Predictor {
+export function modelPredictor(dir: string, model: tf.LayersModel, manifest: { arch: string }): Predictor {
   return {
     dir,
     kind: 'model',
     arch: manifest.arch,
     engine: 'tfjs',
+    notes: [],
     sample: (input, opts) => sampleMcDropout(model, input, opts),
     dispose: () => model.dispose(),
   };
@@ -65,12 +66,13 @@ export function modelPredictor(dir: string, model: tf.LayersModel, manifest: Pic
  * A model sampled by onnxruntime (cached or naive, BatchNorm in inference mode). Batch-statistics
  * BatchNorm (the study's Keras semantics, a comparison mode) runs on tfjs, with the same masks.
  */
-export function ortModelPredictor(dir: string, model: tf.LayersModel, manifest: Pick<ModelManifest, 'arch'>, sampler: OrtSampler): Predictor {
+export function ortModelPredictor(dir: string, model: tf.LayersModel, manifest: { arch: string }, sampler: OrtSampler): Predictor {
   return {
     dir,
     kind: 'model',
     arch: manifest.arch,
     engine: 'ort',
+    notes: [],
     sample: (input, opts) => ((opts.bnMode ?? 'inference') === 'inference' ? sampler.sample(input, opts) : sampleMcDropout(model, input, opts)),
     dispose: () => {
       void sampler.dispose();
@@ -85,6 +87,7 @@ export function ensemblePredictor(dir: string, members: tf.LayersModel[], manife
     kind: 'ensemble',
     arch: manifest.arch,
     engine: 'tfjs',
+    notes: [],
     members: members.length,
     ensembleMode: mode,
     sample: (input, opts) => {
@@ -103,22 +106,26 @@ export async function loadPredictor(dir: string, opts: LoadPredictorOptions = {}
     const engine = pickEngine(opts.engine);
     const loaded = await loadEnsemble(dir);
     const p = ensemblePredictor(loaded.dir, loaded.members, loaded.manifest, mode ?? envMode ?? loaded.manifest.sampling ?? 'disagreement');
-    if (engine.engine === 'ort') p.engineNote = 'ensembles are sampled with tfjs';
+    if (engine.engine === 'ort') p.notes.push('ensembles are sampled with tfjs');
     return p;
   }
   const engine: EngineInfo = pickEngine(opts.engine);
   const loaded = await loadModel(dir);
+  const withNote = (p: Predictor) => {
+    if (loaded.note) p.notes.unshift(loaded.note);
+    return p;
+  };
   if (engine.engine === 'ort') {
     try {
       const sampler = await OrtSampler.create(tryLoadOrt()!, loaded.model);
-      return ortModelPredictor(loaded.dir, loaded.model, loaded.manifest, sampler);
+      return withNote(ortModelPredictor(loaded.dir, loaded.model, loaded.manifest, sampler));
     } catch (e) {
       // a layer the converter does not know: tfjs samples it, and the output says why
       if ((opts.engine ?? process.env.UDQ_ENGINE) === 'ort') throw e;
       const p = modelPredictor(loaded.dir, loaded.model, loaded.manifest);
-      p.engineNote = `ort cannot run this model (${(e as Error).message}); sampled with tfjs`;
-      return p;
+      p.notes.push(`ort cannot run this model (${(e as Error).message}); sampled with tfjs`);
+      return withNote(p);
     }
   }
-  return modelPredictor(loaded.dir, loaded.model, loaded.manifest);
+  return withNote(modelPredictor(loaded.dir, loaded.model, loaded.manifest));
 }
