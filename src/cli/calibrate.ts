@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { choice, fraction, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP } from './common';
 import { initBackend } from '../engine/backend';
+import { defaultTestDigits } from '../engine/engine';
 import { loadPredictor } from '../uq/predictor';
 import { calibrateGate } from '../gate/calibrate';
 import { gatePath, writeGate } from '../gate/gate-file';
@@ -15,6 +16,7 @@ interface CalibrateCliOptions {
   samples: number;
   features?: FeatureSetName;
   limit: number;
+  thresholdDigits?: number;
   seed: number;
   acceptRate: number;
   bnMode: 'inference' | 'batch';
@@ -33,7 +35,8 @@ export function registerCalibrate(program: Command, io: Io): void {
     .option('--features <set>', 'default scores (full without logits); std (the study: per-class std), full (std, mean, entropies, MI, variation ratio), full-logit (full + energy, max logit) or scores (max prob, entropies, MI, mean std, energy, max logit)', choice(FEATURE_SET_NAMES))
     .option('--limit <n>', 'images of each kind (digits, adversary), split 50/50 into fit and held-out', positiveInt, 2000)
     .option('--seed <n>', 'seed for masks and the fit/held-out split', nonNegativeInt, 0)
-    .option('--accept-rate <f>', 'fraction of (fit) digits the gate must accept', fraction, 0.95)
+    .option('--threshold-digits <n>', 'even-indexed MNIST test digits the threshold is chosen on (default: all 5000 with the ort engine, else --limit)', positiveInt)
+    .option('--accept-rate <f>', 'fraction of the threshold digits (even-indexed MNIST test digits) the gate must accept; 0.96 leaves a margin so that at least 95% of digits it never saw are accepted', fraction, 0.96)
     .option('--bn-mode <mode>', 'inference (default) or batch (the study Keras training=True semantics; for comparison only)', choice(['inference', 'batch'] as const), 'inference')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--engine <name>', ENGINE_OPTION_HELP)
@@ -42,7 +45,7 @@ export function registerCalibrate(program: Command, io: Io): void {
       const backend = await initBackend(opts.backend);
       const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine });
       for (const note of model.notes) io.err(`note: ${note}`);
-      const result = await calibrateGate(model, { ...opts, onProgress: progressPrinter(io.err) });
+      const result = await calibrateGate(model, { ...opts, thresholdDigits: opts.thresholdDigits ?? (model.engine === 'ort' ? defaultTestDigits('ort') : opts.limit), onProgress: progressPrinter(io.err) });
       writeGate(model.dir, result.gate);
       model.dispose();
       if (opts.json) {

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP } from './common';
 import { initBackend } from '../engine/backend';
+import { defaultTestDigits } from '../engine/engine';
 import { evaluateDigits } from './evaluate-model';
 import { defaultModelDir } from './model-dir';
 import { loadPredictor, samplesPerImage } from '../uq/predictor';
@@ -30,7 +31,7 @@ export function registerEvaluate(program: Command, io: Io): void {
     .option('--adversary <name|path>', 'dataset name (udq data list) or IDX file / folder of images to reject')
     .option('--samples <n>', 'MC-dropout passes per image (default: as calibrated)', positiveInt)
     .option('--seed <n>', 'seed for the dropout masks', nonNegativeInt, 1)
-    .option('--limit <n>', 'first N test digits (and at most N adversary images); default all digits, or 2000 with --adversary', positiveInt)
+    .option('--limit <n>', 'first N test digits (and at most N adversary images); default all digits, or with --adversary all 5000 odd-indexed test digits on the ort engine, 2000 on tfjs', positiveInt)
     .option('--bn-mode <mode>', 'inference (default) or batch (study semantics, comparison only)', choice(['inference', 'batch'] as const), 'inference')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--engine <name>', ENGINE_OPTION_HELP)
@@ -52,7 +53,7 @@ export function registerEvaluate(program: Command, io: Io): void {
       const mismatch = gateSamplingWarning(gate, model);
       if (mismatch) io.err(mismatch);
       const samples = opts.samples ?? gate.samples;
-      const r = await evaluateGate(model, gate, { adversary: opts.adversary, samples, seed: opts.seed, limit: opts.limit ?? 2000, bnMode: opts.bnMode, onProgress: progressPrinter(io.err) });
+      const r = await evaluateGate(model, gate, { adversary: opts.adversary, samples, seed: opts.seed, limit: opts.limit ?? defaultTestDigits(model.engine), bnMode: opts.bnMode, onProgress: progressPrinter(io.err) });
       const perImage = samplesPerImage(model, samples);
       model.dispose();
       if (opts.json) return printJson(io, { modelDir: model.dir, samples, samplesPerImage: perImage, backend: backend.backend, engine: model.engine, bnMode: opts.bnMode, ...r });

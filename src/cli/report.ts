@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { basename, join, resolve } from 'node:path';
 import { Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP } from './common';
 import { initBackend } from '../engine/backend';
+import { defaultTestDigits } from '../engine/engine';
 import { defaultModelDir } from './model-dir';
 import { progressPrinter } from './ood-table';
 import { loadPredictor } from '../uq/predictor';
@@ -17,7 +18,7 @@ interface ReportCliOptions {
   adversary: string;
   out?: string;
   samples?: number;
-  limit: number;
+  limit?: number;
   seed: number;
   figures?: string;
   force?: boolean;
@@ -39,7 +40,7 @@ export function registerReport(program: Command, io: Io): void {
     .option('--model <dir>', 'model or ensemble directory with a gate.json (default: models/deep if present, else models/basic)')
     .option('--out <dir>', 'output folder (default: reports/<adversary>)')
     .option('--samples <n>', 'MC-dropout passes per image, per member for an ensemble in mc mode, unused in disagreement mode (default: as calibrated)', positiveInt)
-    .option('--limit <n>', 'first N test digits and at most N adversary images', positiveInt, 2000)
+    .option('--limit <n>', 'first N test digits and at most N adversary images (default 5000 on the ort engine, 2000 on tfjs)', positiveInt)
     .option('--seed <n>', 'seed for the dropout masks', nonNegativeInt, 1)
     .option('--figures <dir>', 'pictures to show with their verdicts (default: the package figures/)')
     .option('--force', 'write into a non-empty output folder')
@@ -59,6 +60,7 @@ export function registerReport(program: Command, io: Io): void {
         const mismatch = gateSamplingWarning(gate, predictor);
         if (mismatch) io.err(mismatch);
         const samples = opts.samples ?? gate.samples;
+        const limit = opts.limit ?? defaultTestDigits(predictor.engine);
         const figuresDir = resolve(opts.figures ?? join(PACKAGE_ROOT, 'figures'));
         const command = [
           'udq report',
@@ -66,7 +68,7 @@ export function registerReport(program: Command, io: Io): void {
           `--adversary ${shellArg(opts.adversary)}`,
           `--out ${shellArg(opts.out ?? out)}`,
           `--samples ${samples}`,
-          `--limit ${opts.limit}`,
+          `--limit ${limit}`,
           `--seed ${opts.seed}`,
           ...(opts.figures ? [`--figures ${shellArg(opts.figures)}`] : []),
           ...(opts.backend ? [`--backend ${opts.backend}`] : []),
@@ -76,7 +78,7 @@ export function registerReport(program: Command, io: Io): void {
           adversary: opts.adversary,
           samples,
           seed: opts.seed,
-          limit: opts.limit,
+          limit,
           figuresDir,
           command,
           backend: backend.backend,

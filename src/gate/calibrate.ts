@@ -25,6 +25,8 @@ export interface CalibrateOptions {
   features?: FeatureSetName;
   /** images of each kind (digits, adversary) */
   limit: number;
+  /** even-indexed MNIST test digits the threshold is chosen on (default: `limit`) */
+  thresholdDigits?: number;
   seed: number;
   acceptRate: number;
   bnMode: BnMode;
@@ -90,7 +92,7 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
   const sanity = mnistSanityThresholds();
   const common = { samples: opts.samples, seed: opts.seed, bnMode: opts.bnMode };
   const d = await scoreImageSet(model, digits.images, digits.labels, sanity, { ...common, onProgress: (a, b) => opts.onProgress?.('digits', a, b) });
-  const thresholdDigits = testDigitsHalf('threshold', opts.limit);
+  const thresholdDigits = testDigitsHalf('threshold', opts.thresholdDigits ?? opts.limit);
   const t = await scoreImageSet(model, thresholdDigits.images, thresholdDigits.labels, sanity, { ...common, onProgress: (a, b) => opts.onProgress?.('threshold digits', a, b) });
   const a = await scoreImageSet(model, adversary.images, undefined, sanity, { ...common, onProgress: (x, y) => opts.onProgress?.(adversary.name, x, y) });
 
