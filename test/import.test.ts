@@ -203,7 +203,7 @@ test('two outputs and branches are refused with a message that says what is not 
   assert.match(branch.stderr, /chain|branch/);
 });
 
-test('calibrate, evaluate and predict run unchanged on an imported model; --model takes a plain tfjs directory with a note', async () => {
+test('calibrate, evaluate, predict and report run unchanged on an imported model; --model takes a plain tfjs directory with a note', async () => {
   const dir = OUT('flat-logits');
   const cal = await runCli(['calibrate', '--model', dir, '--adversary', 'omniglot-dev', '--limit', '200', '--samples', '10', '--json']);
   assert.equal(cal.code, 0, cal.stderr);
@@ -216,6 +216,9 @@ test('calibrate, evaluate and predict run unchanged on an imported model; --mode
   const preds = JSON.parse(pred.stdout).predictions;
   assert.equal(preds.length, 2);
   assert.ok(preds.every((p: { verdict: string }) => p.verdict === 'digit' || p.verdict === 'rejected'));
+  const report = await runCli(['report', '--model', dir, '--adversary', 'omniglot-dev', '--limit', '100', '--samples', '10', '--out', join(ROOT, 'report'), '--json']);
+  assert.equal(report.code, 0, report.stderr);
+  assert.ok(JSON.parse(report.stdout).files.includes('report.md'));
   // the source directory itself, no udq.json
   const plain = await runCli(['predict', '--model', SRC('flat-logits'), '--samples', '10', '--format', 'json', FIG('8.png')]);
   assert.equal(plain.code, 0, plain.stderr);
