@@ -389,3 +389,10 @@ test('udq report writes every plot (PNG + SVG), features.csv and report.md; refu
   assert.ok(!readdirSync(out).includes('figures.png'));
   assert.equal(readFileSync(join(out, 'features.csv'), 'utf8').trimEnd().split('\n').length - 1, 60);
 });
+
+test('report.md shows paths relative to the working directory, never a machine absolute path', async () => {
+  const { shownPath } = await import('../src/report/build');
+  assert.equal(shownPath(join(process.cwd(), 'models', 'deep')), join('models', 'deep'));
+  assert.equal(shownPath(process.cwd()), '.');
+  assert.equal(shownPath('models/basic'), 'models/basic');
+});
