@@ -83,6 +83,11 @@ test('bad requests get a 4xx with a JSON error, and the server keeps serving', a
   assert.equal((await post(FIG('8.png'))).json.digit, 8, 'still serving');
 });
 
+test('a port already in use is a usage error that says so', async () => {
+  const port = Number(new URL(server.url).port);
+  await assert.rejects(startServer(udq, { port }), (e: Error & { exitCode?: number }) => /in use/.test(e.message) && e.exitCode === 2);
+});
+
 test('concurrent requests: up to the in-flight limit are scored, the rest get 503, nothing is lost or mixed up', async () => {
   const figures = ['3.png', '8.png', 'zhong.png', 'yoda.png'];
   const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => post(FIG(figures[i % 4])).then((r) => ({ ...r, figure: figures[i % 4] }))));

@@ -18,7 +18,7 @@ import type sharpType from 'sharp';
 import type { Udq } from '../library';
 import { mnistPng } from '../data/image';
 import { PACKAGE_ROOT } from '../paths';
-import { UdqError } from '../errors';
+import { UdqError, UsageError } from '../errors';
 
 export interface ServeLimits {
   /** largest request body in bytes */
@@ -211,7 +211,13 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
   });
   server.on('clientError', (_e, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const where = `${opts.host ?? '127.0.0.1'}:${opts.port ?? 8080}`;
+      if (e.code === 'EADDRINUSE') reject(new UsageError(`cannot listen on ${where}: the port is in use (pick another with --port, or 0 for any free one)`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new UsageError(`cannot listen on ${where}: no such address on this machine (--host)`));
+      else if (e.code === 'EACCES') reject(new UsageError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges)`));
+      else reject(e);
+    });
     server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());
   });
   const address = server.address() as AddressInfo;
