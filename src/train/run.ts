@@ -70,20 +70,11 @@ export interface TrainCommandOptions {
   initFrom?: string;
 }
 
-export interface TrainSummary {
-  arch: Arch;
-  epochs: number;
-  bestEpoch: number;
-  backend: string;
-  modelDir: string;
-  trainImages: number;
-  valImages: number;
-  trainAccuracy: number;
-  valAccuracy?: number;
-  testAccuracy: number;
-  imagesPerSecond: number;
-  trainingSeconds: number;
-}
+/** What a training run reports: the manifest's figures, where the model went, and its best epoch. */
+export type TrainSummary = Pick<
+  ModelManifest,
+  'arch' | 'epochs' | 'backend' | 'trainImages' | 'valImages' | 'trainAccuracy' | 'valAccuracy' | 'testAccuracy' | 'imagesPerSecond' | 'trainingSeconds'
+> & { bestEpoch: number; modelDir: string };
 
 export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[] = []): Promise<TrainSummary> {
   if (opts.ensemble !== undefined) throw new UsageError('runTrain trains one model; use runTrainEnsemble for --ensemble');
@@ -224,14 +215,8 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
   return { summary, manifest, testProbs };
 }
 
-export interface EnsembleTrainSummary {
+export type EnsembleTrainSummary = Pick<EnsembleManifest, 'arch' | 'K' | 'kfold' | 'sampling' | 'seed' | 'seeds'> & {
   kind: 'ensemble';
-  arch: Arch;
-  K: number;
-  kfold: boolean;
-  sampling: EnsembleMode;
-  seed: number;
-  seeds: number[];
   backend: string;
   modelDir: string;
   memberTestAccuracy: number[];
@@ -239,7 +224,7 @@ export interface EnsembleTrainSummary {
   testAccuracy: number;
   trainingSeconds: number;
   members: TrainSummary[];
-}
+};
 
 /**
  * `udq train --ensemble K [--kfold]`: K members trained one after another into
