@@ -219,6 +219,14 @@ test('calibrate, evaluate, predict and report run unchanged on an imported model
   const report = await runCli(['report', '--model', dir, '--adversary', 'omniglot-dev', '--limit', '100', '--samples', '10', '--out', join(ROOT, 'report'), '--json']);
   assert.equal(report.code, 0, report.stderr);
   assert.ok(JSON.parse(report.stdout).files.includes('report.md'));
+  // the other imports too: calibrate and predict end to end
+  for (const other of ['noisy-conv', 'spatial', 'plain']) {
+    const c = await runCli(['calibrate', '--model', OUT(other), '--adversary', 'omniglot-dev', '--limit', '100', '--samples', '8', '--threshold-digits', '200', '--json']);
+    assert.equal(c.code, 0, `${other}: ${c.stderr}`);
+    const p = await runCli(['predict', '--model', OUT(other), '--format', 'json', FIG('3.png')]);
+    assert.equal(p.code, 0, `${other}: ${p.stderr}`);
+    assert.equal(JSON.parse(p.stdout).predictions[0].file, FIG('3.png'));
+  }
   // the source directory itself, no udq.json
   const plain = await runCli(['predict', '--model', SRC('flat-logits'), '--samples', '10', '--format', 'json', FIG('8.png')]);
   assert.equal(plain.code, 0, plain.stderr);
