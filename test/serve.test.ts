@@ -166,6 +166,7 @@ test('in Chromium: draw a 3 and a 中 with pointer events, read the verdicts off
     const zhong = await verdict();
     assert.equal(zhong.verdict, 'rejected', JSON.stringify(zhong));
     await page.screenshot({ path: join(ROOT, 'serve-zhong.png') });
+    if (process.env.UDQ_SCREENSHOT_REJECTED) await page.screenshot({ path: process.env.UDQ_SCREENSHOT_REJECTED });
     assert.ok(statSync(join(ROOT, 'serve-three.png')).size > 10_000);
     // undo the last stroke: the page asks again
     await page.click('#undo');

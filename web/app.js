@@ -178,7 +178,7 @@
   }
 
   const REASONS = {
-    uncertain: 'the MC samples disagree too much: the gate says this is not a digit',
+    uncertain: 'too uncertain: from the spread and entropy of the MC samples, the gate says this is not a digit',
     'invalid-input:blank': 'nothing stands out from the background',
     'invalid-input:noise-like': 'this looks like noise or texture, not a stroke',
     'invalid-input:mostly-ink': 'the picture is mostly ink',
