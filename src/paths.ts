@@ -1,5 +1,5 @@
 /** Where udq looks for data and models. */
-import { resolve, join } from 'node:path';
+import { resolve, join, relative } from 'node:path';
 
 /** The package root (where package.json, models/ and figures/ live). */
 export const PACKAGE_ROOT = resolve(__dirname, '..');
@@ -12,4 +12,9 @@ export function dataDir(): string {
 /** Models directory: $UDQ_MODELS_DIR, else `<package>/models`. */
 export function modelsDir(): string {
   return process.env.UDQ_MODELS_DIR ? resolve(process.env.UDQ_MODELS_DIR) : join(PACKAGE_ROOT, 'models');
+}
+
+/** A path as udq shows or records it: relative to the working directory ('.' for the directory itself), never a machine's absolute path. */
+export function relativePath(p: string): string {
+  return relative(process.cwd(), resolve(p)) || '.';
 }

@@ -391,7 +391,7 @@ test('udq report writes every plot (PNG + SVG), features.csv and report.md; refu
 });
 
 test('report.md shows paths relative to the working directory, never a machine absolute path', async () => {
-  const { shownPath } = await import('../src/report/build');
+  const { relativePath: shownPath } = await import('../src/paths');
   assert.equal(shownPath(join(process.cwd(), 'models', 'deep')), join('models', 'deep'));
   assert.equal(shownPath(process.cwd()), '.');
   assert.equal(shownPath('models/basic'), 'models/basic');

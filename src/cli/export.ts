@@ -1,6 +1,6 @@
 /** `udq export`: write a model as a standard ONNX file. */
 import { Command } from 'commander';
-import { relative } from 'node:path';
+import { relativePath } from '../paths';
 import { Io, nonNegativeInt, printJson } from './common';
 import { initBackend } from '../engine/backend';
 import { exportOnnx } from '../onnx/export';
@@ -28,7 +28,7 @@ export function registerExport(program: Command, io: Io): void {
     .action(async (opts: ExportCliOptions) => {
       await initBackend(opts.backend);
       const r = await exportOnnx(opts.model ?? defaultModelDir(io), opts.out, { force: opts.force, checkImages: opts.check });
-      const shown = { ...r, modelDir: relative(process.cwd(), r.modelDir) || '.', out: relative(process.cwd(), r.out) };
+      const shown = { ...r, modelDir: relativePath(r.modelDir), out: relativePath(r.out) };
       if (opts.json) return printJson(io, shown);
       io.out(`wrote ${shown.out} (${(r.bytes / 1e6).toFixed(2)} MB, ONNX opset ${r.opset}): input ${r.input.name} [${r.input.shape}] floats in [0,1], output ${r.output.name} [${r.output.shape}]`);
       if (r.check) io.out(`checked with onnxruntime on ${r.check.images} MNIST test digits: max |onnx - tfjs| = ${r.check.maxAbsDiff.toExponential(2)}, same digit for ${r.check.sameArgmax}/${r.check.images}`);

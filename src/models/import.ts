@@ -16,7 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { relativePath } from '../paths';
 import { ModelError, UsageError } from '../errors';
 import { loadModelFiles, saveModelFiles, writeJsonAtomic, MANIFEST_FILE, ensureWritableModelDir, ImportedManifest, ImportRecord } from './store';
 
@@ -161,7 +162,7 @@ export async function importModel(src: string, out: string, opts: { addDropout?:
   if (target === dir) throw new UsageError('--out must differ from the source directory');
   ensureWritableModelDir(target, Boolean(opts.force));
   const raw = await loadModelFiles(dir);
-  const prepared = prepareImport(raw, { addDropout: opts.addDropout, source: relative(process.cwd(), dir) || '.' });
+  const prepared = prepareImport(raw, { addDropout: opts.addDropout, source: relativePath(dir) });
   const check = mnistAccuracy(prepared.model, opts.testImages ?? 2000);
   await saveModelFiles(prepared.model, target);
   const manifest: ImportedManifest = {

@@ -2,7 +2,7 @@
  * The report's content from scored images, without I/O: the plot specs, features.csv and
  * report.md. `collect.ts` produces the ReportData; `report.ts` renders and writes.
  */
-import { isAbsolute, relative } from 'node:path';
+import { relativePath } from '../paths';
 import { stringify } from 'csv-stringify/sync';
 import type { TopLevelSpec } from 'vega-lite';
 import type { SampleSummary } from '../uq/features';
@@ -439,8 +439,8 @@ export function reportMarkdown(data: ReportData, plots: readonly string[] = Obje
       ['', ''],
       [
         data.sampling?.kind === 'ensemble'
-          ? ['model', `\`${shownPath(data.modelDir)}\`: an ensemble of ${data.sampling.members} ${data.arch} members, sampled in \`${data.sampling.ensembleMode ?? 'disagreement'}\` mode`]
-          : ['model', `\`${shownPath(data.modelDir)}\` (${data.arch})`],
+          ? ['model', `\`${relativePath(data.modelDir)}\`: an ensemble of ${data.sampling.members} ${data.arch} members, sampled in \`${data.sampling.ensembleMode ?? 'disagreement'}\` mode`]
+          : ['model', `\`${relativePath(data.modelDir)}\` (${data.arch})`],
         ['gate', `${data.gate.features} features, fitted on ${data.gate.fittedOn} with --samples ${data.gate.samples}; threshold ${f4(t)} (chosen to accept ${pct(data.gate.acceptRate)} of held-out digits)`],
         ['digits', `${data.digits.length} MNIST test images (the first ${data.limit})`],
         ['adversary', `${data.adversary.length} images of ${data.adversaryName} (test split where it has one)`],
@@ -510,7 +510,7 @@ export function reportMarkdown(data: ReportData, plots: readonly string[] = Obje
   if (data.figures.length) {
     lines.push(...img('figures', 'the figures as 28x28 images with their verdicts'));
     const same = data.sampling?.kind === 'ensemble' ? `same ensemble in \`${data.sampling.ensembleMode ?? 'disagreement'}\` mode, ${samplesPerImage(data)} samples per image` : `same model, ${data.samples} passes`;
-    lines.push(`The pictures in \`${data.figuresDir ? shownPath(data.figuresDir) : 'figures/'}\` after MNIST preprocessing (what the model sees), with the verdict of \`udq predict\` (${same}, gate, seed ${data.seed}).`, '');
+    lines.push(`The pictures in \`${data.figuresDir ? relativePath(data.figuresDir) : 'figures/'}\` after MNIST preprocessing (what the model sees), with the verdict of \`udq predict\` (${same}, gate, seed ${data.seed}).`, '');
     lines.push(
       mdTable(
         ['file', 'verdict', 'reason', 'model says', 'p(that digit)', 'p(reject)', 'mean std'],
@@ -527,9 +527,4 @@ export function reportMarkdown(data: ReportData, plots: readonly string[] = Obje
     '',
   );
   return lines.join('\n');
-}
-
-/** A path as report.md shows it: relative to the working directory (no machine's absolute paths in committed reports). */
-export function shownPath(p: string): string {
-  return isAbsolute(p) ? relative(process.cwd(), p) || '.' : p;
 }

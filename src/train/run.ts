@@ -3,7 +3,7 @@
  * architecture on MNIST (optionally fine-tuning one, with outlier exposure) and save it with
  * a manifest; or K such models saved as one ensemble directory.
  */
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { concatSets, loadAdversary } from '../data/sources';
 import type { ImageSet } from '../data/types';
@@ -35,7 +35,7 @@ import { averageProbabilities } from '../uq/ensemble';
 import { splitValidation } from './batches';
 import type { LabelledImages } from '../data/types';
 import { ProgressPrinter } from './progress';
-import { modelsDir } from '../paths';
+import { modelsDir, relativePath } from '../paths';
 import { VERSION } from '../version';
 import { UsageError } from '../errors';
 
@@ -126,7 +126,7 @@ export async function loadOutlierSources(spec: string, log: (line: string) => vo
 async function loadInitModel(dir: string, arch: Arch): Promise<{ dir: string; model: LayersModel; testAccuracy?: number }> {
   const manifest = readTrainedManifest(resolve(dir));
   if (manifest.arch !== arch) throw new UsageError(`--init-from ${dir} is a ${manifest.arch} model, not ${arch}`);
-  return { dir: relative(process.cwd(), resolve(dir)) || '.', model: await loadModelFiles(resolve(dir)), testAccuracy: manifest.testAccuracy };
+  return { dir: relativePath(dir), model: await loadModelFiles(resolve(dir)), testAccuracy: manifest.testAccuracy };
 }
 
 interface TrainOneOptions {
