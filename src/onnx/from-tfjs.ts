@@ -22,7 +22,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { Dim, GraphBuilder } from './graph';
 import { ModelError } from '../errors';
-import { isStochastic } from '../uq/stochastic';
+import { splitPoint } from '../uq/mc-dropout';
 
 export type GraphPart = 'full' | 'prefix' | 'suffix';
 
@@ -60,12 +60,6 @@ function layersOf(model: tf.LayersModel): Layer[] {
     .map((layer) => ({ layer, cls: layer.getClassName(), cfg: layer.getConfig() as Record<string, unknown> }));
 }
 
-/** Index of the first stochastic layer (the prefix/suffix split, as the tfjs sampler's), or the layer count. */
-export function firstDropout(model: tf.LayersModel): number {
-  const layers = layersOf(model);
-  const i = layers.findIndex((l) => isStochastic(l.layer));
-  return i < 0 ? layers.length : i;
-}
 
 function onnxShape(tfShape: tf.Shape | tf.Shape[], what: string): Shape {
   if (Array.isArray(tfShape[0])) throw new ModelError(`ONNX export: ${what} has several outputs`);
@@ -285,7 +279,8 @@ export function tfjsToOnnx(model: tf.LayersModel, part: GraphPart, opts: { logit
   if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new ModelError('ONNX export: only models with one input and one output are supported');
   const inShape = model.inputs[0].shape;
   if (inShape.length !== 4 || inShape[3] !== 1) throw new ModelError(`ONNX export: input shape [${inShape.slice(1)}] is not supported (expected [H,W,1])`);
-  const split = firstDropout(model);
+  // the tfjs sampler's split: the first stochastic layer
+  const split = splitPoint(model);
   if (part === 'suffix' && split === layers.length) throw new ModelError('ONNX export: the model has no Dropout layer, so it has no stochastic suffix');
   const range = part === 'prefix' ? [0, split] : part === 'suffix' ? [split, layers.length] : [0, layers.length];
   const imageShape = onnxShape(inShape as tf.Shape, 'the input');

@@ -87,11 +87,6 @@ export function splitPoint(model: tf.LayersModel): number {
   return first < 0 ? stages.length : first;
 }
 
-/** The model's stochastic layers, in order (what MC sampling draws noise for). */
-export function stochasticLayers(model: tf.LayersModel): StochasticLayer[] {
-  return stagesOf(model).flatMap((s) => (s.noise ? [s.noise] : []));
-}
-
 function unitsOf(shape: tf.Shape): number {
   return shape.slice(1).reduce((a: number, b) => a * (b as number), 1);
 }

@@ -15,9 +15,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
-import { firstDropout, MaskInput, OnnxGraph, tfjsToOnnx } from '../onnx/from-tfjs';
+import { MaskInput, OnnxGraph, tfjsToOnnx } from '../onnx/from-tfjs';
 import { MaskKernel } from './kernels/mask-kernel';
-import { ChunkSamples, McInput, McOptions, McResult, toFloatImages } from './mc-dropout';
+import { ChunkSamples, McInput, McOptions, McResult, splitPoint, toFloatImages } from './mc-dropout';
 import { SampleSummary } from './features';
 import { UsageError } from '../errors';
 
@@ -62,8 +62,7 @@ export class OrtSampler {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     };
-    const split = firstDropout(model);
-    const prefixGraph = split > 0 ? tfjsToOnnx(model, 'prefix') : null;
+    const prefixGraph = splitPoint(model) > 0 ? tfjsToOnnx(model, 'prefix') : null;
     const suffixGraph = tfjsToOnnx(model, 'suffix', { logits: true });
     const prefix = prefixGraph ? await ort.InferenceSession.create(prefixGraph.bytes, sessionOptions) : null;
     const suffix = await ort.InferenceSession.create(suffixGraph.bytes, sessionOptions);

@@ -15,7 +15,7 @@
  *   follows Keras, where converted models come from.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { fillDropoutMask, fillNormal, maskUniform } from './masks';
+import { fillDropoutMask, fillNormal } from './masks';
 
 export type NoiseKind = 'dropout' | 'alpha-dropout' | 'gaussian-dropout' | 'gaussian-noise';
 
@@ -104,15 +104,17 @@ export function drawNoise(layer: StochasticLayer, rowShape: number[], rows: numb
   const alphaP = -SELU_ALPHA * SELU_SCALE;
   const a = ((1 - rate) * (1 + rate * alphaP ** 2)) ** -0.5;
   const b = -a * alphaP * rate;
+  // the keep decisions are the dropout masks' (non-zero = kept), drawn one row at a time
   const mul = new Float32Array(rows * units);
   const add = new Float32Array(rows * units);
   for (let r = 0; r < rows; r++) {
     const { image, sample } = row(r);
-    for (let u = 0; u < units; u++) {
-      const keep = maskUniform(seed, layer.index, image, sample, u) >= rate;
-      mul[r * units + u] = keep ? a : 0;
-      add[r * units + u] = keep ? b : a * alphaP + b;
-    }
+    fillDropoutMask(mul, r * units, units, rate, seed, layer.index, image, sample);
+  }
+  for (let i = 0; i < mul.length; i++) {
+    const keep = mul[i] !== 0;
+    mul[i] = keep ? a : 0;
+    add[i] = keep ? b : a * alphaP + b;
   }
   return { mul, add, dims };
 }
