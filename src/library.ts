@@ -3,7 +3,7 @@
  *
  *   const { loadUdq } = require('udq');
  *   const udq = await loadUdq();                       // models/deep (or basic) shipped with udq
- *   const [p] = await udq.predict('figures/three.png');
+ *   const [p] = await udq.predict('figures/3.png');
  *   console.log(p.verdict, p.digit, p.gateProbability);
  *   udq.dispose();
  *

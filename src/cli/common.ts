@@ -39,6 +39,11 @@ export function choice<T extends string>(allowed: readonly T[]): (value: string)
   };
 }
 
+/** What predict and serve say when a model has no gate (only the input sanity check can reject). */
+export function noGateNote(dir: string): string {
+  return `note: ${dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${dir})`;
+}
+
 /** Help text of the `--engine` option every sampling command has. */
 export const ENGINE_OPTION_HELP = 'sampling engine: ort (onnxruntime-node, when installed) or tfjs (default: ort if it loads; env UDQ_ENGINE)';
 

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP } from './common';
+import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP, noGateNote } from './common';
 import { initBackend } from '../engine/backend';
 import { loadPredictor, samplesPerImage } from '../uq/predictor';
 import { gateSamplingWarning, readGate } from '../gate/gate-file';
@@ -56,7 +56,7 @@ export function registerPredict(program: Command, io: Io): void {
       const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine });
       for (const note of model.notes) io.err(`note: ${note}`);
       const gate = readGate(model.dir);
-      if (!gate) io.err(`note: ${model.dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${model.dir})`);
+      if (!gate) io.err(noGateNote(model.dir));
       const mismatch = gate && gateSamplingWarning(gate, model);
       if (mismatch) io.err(mismatch);
       const samples = opts.samples ?? gate?.samples ?? 100;

@@ -1,6 +1,6 @@
 /** `udq serve`: the drawing page and the predict API on a local port. */
 import { Command } from 'commander';
-import { ENGINE_OPTION_HELP, Io, nonNegativeInt, positiveInt } from './common';
+import { ENGINE_OPTION_HELP, Io, noGateNote, nonNegativeInt, positiveInt } from './common';
 import { loadUdq } from '../library';
 import { startServer } from '../serve/server';
 import { defaultModelDir } from './model-dir';
@@ -35,7 +35,7 @@ export function registerServe(program: Command, io: Io): void {
       if (opts.port > 65535) throw new UsageError(`--port ${opts.port} is not a port`);
       const udq = await loadUdq(opts.model ?? defaultModelDir(io), { backend: opts.backend, engine: opts.engine as 'ort' | 'tfjs' | undefined });
       for (const note of udq.predictor.notes) io.err(`note: ${note}`);
-      if (!udq.gate) io.err(`note: ${udq.dir} has no gate.json, so only the input sanity check can reject (run: udq calibrate --model ${udq.dir})`);
+      if (!udq.gate) io.err(noGateNote(udq.dir));
       const running = await startServer(udq, { host: opts.host, port: opts.port, samples: opts.samples, seed: opts.seed, limits: { maxInFlight: opts.maxInFlight }, log: (l) => io.err(l) });
       if (!LOOPBACK.has(opts.host)) io.err(`note: listening on ${opts.host}: other machines on the network can reach this page`);
       io.out(`udq serve: ${running.url} (model ${udq.dir}, ${udq.arch}, engine ${udq.engine}); Ctrl-C to stop`);

@@ -14,6 +14,8 @@ export type EngineName = (typeof ENGINES)[number];
 
 export interface EngineInfo {
   engine: EngineName;
+  /** asked for by --engine or UDQ_ENGINE (not the automatic choice) */
+  forced: boolean;
   /** onnxruntime-node's version, when it loaded */
   ortVersion?: string;
   /** intra-op threads the ort sessions use */
@@ -49,12 +51,12 @@ export function parseEngineName(value: string | undefined): EngineName | undefin
 /** The engine to sample with: `requested`, else $UDQ_ENGINE, else ort if it loads, else tfjs. */
 export function pickEngine(requested?: string): EngineInfo {
   const forced = parseEngineName(requested ?? process.env.UDQ_ENGINE);
-  if (forced === 'tfjs') return { engine: 'tfjs' };
+  if (forced === 'tfjs') return { engine: 'tfjs', forced: true };
   const ort = tryLoadOrt();
-  if (ort) return { engine: 'ort', ortVersion: ort.env.versions?.node ?? 'unknown', threads: availableParallelism() };
+  if (ort) return { engine: 'ort', forced: forced === 'ort', ortVersion: ort.env.versions?.node ?? 'unknown', threads: availableParallelism() };
   const reason = `onnxruntime-node is not installed or failed to load (${ortError})`;
   if (forced === 'ort') throw new BackendError(`engine ort unavailable: ${reason}`);
-  return { engine: 'tfjs', skipped: [{ engine: 'ort', reason }] };
+  return { engine: 'tfjs', forced: false, skipped: [{ engine: 'ort', reason }] };
 }
 
 /**

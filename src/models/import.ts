@@ -20,12 +20,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { relativePath } from '../paths';
 import { ModelError, UsageError } from '../errors';
 import { loadModelFiles, saveModelFiles, writeJsonAtomic, MANIFEST_FILE, ensureWritableModelDir, ImportedManifest, ImportRecord } from './store';
-
-export type { ImportedManifest, ImportRecord } from './store';
 import { isStochastic, STOCHASTIC_CLASSES } from '../uq/stochastic';
 import { loadMnist } from '../data/mnist';
-import { predictProbabilities, argmaxRows } from '../train/evaluate';
+import { classificationReport, predictProbabilities } from '../train/evaluate';
 import { VERSION } from '../version';
+
+export type { ImportedManifest, ImportRecord } from './store';
 
 export interface PreparedImport {
   model: tf.LayersModel;
@@ -130,11 +130,8 @@ export function prepareImport(source: tf.LayersModel, opts: { addDropout?: numbe
 /** Deterministic MNIST test accuracy of a prepared model on the first `images` test digits. */
 export function mnistAccuracy(model: tf.LayersModel, images = 2000): { accuracy: number; images: number } {
   const test = loadMnist('test', images);
-  const probs = predictProbabilities(model, test.images);
-  const predicted = argmaxRows(probs, 10);
-  let right = 0;
-  for (let i = 0; i < test.images.count; i++) if (predicted[i] === test.labels![i]) right++;
-  return { accuracy: right / test.images.count, images: test.images.count };
+  const report = classificationReport(predictProbabilities(model, test.images), test.labels!, test.classNames!);
+  return { accuracy: report.accuracy, images: test.images.count };
 }
 
 /** A model.json path or a directory holding one -> the directory. */

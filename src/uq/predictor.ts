@@ -121,7 +121,7 @@ export async function loadPredictor(dir: string, opts: LoadPredictorOptions = {}
       return withNote(ortModelPredictor(loaded.dir, loaded.model, loaded.manifest, sampler));
     } catch (e) {
       // a layer the converter does not know: tfjs samples it, and the output says why
-      if ((opts.engine ?? process.env.UDQ_ENGINE) === 'ort') throw e;
+      if (engine.forced) throw e;
       const p = modelPredictor(loaded.dir, loaded.model, loaded.manifest);
       p.notes.push(`ort cannot run this model (${(e as Error).message}); sampled with tfjs`);
       return withNote(p);
