@@ -23,6 +23,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { Dim, GraphBuilder } from './graph';
 import { ModelError } from '../errors';
 import { splitPoint } from '../uq/mc-dropout';
+import { batchNormWeights } from '../models/batchnorm';
 
 export type GraphPart = 'full' | 'prefix' | 'suffix';
 
@@ -87,17 +88,15 @@ export function tfPads(padding: string, inH: number, inW: number, k: [number, nu
 
 /** Per-channel affine (a, b) of an inference-mode BatchNormalization. */
 export function batchNormAffine(layer: tf.layers.Layer): { a: Float32Array; b: Float32Array } {
-  const cfg = layer.getConfig() as { epsilon: number; center: boolean; scale: boolean; axis?: number | number[] };
-  const w = layer.getWeights().map((t) => t.dataSync() as Float32Array);
-  let i = 0;
-  const gamma = cfg.scale ? w[i++] : undefined;
-  const beta = cfg.center ? w[i++] : undefined;
-  const mean = w[i++];
-  const variance = w[i++];
+  const w = batchNormWeights(layer);
+  const gamma = w.gamma?.dataSync();
+  const beta = w.beta?.dataSync();
+  const mean = w.movingMean.dataSync();
+  const variance = w.movingVariance.dataSync();
   const a = new Float32Array(mean.length);
   const b = new Float32Array(mean.length);
   for (let c = 0; c < mean.length; c++) {
-    a[c] = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + cfg.epsilon);
+    a[c] = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + w.epsilon);
     b[c] = (beta ? beta[c] : 0) - mean[c] * a[c];
   }
   return { a, b };

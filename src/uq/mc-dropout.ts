@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { drawNoise, StochasticLayer, stochasticLayer } from './stochastic';
+import { batchNormWeights } from '../models/batchnorm';
 import { logitScores, SampleSummary, summariseSamples } from './features';
 import { UsageError } from '../errors';
 
@@ -93,14 +94,10 @@ function unitsOf(shape: tf.Shape): number {
 
 /** BatchNorm with the statistics of the batch it sees (Keras training=True), without updating the layer. */
 function batchNormWithBatchStats(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor {
-  const cfg = layer.getConfig() as { epsilon: number; center: boolean; scale: boolean };
-  const w = layer.getWeights();
-  let i = 0;
-  const gamma = cfg.scale ? w[i++] : undefined;
-  const beta = cfg.center ? w[i++] : undefined;
+  const { gamma, beta, epsilon } = batchNormWeights(layer);
   const axes = x.shape.slice(0, -1).map((_, k) => k);
   const { mean, variance } = tf.moments(x, axes);
-  return tf.batchNorm(x, mean, variance, beta as tf.Tensor1D | undefined, gamma as tf.Tensor1D | undefined, cfg.epsilon);
+  return tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
 }
 
 /**
