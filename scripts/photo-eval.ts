@@ -4,7 +4,7 @@
  * and the rejection rate of pictures with no digit; the preprocessing time per picture.
  *
  *   node --import tsx scripts/photo-eval.ts [--model models/deep] [--count 100] [--seed 7]
- *        [--split test|train] [--groups mnist-png,scan,photo,colour,blank,noise,texture] [--keep DIR]
+ *        [--split test|train] [--groups LIST (default: all)] [--keep DIR]
  *
  * Digits come from the MNIST test split by default (the test suite draws training digits, so
  * this is a check on other digits and other settings than the tests').
@@ -20,7 +20,7 @@ import { mnistSanityThresholds } from '../src/gate/sanity';
 import { loadMnist } from '../src/data/mnist';
 import { loadImageAsMnist } from '../src/data/image';
 import { predictFiles } from '../src/predict/predict';
-import { PhotoGroup, renderPhoto } from '../test/helpers/photo';
+import { NO_DIGIT_GROUPS, PhotoGroup, renderPhoto } from '../test/helpers/photo';
 import { mulberry32 } from '../src/random';
 
 const { values: args } = parseArgs({
@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
     count: { type: 'string', default: '100' },
     seed: { type: 'string', default: '7' },
     split: { type: 'string', default: 'test' },
-    groups: { type: 'string', default: 'mnist-png,scan,photo,colour,blank,noise,texture' },
+    groups: { type: 'string', default: 'mnist-png,scan,photo,colour,tight-crop,colour-paper,thin-drawing,outline,corner,dark-canvas,round-zero,blank,noise,texture,paper-texture' },
     keep: { type: 'string' },
     samples: { type: 'string' },
   },
@@ -53,12 +53,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < count; i++) {
       const idx = Math.floor(rand() * mnist.images.count);
       const digit = mnist.images.pixels.slice(idx * 784, (idx + 1) * 784);
-      const hasDigit = !['blank', 'noise', 'texture'].includes(group);
+      const hasDigit = !NO_DIGIT_GROUPS.includes(group);
       const pic = await renderPhoto({ group, seed: seed * 100003 + i * 7 + group.length, digits: hasDigit ? [digit] : [] });
       const f = join(dir, `${group}-${String(i).padStart(4, '0')}.${pic.format === 'jpeg' ? 'jpg' : 'png'}`);
       writeFileSync(f, pic.data);
       files.push(f);
-      labels.push(hasDigit ? mnist.labels![idx] : -1);
+      labels.push(hasDigit ? (pic.label ?? mnist.labels![idx]) : -1);
     }
     const t0 = process.hrtime.bigint();
     for (const f of files) await loadImageAsMnist(f);

@@ -7,8 +7,12 @@
  */
 import sharp from 'sharp';
 import { makeRng, Rng } from '../../src/data/synth/random';
+import { renderUserPicture, UserGroup, USER_GROUPS } from './user-pictures';
 
-export type PhotoGroup = 'mnist-png' | 'scan' | 'photo' | 'colour' | 'blank' | 'noise' | 'texture';
+export type PhotoGroup = 'mnist-png' | 'scan' | 'photo' | 'colour' | 'blank' | 'noise' | 'texture' | UserGroup;
+
+/** Groups whose pictures hold no digit (every one must be rejected). */
+export const NO_DIGIT_GROUPS: readonly PhotoGroup[] = ['blank', 'noise', 'texture', 'paper-texture'];
 
 export type Rand = Rng;
 
@@ -64,10 +68,14 @@ export interface PhotoOptions {
   gap?: number;
 }
 
-/** Render one picture; returns encoded bytes (PNG or JPEG) and its format. */
-export async function renderPhoto(o: PhotoOptions): Promise<{ data: Buffer; format: 'png' | 'jpeg' }> {
+/**
+ * Render one picture; returns encoded bytes (PNG or JPEG), its format, and the label when the
+ * group draws its own digit (round zeros) instead of the one given.
+ */
+export async function renderPhoto(o: PhotoOptions): Promise<{ data: Buffer; format: 'png' | 'jpeg'; label?: number }> {
   const r = makeRand(o.seed);
   const digits = o.digits ?? [];
+  if ((USER_GROUPS as readonly string[]).includes(o.group)) return renderUserPicture(o.group as UserGroup, r, digits[0]);
   if (o.group === 'mnist-png') {
     // the format every MNIST PNG export uses: 28x28, white digit on black
     return { data: await sharp(Buffer.from(digits[0]), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer(), format: 'png' };
