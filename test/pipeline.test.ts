@@ -111,11 +111,11 @@ test('flattenInk: uneven light is divided out; strokes reach 1; blank paper stay
     img[i] = bg[i];
   }
   for (const x of [10, 80]) for (let y = 40; y < 60; y++) for (let k = 0; k < 3; k++) img[y * W + x + k] = 0.1 * (0.5 + 0.5 * ((x + k) / W));
-  const f = flattenInk(img, bg, 'dark');
+  const f = flattenInk(img, bg, 'dark', W, W);
   // the same pen in the shadow and in the light comes out equally dark
   assert.ok(Math.abs(f.ink[50 * W + 11] - f.ink[50 * W + 81]) < 0.05);
   assert.ok(f.ink[50 * W + 11] > 0.9 && f.ink[5 * W + 50] === 0);
-  const blank = flattenInk(bg, bg, 'dark');
+  const blank = flattenInk(bg, bg, 'dark', W, W);
   assert.ok(blank.ink.every((v) => v === 0));
   assert.equal(blank.contrast, 0);
 });
@@ -184,11 +184,27 @@ test('pictureToInk: a white-on-black 28x28 MNIST export passes through nearly un
   assert.ok(Math.abs(ink[10 * 28 + 13] - 1) < 0.02 && ink[0] === 0 && Math.abs(ink[6 * 28 + 11] - 0.5) < 0.05);
 });
 
-test('checkPicture: blank, texture and a written character', () => {
-  assert.equal(checkPicture({ contrast: 0, rivals: 0, noise: 0.01 })?.reason, 'blank');
-  assert.equal(checkPicture({ contrast: 6, rivals: 0, noise: 0.2 })?.reason, 'noise-like');
-  assert.equal(checkPicture({ contrast: 80, rivals: 6, noise: 0.02 })?.reason, 'noise-like');
-  assert.equal(checkPicture({ contrast: 80, rivals: 1, noise: 0.02 }), null);
+test('checkPicture: decided from stroke evidence, each refusal with its check, value and threshold', () => {
+  const e = (snr: number, kept = 1, rivals = 0, strokeLength = 3, noise = 0.02) => ({ snr, kept, rivals, strokeLength, noise });
+  const cases: { name: string; ev: ReturnType<typeof e>; reason: string | null; check?: string }[] = [
+    { name: 'no mark the size of a character', ev: e(0, 0), reason: 'blank', check: 'stroke-found' },
+    { name: 'a mark that does not stand out of clean paper', ev: e(4), reason: 'blank', check: 'stroke-contrast' },
+    { name: 'a mark that does not stand out of noisy paper', ev: e(4, 1, 0, 3, 0.15), reason: 'noise-like', check: 'stroke-contrast' },
+    { name: 'wood grain: many marks as strong as the character', ev: e(80, 1, 6), reason: 'noise-like', check: 'rival-marks' },
+    { name: 'a faint blot: weak evidence, short path', ev: e(12, 1, 0, 1.1), reason: 'noise-like', check: 'stroke-path' },
+    { name: 'a faint digit on grainy paper: weak evidence, a digit-long path', ev: e(8, 1, 0, 3.4), reason: null },
+    { name: 'a clear 1: a short path is fine when the stroke is clear', ev: e(40, 1, 0, 1.1), reason: null },
+    { name: 'a scan', ev: e(150, 1, 1, 2.5), reason: null },
+  ];
+  for (const c of cases) {
+    const r = checkPicture(c.ev);
+    assert.equal(r?.reason ?? null, c.reason, c.name);
+    if (r) {
+      assert.equal(r.reasonDetail.check, c.check, c.name);
+      assert.ok(Number.isFinite(r.reasonDetail.value) && Number.isFinite(r.reasonDetail.threshold), c.name);
+      assert.ok(r.reasonDetail.message.length > 10 && r.reasonDetail.short.length > 3, c.name);
+    }
+  }
 });
 
 test('number segmentation: merge overlapping columns, split a group as wide as two digits', () => {

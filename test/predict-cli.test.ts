@@ -86,3 +86,30 @@ test('--number: digits left to right with a verdict each (table and json); an em
   mkdirSync(empty);
   assert.equal((await runCli(['predict', '--model', MODEL, empty])).code, ExitCode.usage);
 });
+
+test('every refusal explains itself: reasonDetail (check, value, threshold) in JSON and CSV, its short form in the table; refused pictures are saved too', async () => {
+  const d = join(tmp, 'refused');
+  mkdirSync(d);
+  // blank grey paper (the input check) and a drawn digit (taken)
+  await sharp({ create: { width: 240, height: 200, channels: 3, background: { r: 200, g: 198, b: 190 } } }).png().toFile(join(d, 'blank.png'));
+  writeFileSync(join(d, 'digit.png'), (await renderPhoto({ group: 'thin-drawing', seed: 3, digits: [train.images.pixels.slice(0, 784)] })).data);
+  const pre = join(tmp, 'refused-seen');
+  const j = await runCli(['predict', '--model', MODEL, '--samples', '10', '--format', 'json', '--save-preprocessed', pre, d]);
+  assert.equal(j.code, 0, j.stderr);
+  const preds = JSON.parse(j.stdout).predictions as { file: string; verdict: string; reason?: string; reasonDetail?: { check: string; value: number; threshold: number; message: string } }[];
+  const blank = preds.find((p) => p.file.endsWith('blank.png'))!;
+  assert.equal(blank.verdict, 'rejected');
+  assert.equal(blank.reason, 'invalid-input:blank');
+  assert.equal(blank.reasonDetail?.check, 'stroke-found');
+  assert.equal(typeof blank.reasonDetail?.value, 'number');
+  assert.equal(typeof blank.reasonDetail?.threshold, 'number');
+  assert.match(blank.reasonDetail!.message, /no stroke found/);
+  for (const p of preds) assert.equal(p.verdict !== 'digit', p.reasonDetail !== undefined, `${p.file}: a reasonDetail exactly when rejected`);
+  assert.deepEqual(readdirSync(pre).sort(), ['blank.28x28.png', 'digit.28x28.png']);
+  const table = await runCli(['predict', '--model', MODEL, '--samples', '10', join(d, 'blank.png')]);
+  assert.match(table.stdout, /why \(measured\)/);
+  assert.match(table.stdout, /no stroke found/);
+  const csv = await runCli(['predict', '--model', MODEL, '--samples', '10', '--format', 'csv', join(d, 'blank.png')]);
+  assert.match(csv.stdout.split('\n')[0], /reason,reasonDetail,digit/);
+  assert.match(csv.stdout, /no stroke found/);
+});

@@ -179,8 +179,8 @@
 
   const REASONS = {
     uncertain: 'too uncertain: from the spread and entropy of the MC samples, the gate says this is not a digit',
-    'invalid-input:blank': 'nothing stands out from the background',
-    'invalid-input:noise-like': 'this looks like noise or texture, not a stroke',
+    'invalid-input:blank': 'no stroke found: nothing stands out from the paper',
+    'invalid-input:noise-like': 'this looks like noise or texture, not a pen stroke',
     'invalid-input:mostly-ink': 'the picture is mostly ink',
     'invalid-input:unusual-pixels': 'the 28x28 image is unlike any MNIST digit',
   };
@@ -193,7 +193,8 @@
       $('why').textContent = `a digit: p = ${p.probability.toFixed(3)}`;
     } else {
       setVerdict('rejected', 'rejected');
-      $('why').textContent = REASONS[p.reason] || p.reason || '';
+      const measured = p.reasonDetail ? ` (${p.reasonDetail.short})` : '';
+      $('why').textContent = (REASONS[p.reason] || p.reason || '') + measured;
     }
     threshold = p.threshold;
     $('threshold').textContent = threshold === null ? 'none (no gate)' : threshold.toFixed(3);

@@ -28,11 +28,11 @@ interface PredictCliOptions {
   number?: boolean;
 }
 
-const COLUMNS = ['file', 'verdict', 'reason', 'digit', 'probability', 'meanStd', 'mutualInformation', 'predictiveEntropy', 'gateProbability', 'error'] as const;
+const COLUMNS = ['file', 'verdict', 'reason', 'reasonDetail', 'digit', 'probability', 'meanStd', 'mutualInformation', 'predictiveEntropy', 'gateProbability', 'error'] as const;
 
 function row(p: Prediction): (string | number)[] {
   const num = (x?: number) => (x === undefined ? '' : Number(x.toFixed(4)));
-  return [p.file, p.verdict, p.reason ?? '', p.digit ?? '', num(p.probability), num(p.meanStd), num(p.mutualInformation), num(p.predictiveEntropy), num(p.gateProbability), p.error ?? ''];
+  return [p.file, p.verdict, p.reason ?? '', p.reasonDetail?.short ?? '', p.digit ?? '', num(p.probability), num(p.meanStd), num(p.mutualInformation), num(p.predictiveEntropy), num(p.gateProbability), p.error ?? ''];
 }
 
 export function registerPredict(program: Command, io: Io): void {
@@ -89,7 +89,7 @@ export function registerPredict(program: Command, io: Io): void {
       }
       if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, samplesPerImage: samplesPerImage(model, samples), gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results.map(({ pixels: _p, ...rest }) => rest) });
       else if (opts.format === 'csv') io.out(stringify([[...COLUMNS], ...results.map(row)]).trimEnd());
-      else io.out(formatTable(['file', 'verdict', 'reason', 'digit', 'p(digit)', 'mean std', 'MI', 'entropy', 'p(reject)', 'error'], results.map(row)));
+      else io.out(formatTable(['file', 'verdict', 'reason', 'why (measured)', 'digit', 'p(digit)', 'mean std', 'MI', 'entropy', 'p(reject)', 'error'], results.map(row)));
       const failed = results.filter((r) => r.verdict === 'error').length;
       if (failed) throw new ImageError(`${failed} of ${results.length} files could not be read`);
     });

@@ -15,8 +15,11 @@
 import type sharpType from 'sharp';
 import { writeFileSync } from 'node:fs';
 import { ImageError } from '../errors';
-import { InkOption, luminance, MEDIAN_NOISE, normaliseStrokeWidth, pictureToFlatInk, pictureToInk, PipelineInfo, pixelNoise } from '../image/pipeline';
+import { InkOption, luminance, MEDIAN_NOISE, normaliseStrokeWidth, penGeometry, pictureToFlatInk, pictureToInk, PipelineInfo, pixelNoise } from '../image/pipeline';
 import { segmentNumber } from '../image/number';
+import { axisTaps, resize } from '../image/resample';
+
+export { axisTaps, resize };
 
 /** sharp (native libvips) is loaded on first use, so importing this module stays cheap. */
 function sharp(...args: Parameters<typeof sharpType>): ReturnType<typeof sharpType> {
@@ -107,76 +110,6 @@ export function centerOfMass(img: ArrayLike<number>, width: number, height: numb
     }
   }
   return m > 0 ? { x: sx / m, y: sy / m } : null;
-}
-
-/** One destination sample along an axis: source indices and their weights (summing to 1). */
-interface Tap {
-  idx: number[];
-  w: number[];
-}
-
-/**
- * Resampling weights along one axis. Shrinking (dst <= src) is an exact area average (box
- * filter with fractional overlaps, so the mean is preserved); enlarging is linear
- * interpolation between pixel centres (edges clamped).
- */
-export function axisTaps(src: number, dst: number): Tap[] {
-  const taps: Tap[] = [];
-  if (dst <= src) {
-    const scale = src / dst;
-    for (let d = 0; d < dst; d++) {
-      const a = d * scale;
-      const b = a + scale;
-      const idx: number[] = [];
-      const w: number[] = [];
-      for (let s = Math.floor(a); s < Math.min(src, Math.ceil(b)); s++) {
-        const overlap = Math.min(b, s + 1) - Math.max(a, s);
-        if (overlap > 1e-12) {
-          idx.push(s);
-          w.push(overlap / scale);
-        }
-      }
-      taps.push({ idx, w });
-    }
-  } else {
-    const scale = src / dst;
-    for (let d = 0; d < dst; d++) {
-      const c = Math.min(src - 1, Math.max(0, (d + 0.5) * scale - 0.5));
-      const s0 = Math.floor(c);
-      const f = c - s0;
-      if (f < 1e-12 || s0 + 1 >= src) taps.push({ idx: [s0], w: [1] });
-      else taps.push({ idx: [s0, s0 + 1], w: [1 - f, f] });
-    }
-  }
-  return taps;
-}
-
-/**
- * Resize a single-channel image (separable: area average when shrinking an axis, linear
- * interpolation when enlarging it). Pure.
- */
-export function resize(src: ArrayLike<number>, sw: number, sh: number, dw: number, dh: number): Float32Array {
-  const tx = axisTaps(sw, dw);
-  const ty = axisTaps(sh, dh);
-  const tmp = new Float32Array(dw * sh);
-  for (let y = 0; y < sh; y++) {
-    for (let x = 0; x < dw; x++) {
-      const t = tx[x];
-      let v = 0;
-      for (let k = 0; k < t.idx.length; k++) v += src[y * sw + t.idx[k]] * t.w[k];
-      tmp[y * dw + x] = v;
-    }
-  }
-  const out = new Float32Array(dw * dh);
-  for (let y = 0; y < dh; y++) {
-    const t = ty[y];
-    for (let x = 0; x < dw; x++) {
-      let v = 0;
-      for (let k = 0; k < t.idx.length; k++) v += tmp[t.idx[k] * dw + x] * t.w[k];
-      out[y * dw + x] = v;
-    }
-  }
-  return out;
 }
 
 /**
@@ -320,8 +253,8 @@ export async function decodePicture(input: string | Buffer, maxSide = MAX_DECODE
  */
 export async function loadImageAsMnist(input: string | Buffer, opts: PreprocessOptions & { name?: string; ink?: InkOption } = {}): Promise<LoadedMnistImage> {
   const pic = await decodePicture(input, MAX_DECODE_SIDE, opts.name, { median: true });
-  const { ink, info } = pictureToInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, noiseHandled: true });
-  const r = preprocessToMnist(ink, pic.width, pic.height, { threshold: 0.02, ...opts });
+  const { ink, width, height, info } = pictureToInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, noiseHandled: true });
+  const r = preprocessToMnist(ink, width, height, { threshold: 0.02, ...opts });
   return { pixels: normaliseTone(r.pixels), width: pic.originalWidth, height: pic.originalHeight, empty: r.empty, info };
 }
 
@@ -389,7 +322,7 @@ export interface LoadedNumber {
  */
 export async function loadNumberAsMnist(input: string | Buffer, opts: { name?: string; ink?: InkOption } = {}): Promise<LoadedNumber> {
   const pic = await decodePicture(input, MAX_DECODE_SIDE, opts.name, { median: true });
-  const { flat, polarity } = pictureToFlatInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, noiseHandled: true });
+  const { flat, polarity, channel } = pictureToFlatInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, noiseHandled: true });
   const parts = segmentNumber(flat.ink, pic.width, pic.height);
   const digits = parts.map((d) => {
     const ink = normaliseStrokeWidth(d.ink, d.width, d.height, { x0: 0, y0: 0, x1: d.width - 1, y1: d.height - 1 });
@@ -398,6 +331,6 @@ export async function loadNumberAsMnist(input: string | Buffer, opts: { name?: s
   return {
     digits,
     boxes: parts.map(({ x0, y0, x1, y1 }) => ({ x0, y0, x1, y1 })),
-    info: { polarity, contrast: flat.contrast, noise: flat.sigma, components: parts.length, kept: parts.length, rivals: 0, thickened: false },
+    info: { polarity, contrast: flat.contrast, noise: flat.sigma, channel, snr: flat.snr, components: parts.length, kept: parts.length, rivals: 0, dominance: 1, ...penGeometry(flat.ink, pic.width, pic.height, Math.max(1, ...parts.map((d) => Math.max(d.width, d.height)))), thickened: false },
   };
 }

@@ -99,7 +99,7 @@ export async function convertOmniglot(zipPath: string, load: BufferLoader = defa
 }
 
 /** Bump when the conversion changes (the picture pipeline), so caches are rebuilt. */
-export const OMNIGLOT_CONVERSION_VERSION = 4;
+export const OMNIGLOT_CONVERSION_VERSION = 5;
 
 function cachePaths(dataDir: string): { dir: string; images: string; labels: string } {
   const dir = join(dataDir, OMNIGLOT_DEV);

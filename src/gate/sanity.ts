@@ -33,6 +33,8 @@ export interface SanityVerdict {
   reason?: InvalidReason;
   /** which statistic was out of range, and its value */
   detail?: string;
+  /** the same, as the check, the value and the threshold */
+  reasonDetail?: ReasonDetail;
   statistics: ImageStatistics;
 }
 
@@ -115,13 +117,19 @@ export function deriveSanityThresholds(set: ImageSet, opts: { lowQuantile?: numb
 /** Is this preprocessed image something the digit model can be asked about? */
 export function checkInput(pixels: ArrayLike<number>, thresholds: SanityThresholds, scale = 1): SanityVerdict {
   const statistics = imageStatistics(pixels, 28, 28, scale);
-  const out = (reason: InvalidReason, k: StatisticName): SanityVerdict => ({
-    valid: false,
-    reason,
-    detail: `${k} ${statistics[k].toFixed(3)} outside MNIST range [${thresholds[k].min.toFixed(3)}, ${thresholds[k].max.toFixed(3)}]`,
-    statistics,
-  });
-  if (statistics.meanInk < 1e-3 || statistics.inkFraction === 0) return { valid: false, reason: 'blank', detail: 'no ink', statistics };
+  const out = (reason: InvalidReason, k: StatisticName): SanityVerdict => {
+    const v = statistics[k];
+    const high = v > thresholds[k].max;
+    const detail = `${k} ${v.toFixed(3)} outside MNIST range [${thresholds[k].min.toFixed(3)}, ${thresholds[k].max.toFixed(3)}]`;
+    return {
+      valid: false,
+      reason,
+      detail,
+      reasonDetail: { check: k, value: v, threshold: high ? thresholds[k].max : thresholds[k].min, message: `the 28x28 image's ${detail}`, short: `${k} ${v.toFixed(3)} ${high ? '>' : '<'} ${(high ? thresholds[k].max : thresholds[k].min).toFixed(3)}` },
+      statistics,
+    };
+  };
+  if (statistics.meanInk < 1e-3 || statistics.inkFraction === 0) return { valid: false, reason: 'blank', detail: 'no ink', reasonDetail: { check: 'ink', value: statistics.meanInk, threshold: 1e-3, message: 'the 28x28 image holds no ink', short: 'no ink' }, statistics };
   if (statistics.meanInk > thresholds.meanInk.max) return out('mostly-ink', 'meanInk');
   if (statistics.inkFraction > thresholds.inkFraction.max) return out('mostly-ink', 'inkFraction');
   if (statistics.roughness > thresholds.roughness.max) return out('noise-like', 'roughness');
@@ -136,33 +144,66 @@ export function checkInput(pixels: ArrayLike<number>, thresholds: SanityThreshol
 
 /** What the picture pipeline reports (src/image/pipeline.ts PipelineInfo), as far as the check reads it. */
 export interface PictureEvidence {
-  /** strongest ink in units of the noise floor (0: nothing stood out) */
-  contrast: number;
+  /** stroke evidence at the stroke's scale: the strokes' depth over the paper's noise averaged over 5x5 px */
+  snr: number;
+  /** components kept as the character (0: no mark the size of a character) */
+  kept: number;
   /** components as strong as the character that were left out */
   rivals: number;
   /** noise level of the picture relative to its background (robust sigma) */
   noise: number;
+  /** the character's pen path length in units of its longer side (a digit's: 1.5-5; a 1: about 1) */
+  strokeLength: number;
 }
 
-/** Below this contrast (strongest ink / noise level) nothing was written. */
-export const MIN_CONTRAST = 12;
-/** Above this relative noise level, with contrast under 20, the picture is texture or noise. */
-export const MAX_NOISE = 0.08;
+/** Why a check refused a picture: which check, what it measured, and the threshold it failed. */
+export interface ReasonDetail {
+  /** the check that refused it */
+  check: 'stroke-found' | 'stroke-contrast' | 'stroke-path' | 'rival-marks' | StatisticName | 'ink' | 'gate';
+  /** what it measured */
+  value: number;
+  /** the threshold it failed (value below it, or above it for rival-marks and the MNIST maxima) */
+  threshold: number;
+  /** one line a user reads */
+  message: string;
+  /** short form for tables */
+  short: string;
+}
 
+/** Below this stroke evidence ({@link PictureEvidence.snr}) no stroke stands out of the paper. */
+export const MIN_STROKE_SNR = 6;
+/** Below this stroke evidence a mark is only taken as writing when its pen path is a character's. */
+export const CLEAR_STROKE_SNR = 16;
+/** A faint mark is writing when its pen path is at least this long (in units of its box's longer side). */
+export const MIN_FAINT_PATH = 1.5;
 /** Left-out components this strong and this many mean texture, not one written character. */
 export const MAX_RIVALS = 4;
+/** Above this relative noise level a picture without a stroke is `noise-like` rather than `blank`. */
+export const MAX_NOISE = 0.08;
+
+const f1 = (x: number) => x.toFixed(1);
 
 /**
- * The picture-level part of the check, before the 28x28 statistics: a noisy picture where no
- * stroke stands out well above the noise is `noise-like` (measured on generated pictures:
- * photos of digits have noise <= 0.03 and contrast >= 30, textures and noise >= 0.057 and
- * <= 9); a picture in which nothing stood out from the paper is `blank`; one where many components as strong as the chosen one
- * were left out (wood grain, fabric, gravel) is `noise-like`. Returns null when it passes.
+ * The picture-level part of the check, before the 28x28 statistics, from evidence about strokes:
+ * - no mark the size of a character was found: `blank`;
+ * - the strokes do not stand out of the paper at their own scale (stroke evidence below
+ *   MIN_STROKE_SNR): `blank`, or `noise-like` on a noisy picture;
+ * - a faint mark (evidence below CLEAR_STROKE_SNR) whose pen path is not a character's (shorter
+ *   than MIN_FAINT_PATH times its box: a blot, a grain, a band of texture): `noise-like`;
+ * - MAX_RIVALS or more other marks as strong as the character (wood grain, fabric): `noise-like`.
+ * Frame-filling digits, coloured ink on coloured paper and one-pixel pens pass on their strokes
+ * (issue #21); global pixel statistics are not used here. Returns null when it passes.
  */
-export function checkPicture(e: PictureEvidence): { reason: InvalidReason; detail: string } | null {
-  if (e.noise > MAX_NOISE && e.contrast < 20) return { reason: 'noise-like', detail: `noise level ${e.noise.toFixed(3)} with no stroke standing out (contrast ${e.contrast.toFixed(1)})` };
-  if (e.contrast < MIN_CONTRAST) return { reason: 'blank', detail: `no ink stands out from the background (contrast ${e.contrast.toFixed(1)})` };
-  if (e.rivals >= MAX_RIVALS) return { reason: 'noise-like', detail: `${e.rivals} other marks as strong as the character (texture, not writing)` };
+export function checkPicture(e: PictureEvidence): { reason: InvalidReason; detail: string; reasonDetail: ReasonDetail } | null {
+  const refuse = (reason: InvalidReason, d: Omit<ReasonDetail, 'message'> & { message: string }) => ({ reason, detail: d.message, reasonDetail: d });
+  if (e.kept === 0) return refuse('blank', { check: 'stroke-found', value: 0, threshold: 1, message: 'no stroke found: no mark the size of a character', short: 'no stroke found' });
+  if (e.snr < MIN_STROKE_SNR) {
+    return refuse(e.noise > MAX_NOISE ? 'noise-like' : 'blank', { check: 'stroke-contrast', value: e.snr, threshold: MIN_STROKE_SNR, message: `no stroke stands out of the paper: stroke contrast ${f1(e.snr)} < ${MIN_STROKE_SNR} (paper noise ${e.noise.toFixed(3)})`, short: `stroke contrast ${f1(e.snr)} < ${MIN_STROKE_SNR}` });
+  }
+  if (e.rivals >= MAX_RIVALS) return refuse('noise-like', { check: 'rival-marks', value: e.rivals, threshold: MAX_RIVALS, message: `${e.rivals} other marks as strong as the character (texture, not writing; at most ${MAX_RIVALS - 1})`, short: `${e.rivals} rival marks >= ${MAX_RIVALS}` });
+  if (e.snr < CLEAR_STROKE_SNR && e.strokeLength < MIN_FAINT_PATH) {
+    return refuse('noise-like', { check: 'stroke-path', value: e.strokeLength, threshold: MIN_FAINT_PATH, message: `a faint mark (stroke contrast ${f1(e.snr)} < ${CLEAR_STROKE_SNR}) whose pen path is not a character's: ${e.strokeLength.toFixed(2)} < ${MIN_FAINT_PATH} times its size`, short: `faint, path ${e.strokeLength.toFixed(2)} < ${MIN_FAINT_PATH}` });
+  }
   return null;
 }
 

@@ -1,26 +1,39 @@
 /**
- * One preprocessing pipeline for any picture (issue #9): decoded pixels in, one MNIST-style
- * 28x28 digit out. Each step is a pure function on Float32Array images (values 0..1):
+ * One preprocessing pipeline for any picture (issues #9, #21): decoded pixels in, one
+ * MNIST-style 28x28 digit out. Each step is a pure function on Float32Array images (values 0..1):
  *
  * 1. `luminance`          colour / grey / alpha -> luminance (alpha over the paper colour);
+ *    `chromaImage`        and, for colour pictures, the ink's colour difference from the paper
+ *                          (brightness changes of the paper, grain and shadows vanish there): a
+ *                          teal pen on yellow paper is read from whichever shows clearer strokes;
  * 2. `median3`            3x3 median against sensor noise and JPEG specks (pictures > 64 px
  *                          whose pixel noise is above 0.015: on a clean scan it only erodes);
- * 3. `estimateBackground` the paper (or screen) level at a large scale: block medians,
- *                          smoothed and interpolated, so uneven light, grey or coloured paper
- *                          and ruled lines thinner than a block are background;
+ *    `smoothGrain`        grainy paper (noise above GRAIN_NOISE) is blurred below a pen's scale;
+ * 3. `estimateBackground` the paper (or screen) level at a large scale: block quantiles, blocks
+ *                          that a thick stroke fills taking their paper neighbours' level
+ *                          (`fillInkBlocks`: a digit filling a tight crop), smoothed and
+ *                          interpolated, so uneven light, grey or coloured paper and ruled lines
+ *                          thinner than a block are background;
  * 4. `detectPolarity`     dark ink on light ground or light ink on dark ground, from which side
  *                          of the background the strong deviations lie;
- * 5. `flattenInk`         ink = relative deviation from the background (divided by it), the
- *                          noise floor (robust sigma) subtracted, scaled so strokes reach 1 with
- *                          their anti-aliased edges kept;
+ * 5. `flattenInk`         ink = relative deviation from the paper's level (divided by it), the
+ *                          noise floor (robust sigma around the paper's level) subtracted,
+ *                          scaled so strokes reach 1; `snr`: the strokes' evidence at their scale;
  * 6. `segmentInk`         connected components of the ink: specks, dust and what touches the
  *                          frame edge are dropped when a clear character is elsewhere;
- * 7. `normaliseStrokeWidth` a pen much thinner than MNIST's (relative to the character's
+ * 7. `workingCrop`        the character cut out and shrunk by area averaging to WORK_SIDE at
+ *                          most (a one-pixel pen on a large canvas keeps its ink);
+ *    `fillThinHoles`      a thin pen's outline of a stroke is filled to the stroke;
+ *    `normaliseStrokeWidth` a pen much thinner than MNIST's (relative to the character's
  *                          size) is thickened, so a fine pen on a big sheet reads like MNIST;
  * 8. the MNIST recipe (`preprocessToMnist` in data/image.ts): 20x20 box, centre of mass.
+ *
+ * What the steps measured (PipelineInfo) is the evidence of the input check (gate/sanity.ts
+ * `checkPicture`): strokes found, their contrast at their own scale, their pen path.
  */
 import { labelComponents, selectCharacter } from './components';
 import { ImageError } from '../errors';
+import { resize } from './resample';
 
 export type Polarity = 'dark' | 'light';
 export type InkOption = 'auto' | Polarity;
@@ -125,7 +138,8 @@ export function histogramQuantile(values: ArrayLike<number>, q: number): number 
   let acc = 0;
   for (let b = 0; b < bins; b++) {
     acc += hist[b];
-    if (acc > target) return lo + (b + 0.5) / k;
+    // the bin's centre, but never beyond the values themselves (all values in one top bin)
+    if (acc > target) return Math.min(hi, lo + (b + 0.5) / k);
   }
   return hi;
 }
@@ -163,7 +177,8 @@ export function estimateBackground(img: Float32Array, width: number, height: num
       grid[by * gw + bx] = quantile(buf, blockQ);
     }
   }
-  replaceBorderSteps(grid, gw, gh);
+  replaceBorderSteps(grid, gw, gh, 0.15, polarity);
+  if (polarity) fillInkBlocks(grid, gw, gh, polarity);
   const smooth = new Float32Array(grid.length);
   for (let by = 0; by < gh; by++) {
     for (let bx = 0; bx < gw; bx++) {
@@ -202,12 +217,88 @@ export function estimateBackground(img: Float32Array, width: number, height: num
 }
 
 /**
+ * In place on a grid of block levels: a block that a thick stroke fills (more than 80% ink, so
+ * its quantile is the ink's) lies far on the ink's side of its brightest (dark ink; darkest for
+ * light ink) 8-neighbour: more than 25% of the way to black (white) from that neighbour's level,
+ * or from the slope continued from the block beyond it where light keeps falling off. Light
+ * and shadow change slowly from block to block, a stroke's edge does not. Such blocks take the median of their
+ * paper neighbours, three passes from the outside of an ink region in, so a digit filling a tight
+ * crop, whose strokes run along the frame, does not become the paper.
+ */
+export function fillInkBlocks(grid: Float32Array, gw: number, gh: number, polarity: Polarity, step = 0.25): void {
+  const ink = new Uint8Array(grid.length);
+  for (let pass = 0; pass < 3; pass++) {
+    let marked = 0;
+    for (let by = 0; by < gh; by++) {
+      for (let bx = 0; bx < gw; bx++) {
+        const i = by * gw + bx;
+        if (ink[i]) continue;
+        let ref = polarity === 'dark' ? -Infinity : Infinity;
+        let rx = 0;
+        let ry = 0;
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+          const xx = bx + dx;
+          const yy = by + dy;
+          if ((!dx && !dy) || xx < 0 || yy < 0 || xx >= gw || yy >= gh || ink[yy * gw + xx]) continue;
+          const v = grid[yy * gw + xx];
+          if (polarity === 'dark' ? v > ref : v < ref) {
+            ref = v;
+            rx = dx;
+            ry = dy;
+          }
+        }
+        if (!Number.isFinite(ref)) continue;
+        // light that keeps falling off (vignetting towards a corner) continues the slope from
+        // two blocks away: expect that level, not the neighbour's
+        const x2 = bx + 2 * rx;
+        const y2 = by + 2 * ry;
+        let expected = ref;
+        if (x2 >= 0 && y2 >= 0 && x2 < gw && y2 < gh && !ink[y2 * gw + x2]) {
+          const slope = 2 * ref - grid[y2 * gw + x2];
+          expected = polarity === 'dark' ? Math.min(ref, slope) : Math.max(ref, slope);
+        }
+        const far = polarity === 'dark' ? grid[i] < expected * (1 - step) : grid[i] > expected + (1 - expected) * step;
+        if (far) {
+          ink[i] = 1;
+          marked++;
+        }
+      }
+    }
+    if (!marked) break;
+  }
+  const out = Float32Array.from(grid);
+  for (let pass = 0; pass < Math.max(gw, gh); pass++) {
+    let left = 0;
+    for (let i = 0; i < grid.length; i++) {
+      if (ink[i] !== 1) continue;
+      const bx = i % gw;
+      const by = (i - bx) / gw;
+      const paper: number[] = [];
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const xx = bx + dx;
+        const yy = by + dy;
+        if ((dx || dy) && xx >= 0 && yy >= 0 && xx < gw && yy < gh && ink[yy * gw + xx] !== 1) paper.push(out[yy * gw + xx]);
+      }
+      if (paper.length === 0) {
+        left++;
+        continue;
+      }
+      out[i] = quantile(paper, 0.5);
+      ink[i] = 2;
+    }
+    if (!left) break;
+  }
+  grid.set(out);
+}
+
+/**
  * In place on a grid of block levels: a block in the two outer rings that differs from its
  * neighbour one step towards the centre by more than `step` (a table edge, a dark rim, a
  * shadow band: a step, where uneven light is a slope) takes that neighbour's level, inner ring
- * first, so the background under a band along the frame is the paper's.
+ * first, so the background under a band along the frame is the paper's. With the ink's
+ * `polarity` known only a step towards the ink's side counts.
  */
-export function replaceBorderSteps(grid: Float32Array, gw: number, gh: number, step = 0.15): void {
+export function replaceBorderSteps(grid: Float32Array, gw: number, gh: number, step = 0.15, polarity?: Polarity): void {
   if (gw < 5 || gh < 5) return;
   for (const ring of [1, 0]) {
     for (let by = 0; by < gh; by++) {
@@ -218,7 +309,10 @@ export function replaceBorderSteps(grid: Float32Array, gw: number, gh: number, s
         const ix = bx === d ? bx + 1 : gw - 1 - bx === d ? bx - 1 : bx;
         const iy = by === d ? by + 1 : gh - 1 - by === d ? by - 1 : by;
         const inner = grid[iy * gw + ix];
-        if (Math.abs(grid[by * gw + bx] - inner) > step) grid[by * gw + bx] = inner;
+        // only a step towards the ink's side: a rim brighter than a block of dark ink next to it
+        // (a digit filling a tight crop) is the paper
+        const diff = grid[by * gw + bx] - inner;
+        if (polarity === 'dark' ? diff < -step : polarity === 'light' ? diff > step : Math.abs(diff) > step) grid[by * gw + bx] = inner;
       }
     }
   }
@@ -263,6 +357,45 @@ export interface FlatInk {
   sigma: number;
   /** the strongest ink before scaling, in units of the noise floor (low: nothing written) */
   contrast: number;
+  /**
+   * Stroke evidence at the stroke's own scale: the median relative deviation of the strong ink
+   * (scaled ink >= 0.5) over the noise of the deviation averaged over 5x5 pixels. Paper grain
+   * and sensor noise average out over a stroke's width, a written stroke does not.
+   */
+  snr: number;
+}
+
+/** Box blur (mean over a (2r+1) x (2r+1) square, edges clamped), separably with running sums. Pure. */
+export function boxBlur(img: Float32Array, width: number, height: number, r: number): Float32Array {
+  if (r <= 0) return img;
+  const tmp = new Float32Array(img.length);
+  const out = new Float32Array(img.length);
+  const k = 2 * r + 1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    let sum = 0;
+    for (let d = -r; d <= r; d++) sum += img[row + Math.min(width - 1, Math.max(0, d))];
+    for (let x = 0; x < width; x++) {
+      tmp[row + x] = sum / k;
+      sum += img[row + Math.min(width - 1, x + r + 1)] - img[row + Math.max(0, x - r)];
+    }
+  }
+  for (let x = 0; x < width; x++) {
+    let sum = 0;
+    for (let d = -r; d <= r; d++) sum += tmp[Math.min(height - 1, Math.max(0, d)) * width + x];
+    for (let y = 0; y < height; y++) {
+      out[y * width + x] = sum / k;
+      sum += tmp[Math.min(height - 1, y + r + 1) * width + x] - tmp[Math.max(0, y - r) * width + x];
+    }
+  }
+  return out;
+}
+
+/** Robust sigma (1.4826 x median absolute value) of values centred on 0. */
+function robustSigma(values: Float32Array): number {
+  const a = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) a[i] = Math.abs(values[i]);
+  return 1.4826 * quantile(a, 0.5);
 }
 
 /**
@@ -270,17 +403,20 @@ export interface FlatInk {
  * alike, so dividing flattens it), (L - bg) / (1 - bg) for light ink; minus the noise floor
  * (3 sigma of the relative deviation); scaled so the 98th percentile of the ink pixels is 1.
  */
-export function flattenInk(img: Float32Array, bg: Float32Array, polarity: Polarity): FlatInk {
+export function flattenInk(img: Float32Array, bg: Float32Array, polarity: Polarity, width: number, height: number): FlatInk {
   const rel = new Float32Array(img.length);
   for (let i = 0; i < img.length; i++) {
     const b = bg[i];
     const v = polarity === 'dark' ? (b - img[i]) / Math.max(b, 0.05) : (img[i] - b) / Math.max(1 - b, 0.05);
     rel[i] = v;
   }
-  const absDev = new Float32Array(rel.length);
-  for (let i = 0; i < rel.length; i++) absDev[i] = Math.abs(rel[i]);
-  const sigma = 1.4826 * quantile(absDev, 0.5);
-  const floor = 3 * sigma + 0.03;
+  // the paper's own level of rel is not 0 where the background sits at a high quantile of a
+  // block (grainy paper under a background at its 80th percentile): noise is measured around it
+  const paper = quantile(rel, 0.5);
+  const centred = new Float32Array(rel.length);
+  for (let i = 0; i < rel.length; i++) centred[i] = rel[i] - paper;
+  const sigma = robustSigma(centred);
+  const floor = Math.max(0, paper) + 3 * sigma + 0.03;
   const ink = new Float32Array(rel.length);
   const lit: number[] = [];
   let max = 0;
@@ -294,10 +430,26 @@ export function flattenInk(img: Float32Array, bg: Float32Array, polarity: Polari
   }
   const top = lit.length ? quantile(lit, 0.98) : 0;
   // nothing written: no ink stands out by MIN_INK above the noise floor (blank paper, flat noise)
-  if (top < MIN_INK) return { ink: new Float32Array(rel.length), sigma, contrast: 0 };
+  if (top < MIN_INK) return { ink: new Float32Array(rel.length), sigma, contrast: 0, snr: 0 };
   // a faint pencil still spans 0..1; noise alone stays faint because top is small in units of sigma
   for (let i = 0; i < ink.length; i++) ink[i] = Math.min(1, ink[i] / top);
-  return { ink, sigma, contrast: (max + floor) / Math.max(sigma, 0.004) };
+  return { ink, sigma, contrast: (max + floor - Math.max(0, paper)) / Math.max(sigma, 0.004), snr: strokeSnr(rel, ink, width, height) };
+}
+
+/**
+ * {@link FlatInk.snr}: the median of `rel` where `ink` >= 0.5, above the paper's level (the
+ * median of `rel`), over the spread of `rel` box-blurred over 5x5 pixels (1.4826 x its median
+ * absolute deviation, at least 0.004).
+ */
+export function strokeSnr(rel: Float32Array, ink: Float32Array, width: number, height: number): number {
+  const core: number[] = [];
+  for (let i = 0; i < ink.length; i++) if (ink[i] >= 0.5) core.push(rel[i]);
+  if (core.length === 0) return 0;
+  const smooth = Math.max(width, height) > 64 ? boxBlur(rel, width, height, 2) : rel;
+  const level = quantile(smooth, 0.5);
+  const dev = new Float32Array(smooth.length);
+  for (let i = 0; i < smooth.length; i++) dev[i] = smooth[i] - level;
+  return (quantile(core, 0.5) - level) / Math.max(robustSigma(dev), 0.004);
 }
 
 /** Result of {@link segmentInk}. */
@@ -312,6 +464,8 @@ export interface Segmented {
   area: number;
   /** components left out that hold at least 30% of the ink of the character's largest part */
   rivals: number;
+  /** the kept components' share of the ink mass of every component (1: nothing else was marked) */
+  dominance: number;
 }
 
 /**
@@ -333,6 +487,13 @@ export function segmentInk(ink: Float32Array, width: number, height: number, lev
   if (!kb || Math.max(kb.x1 - kb.x0 + 1, kb.y1 - kb.y0 + 1) < minSide) keep = new Set();
   const keptMass = Math.max(0, ...components.filter((c) => keep.has(c.label)).map((c) => c.mass));
   const rivals = components.filter((c) => !keep.has(c.label) && c.mass >= 0.3 * keptMass).length;
+  let allMass = 0;
+  let keptTotal = 0;
+  for (const c of components) {
+    allMass += c.mass;
+    if (keep.has(c.label)) keptTotal += c.mass;
+  }
+  const dominance = allMass > 0 ? keptTotal / allMass : 0;
   const out = new Float32Array(ink.length);
   let area = 0;
   let x0 = width;
@@ -358,7 +519,7 @@ export function segmentInk(ink: Float32Array, width: number, height: number, lev
   const side = x1 < 0 ? 0 : Math.max(x1 - x0 + 1, y1 - y0 + 1);
   const fringe = boxDilate(kept, width, height, Math.max(1, Math.round(0.04 * side)));
   for (let i = 0; i < ink.length; i++) if (fringe[i]) out[i] = ink[i];
-  return { ink: out, components: components.length, kept: keep.size, bbox: x1 < 0 ? null : { x0, y0, x1, y1 }, area, rivals };
+  return { ink: out, components: components.length, kept: keep.size, bbox: x1 < 0 ? null : { x0, y0, x1, y1 }, area, rivals, dominance };
 }
 
 /** Binary dilation with a (2r+1) x (2r+1) square, separably (running counts). */
@@ -506,6 +667,16 @@ export interface PipelineInfo {
   rivals: number;
   /** the stroke width was normalised */
   thickened: boolean;
+  /** which image the ink was read from */
+  channel: InkChannel;
+  /** stroke evidence at the stroke's scale ({@link FlatInk.snr}) */
+  snr: number;
+  /** the kept components' share of all the marks' ink ({@link Segmented.dominance}) */
+  dominance: number;
+  /** the character's pen width, in units of its longer side (MNIST: about 0.1) */
+  strokeWidth: number;
+  /** the character's pen path length (kept area / pen width), in units of its longer side (a digit: 1.5-5) */
+  strokeLength: number;
 }
 
 /** Options of {@link pictureToInk}. */
@@ -515,11 +686,69 @@ export interface PipelineOptions {
   noiseHandled?: boolean;
 }
 
-/** Steps 1-5: decoded pixels -> the whole picture's flattened ink (every mark, nothing segmented). */
-export function pictureToFlatInk(data: Uint8Array, width: number, height: number, channels: number, opts: PipelineOptions = {}): { flat: FlatInk; polarity: Polarity } {
-  let lum = luminance(data, width, height, channels);
-  if (Math.max(width, height) > 64 && !opts.noiseHandled && pixelNoise(lum, width, height) > MEDIAN_NOISE) lum = median3(lum, width, height);
-  const forced = opts.ink && opts.ink !== 'auto' ? opts.ink : undefined;
+/**
+ * Colour pictures: the ink's colour difference from the paper, as a grey image (paper about
+ * 0.8, the ink's colour about 0.2, dark-ink polarity). Each pixel's colour minus its projection
+ * on the paper's colour (the per-channel median) is what brightness changes cannot make: paper
+ * grain, shadows and uneven light scale the paper's colour and vanish here, a teal or blue pen on
+ * yellow, green or grey paper does not. The direction is that of the 3% most distinct pixels'
+ * mean difference; null for grey pictures or when no colour stands out.
+ */
+export function chromaImage(data: Uint8Array, width: number, height: number, channels: number): Float32Array | null {
+  if (channels < 3) return null;
+  const n = width * height;
+  const paper = [0, 1, 2].map((c) => {
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++) v[i] = data[i * channels + c] / 255;
+    return histogramQuantile(v, 0.5);
+  });
+  const norm = Math.hypot(paper[0], paper[1], paper[2]);
+  if (norm < 0.05) return null;
+  const p = paper.map((v) => v / norm);
+  const perp = new Float32Array(n * 3);
+  const mag = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * channels;
+    const r = data[o] / 255;
+    const g = data[o + 1] / 255;
+    const b = data[o + 2] / 255;
+    const along = r * p[0] + g * p[1] + b * p[2];
+    const d = [r - along * p[0], g - along * p[1], b - along * p[2]];
+    perp.set(d, i * 3);
+    mag[i] = Math.hypot(d[0], d[1], d[2]);
+  }
+  const cut = histogramQuantile(mag, 0.97);
+  const dir = [0, 0, 0];
+  for (let i = 0; i < n; i++) if (mag[i] >= cut) for (let c = 0; c < 3; c++) dir[c] += perp[i * 3 + c];
+  const len = Math.hypot(dir[0], dir[1], dir[2]);
+  if (len === 0) return null;
+  const u = dir.map((v) => v / len);
+  const proj = new Float32Array(n);
+  for (let i = 0; i < n; i++) proj[i] = perp[i * 3] * u[0] + perp[i * 3 + 1] * u[1] + perp[i * 3 + 2] * u[2];
+  // the ink's colour must stand out of the colour noise (JPEG, sensor) by itself: at least
+  // CHROMA_MIN in RGB units and 6 robust sigmas of the picture's own colour spread along u
+  const ink = histogramQuantile(proj, 0.99);
+  const centre = histogramQuantile(proj, 0.5);
+  const dev = new Float32Array(n);
+  for (let i = 0; i < n; i++) dev[i] = Math.abs(proj[i] - centre);
+  const spread = 1.4826 * histogramQuantile(dev, 0.5);
+  if (!(ink - centre > CHROMA_MIN) || ink - centre < 6 * spread) return null;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.min(1, Math.max(0, 0.8 - (0.6 * (proj[i] - centre)) / (ink - centre)));
+  return out;
+}
+
+/** Least colour difference (RGB units 0..1) between ink and paper for the chroma image to be used. */
+export const CHROMA_MIN = 0.08;
+
+/** Which image the ink was read from: brightness, or the colour difference from the paper. */
+export type InkChannel = 'luminance' | 'chroma';
+
+/** The chroma image is used when its stroke evidence is this many times the luminance's. */
+export const CHROMA_GAIN = 1.5;
+
+/** Polarity, background and flattened ink of one grey image (steps 3-5). */
+function flattenGrey(lum: Float32Array, width: number, height: number, forced?: Polarity): { flat: FlatInk; polarity: Polarity } {
   // polarity: a first guess against the picture's median level (the paper is most of the frame,
   // even where thick strokes fill whole blocks), then the background for that polarity,
   // checked once more against it
@@ -532,26 +761,174 @@ export function pictureToFlatInk(data: Uint8Array, width: number, height: number
       bg = estimateBackground(lum, width, height, polarity);
     }
   }
-  return { flat: flattenInk(lum, bg, polarity), polarity };
+  return { flat: flattenInk(lum, bg, polarity, width, height), polarity };
+}
+
+/**
+ * Steps 1-5: decoded pixels -> the whole picture's flattened ink (every mark, nothing
+ * segmented). Colour pictures are read from brightness and from colour ({@link chromaImage});
+ * the one with the clearer strokes ({@link FlatInk.snr}, chroma by a margin of CHROMA_GAIN) wins.
+ */
+export function pictureToFlatInk(data: Uint8Array, width: number, height: number, channels: number, opts: PipelineOptions = {}): { flat: FlatInk; polarity: Polarity; channel: InkChannel } {
+  let lum = luminance(data, width, height, channels);
+  if (Math.max(width, height) > 64 && !opts.noiseHandled && pixelNoise(lum, width, height) > MEDIAN_NOISE) lum = median3(lum, width, height);
+  const forced = opts.ink && opts.ink !== 'auto' ? opts.ink : undefined;
+  const small = Math.max(width, height) <= 64;
+  let byLum = flattenGrey(lum, width, height, forced);
+  // grainy paper: the grain is finer than a pen's stroke, so a blur at a scale below the
+  // stroke's (about 1.5 px) takes it out and leaves the stroke
+  const grainy = !small && byLum.flat.sigma > GRAIN_NOISE;
+  if (grainy) byLum = flattenGrey(smoothGrain(lum, width, height), width, height, forced);
+  if (forced || small) return { ...byLum, channel: 'luminance' };
+  let chroma = chromaImage(data, width, height, channels);
+  if (!chroma) return { ...byLum, channel: 'luminance' };
+  if (grainy) chroma = smoothGrain(chroma, width, height);
+  const byChroma = flattenGrey(chroma, width, height, 'dark');
+  return byChroma.flat.snr > CHROMA_GAIN * byLum.flat.snr ? { ...byChroma, channel: 'chroma' } : { ...byLum, channel: 'luminance' };
+}
+
+/** Above this noise level (relative to the paper) a picture's paper is grainy and is smoothed before its ink is read. */
+export const GRAIN_NOISE = 0.035;
+
+/** Two 3x3 box blurs (about a Gaussian of sigma 1.15 px). */
+export function smoothGrain(img: Float32Array, width: number, height: number): Float32Array {
+  return boxBlur(boxBlur(img, width, height, 1), width, height, 1);
 }
 
 /**
  * Steps 1-7: decoded pixels -> an ink image (white on black, 0..1) holding only the
- * character, plus what was decided. Step 8 (the MNIST recipe) is done by the caller.
+ * character (cut out of a large picture and worked on at WORK_SIDE at most: {@link workingCrop}),
+ * its size, and what was decided. Step 8 (the MNIST recipe) is done by the caller.
  */
-export function pictureToInk(data: Uint8Array, width: number, height: number, channels: number, opts: PipelineOptions = {}): { ink: Float32Array; info: PipelineInfo } {
-  const { flat, polarity } = pictureToFlatInk(data, width, height, channels, opts);
+export function pictureToInk(data: Uint8Array, width: number, height: number, channels: number, opts: PipelineOptions = {}): { ink: Float32Array; width: number; height: number; info: PipelineInfo } {
+  const { flat, polarity, channel } = pictureToFlatInk(data, width, height, channels, opts);
+  const base = { polarity, contrast: flat.contrast, noise: flat.sigma, channel, snr: flat.snr };
   if (Math.max(width, height) <= 64) {
-    // an MNIST-size picture is taken as it is: no component is dropped from 28 px
-    return { ink: flat.ink, info: { polarity, contrast: flat.contrast, noise: flat.sigma, components: 0, kept: 0, rivals: 0, thickened: false } };
+    // an MNIST-size picture keeps every mark (no component is dropped from 28 px); only a
+    // one-pixel pen (a drawing made at 28x28, not an MNIST export) is thickened
+    const bbox = inkBBoxOf(flat.ink, width, height);
+    const ink = bbox && strokeWidth(flat.ink, width, height) < 1.3 ? normaliseStrokeWidth(flat.ink, width, height, bbox) : flat.ink;
+    const side = bbox ? Math.max(bbox.x1 - bbox.x0 + 1, bbox.y1 - bbox.y0 + 1) : 1;
+    const marked = bbox ? 1 : 0;
+    return { ink, width, height, info: { ...base, components: marked, kept: marked, rivals: 0, dominance: 1, ...penGeometry(flat.ink, width, height, side), thickened: ink !== flat.ink } };
   }
   const seg = segmentInk(flat.ink, width, height);
-  let ink = seg.ink;
-  let thickened = false;
-  if (seg.bbox) {
-    const t = normaliseStrokeWidth(ink, width, height, seg.bbox);
-    thickened = t !== ink;
-    ink = t;
+  const side = seg.bbox ? Math.max(seg.bbox.x1 - seg.bbox.x0 + 1, seg.bbox.y1 - seg.bbox.y0 + 1) : 1;
+  const info = { ...base, components: seg.components, kept: seg.kept, rivals: seg.rivals, dominance: seg.dominance, ...penGeometry(seg.ink, width, height, side) };
+  if (!seg.bbox) return { ink: seg.ink, width, height, info: { ...info, thickened: false } };
+  const crop = workingCrop(seg.ink, width, height, seg.bbox);
+  const box = { x0: 0, y0: 0, x1: crop.width - 1, y1: crop.height - 1 };
+  // a thin pen that outlined a digit encloses the stroke's inside: filled, it is the stroke
+  const thinPen = strokeWidth(crop.ink, crop.width, crop.height) < 0.7 * 0.1 * Math.max(crop.width, crop.height);
+  const filled = thinPen ? fillThinHoles(crop.ink, crop.width, crop.height, MAX_FILL_THICKNESS * Math.max(crop.width, crop.height)) : crop.ink;
+  const ink = normaliseStrokeWidth(filled, crop.width, crop.height, box);
+  return { ink, width: crop.width, height: crop.height, info: { ...info, thickened: ink !== crop.ink } };
+}
+
+/** Enclosed paper thinner than this (in units of the character's side) is the inside of an outlined stroke. */
+export const MAX_FILL_THICKNESS = 0.06;
+
+/**
+ * Fill the holes of the ink whose thickness (2 x area / perimeter, the perimeter counted as the
+ * hole's pixels next to ink) is below `maxThickness` px, or below 2.5 times that when the hole
+ * is long and narrow (perimeter^2 / area > 30): the inside of
+ * a stroke drawn as an outline is as thick as the stroke (MNIST's pen: about 0.1 of the
+ * character) and runs along it, a digit's loop (0, 6, 8, 9) is round and thicker, and stays open. Holes are 4-connected paper regions (below WALL: a faint pen, shrunk
+ * from a large canvas, still closes them) that do not reach the border.
+ */
+const WALL = 0.15;
+
+export function fillThinHoles(ink: Float32Array, width: number, height: number, maxThickness: number): Float32Array {
+  const n = width * height;
+  const label = new Int32Array(n).fill(-1);
+  const out = Float32Array.from(ink);
+  const stack: number[] = [];
+  let changed = false;
+  for (let start = 0; start < n; start++) {
+    if (ink[start] >= WALL || label[start] >= 0) continue;
+    const members: number[] = [];
+    let touches = false;
+    let perimeter = 0;
+    label[start] = start;
+    stack.push(start);
+    while (stack.length) {
+      const p = stack.pop()!;
+      members.push(p);
+      const x = p % width;
+      const y = (p - x) / width;
+      if (x === 0 || y === 0 || x === width - 1 || y === height - 1) touches = true;
+      let wall = false;
+      for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]]) {
+        const xx = x + dx;
+        const yy = y + dy;
+        if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
+        const q = yy * width + xx;
+        if (ink[q] >= WALL) wall = true;
+        else if (label[q] < 0) {
+          label[q] = start;
+          stack.push(q);
+        }
+      }
+      if (wall) perimeter++;
+    }
+    const thickness = (2 * members.length) / Math.max(1, perimeter);
+    // thin, or up to 2.5 times as thick when long and narrow (P^2 / A: a disc about 15, a 10:1 bar 48)
+    const elongated = (perimeter * perimeter) / members.length > 30;
+    if (touches || perimeter === 0 || thickness >= (elongated ? 2.5 : 1) * maxThickness) continue;
+    for (const p of members) out[p] = 1;
+    changed = true;
   }
-  return { ink, info: { polarity, contrast: flat.contrast, noise: flat.sigma, components: seg.components, kept: seg.kept, rivals: seg.rivals, thickened } };
+  return changed ? out : ink;
+}
+
+/** The character is worked on at most this many pixels on its longer side (5x MNIST's 20 px box). */
+export const WORK_SIDE = 100;
+
+/**
+ * The character's box (and a 2 px margin) cut out of the ink; a character larger than WORK_SIDE
+ * is shrunk to it by area averaging, so a one-pixel pen on a large canvas keeps its ink (fainter,
+ * wider) instead of vanishing between samples, then rescaled so its strongest ink is 1 again.
+ * Stroke-width normalisation then works at this size whatever the picture's.
+ */
+export function workingCrop(ink: Float32Array, width: number, height: number, box: { x0: number; y0: number; x1: number; y1: number }): { ink: Float32Array; width: number; height: number } {
+  const x0 = Math.max(0, box.x0 - 2);
+  const y0 = Math.max(0, box.y0 - 2);
+  const cw = Math.min(width - 1, box.x1 + 2) - x0 + 1;
+  const ch = Math.min(height - 1, box.y1 + 2) - y0 + 1;
+  const crop = new Float32Array(cw * ch);
+  for (let y = 0; y < ch; y++) crop.set(ink.subarray((y0 + y) * width + x0, (y0 + y) * width + x0 + cw), y * cw);
+  const side = Math.max(cw, ch);
+  if (side <= WORK_SIDE) return { ink: crop, width: cw, height: ch };
+  const k = WORK_SIDE / side;
+  const w = Math.max(1, Math.round(cw * k));
+  const h = Math.max(1, Math.round(ch * k));
+  const small = resize(crop, cw, ch, w, h);
+  let max = 0;
+  for (const v of small) if (v > max) max = v;
+  if (max > 0) for (let i = 0; i < small.length; i++) small[i] = Math.min(1, small[i] / max);
+  return { ink: small, width: w, height: h };
+}
+
+/** Pen width and path length of an ink image, in units of the character's longer side `side`. */
+export function penGeometry(ink: Float32Array, width: number, height: number, side: number): { strokeWidth: number; strokeLength: number } {
+  let area = 0;
+  for (let i = 0; i < ink.length; i++) if (ink[i] >= 0.35) area++;
+  const w = strokeWidth(ink, width, height);
+  return { strokeWidth: w / side, strokeLength: w > 0 ? area / w / side : 0 };
+}
+
+/** Bounding box of the ink >= 0.35, or null. */
+function inkBBoxOf(ink: Float32Array, width: number, height: number): { x0: number; y0: number; x1: number; y1: number } | null {
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+    if (ink[y * width + x] < 0.35) continue;
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+  }
+  return x1 < 0 ? null : { x0, y0, x1, y1 };
 }

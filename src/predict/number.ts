@@ -4,7 +4,7 @@
  */
 import type { Predictor } from '../uq/predictor';
 import { loadNumberAsMnist } from '../data/image';
-import { checkInput, checkPicture } from '../gate/sanity';
+import { checkInput, checkPicture, ReasonDetail } from '../gate/sanity';
 import { Prediction, PredictOptions, scorePredictions } from './predict';
 
 export interface NumberPrediction {
@@ -14,6 +14,8 @@ export interface NumberPrediction {
   number?: string;
   /** why the whole was rejected */
   reason?: string;
+  /** a refusal of the whole picture: the check, its measured value and threshold */
+  reasonDetail?: ReasonDetail;
   /** 1-based positions whose digit was rejected or is uncertain (probability below 0.9) */
   uncertainPositions?: number[];
   digits?: Prediction[];
@@ -30,7 +32,7 @@ export async function predictNumbers(model: Predictor, files: string[], opts: Pr
       const n = await loadNumberAsMnist(file, { ink: opts.ink });
       const picture = checkPicture(n.info);
       if (picture || n.digits.length === 0) {
-        out.push({ file, verdict: 'rejected', reason: `invalid-input:${picture ? picture.reason : 'blank'}`, digits: [] });
+        out.push({ file, verdict: 'rejected', reason: `invalid-input:${picture ? picture.reason : 'blank'}`, reasonDetail: picture?.reasonDetail ?? { check: 'stroke-found', value: 0, threshold: 1, message: 'no digit found in the number', short: 'no digit found' }, digits: [] });
         continue;
       }
       const digits: Prediction[] = n.digits.map((px, i) => {
@@ -39,6 +41,7 @@ export async function predictNumbers(model: Predictor, files: string[], opts: Pr
         if (!sanity.valid) {
           p.verdict = 'rejected';
           p.reason = `invalid-input:${sanity.reason}`;
+          p.reasonDetail = sanity.reasonDetail;
         }
         return p;
       });

@@ -5,7 +5,7 @@ import type { Predictor } from '../uq/predictor';
 import { loadImageAsMnist } from '../data/image';
 import { featureVector } from '../uq/features';
 import { predictProba } from '../gate/logistic';
-import { checkInput, checkPicture, SanityThresholds } from '../gate/sanity';
+import { checkInput, checkPicture, ReasonDetail, SanityThresholds } from '../gate/sanity';
 import type { InkOption } from '../image/pipeline';
 import type { GateFile } from '../gate/gate-file';
 import { ImageError } from '../errors';
@@ -17,6 +17,8 @@ export interface Prediction {
   verdict: Verdict;
   /** why it was rejected: invalid-input:<reason> or uncertain (gate) */
   reason?: string;
+  /** the check that rejected it, what it measured and the threshold (every rejection has one) */
+  reasonDetail?: ReasonDetail;
   digit?: number;
   /** mean softmax probability of the predicted digit */
   probability?: number;
@@ -136,6 +138,7 @@ async function predictBatch(model: Predictor, files: PictureInput[], opts: Predi
       if (picture || !sanity.valid) {
         p.verdict = 'rejected';
         p.reason = `invalid-input:${picture ? picture.reason : sanity.reason}`;
+        p.reasonDetail = picture ? picture.reasonDetail : sanity.reasonDetail;
       }
       results.push(p);
       toSample.push({ index: results.length - 1, pixels: img.pixels });
@@ -173,7 +176,19 @@ export async function scorePredictions(model: Predictor, into: Prediction[], ima
       if (p.verdict === 'digit' && p.gateProbability >= opts.gate.threshold) {
         p.verdict = 'rejected';
         p.reason = 'uncertain';
+        p.reasonDetail = uncertainDetail(p.gateProbability, opts.gate.threshold);
       }
     }
   });
+}
+
+/** The gate's refusal as a {@link ReasonDetail}: the model read a digit but is unsure of it. */
+export function uncertainDetail(pReject: number, threshold: number): ReasonDetail {
+  return {
+    check: 'gate',
+    value: pReject,
+    threshold,
+    message: `the model is unsure: p(reject) ${pReject.toFixed(2)} >= threshold ${threshold.toFixed(2)} (the spread of its MC-dropout samples)`,
+    short: `p(reject) ${pReject.toFixed(2)} >= ${threshold.toFixed(2)}`,
+  };
 }

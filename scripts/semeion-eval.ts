@@ -1,0 +1,108 @@
+/**
+ * Digits from other writers and another scanner: the Semeion set (`../shared/data/
+ * semeion-digits.data.gz`, README there; development only), rendered the ways users bring such
+ * digits and put through `udq predict`'s whole path:
+ * - scan: 8x bilinear upscale of the 16x16 bitmap, Gaussian blur 2, a 24 px white margin, black
+ *   on white (176 px), PNG;
+ * - mnist-png: the bitmap fitted into MNIST's 20x20 box (area average) and centred by mass in
+ *   28x28, white on black, PNG.
+ * Prints, per rendering: argmax accuracy, accepted, accuracy on the accepted ones, and the
+ * coverage at which accuracy on the accepted ones is 99% (pictures ranked by p(reject)).
+ *
+ *   node --import tsx scripts/semeion-eval.ts --file ../shared/data/semeion-digits.data.gz
+ *        [--model models/deep] [--limit N] [--renderings scan,mnist-png]
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { initBackend } from '../src/engine/backend';
+import { loadPredictor } from '../src/uq/predictor';
+import { readGate } from '../src/gate/gate-file';
+import { mnistSanityThresholds } from '../src/gate/sanity';
+import { predictFiles } from '../src/predict/predict';
+import { preprocessToMnist, toBytes } from '../src/data/image';
+
+const { values: args } = parseArgs({
+  options: {
+    file: { type: 'string' },
+    model: { type: 'string', default: 'models/deep' },
+    limit: { type: 'string' },
+    renderings: { type: 'string', default: 'scan,mnist-png' },
+  },
+});
+
+/** One line of semeion.data: 256 pixel values then 10 one-hot labels. */
+export function parseSemeion(text: string): { bits: Uint8Array; label: number }[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const v = l.trim().split(/\s+/).map(Number);
+      if (v.length < 266) throw new Error(`semeion line with ${v.length} values (expected 266)`);
+      return { bits: Uint8Array.from(v.slice(0, 256), (x) => (x > 0.5 ? 1 : 0)), label: v.slice(256, 266).indexOf(1) };
+    });
+}
+
+async function render(bits: Uint8Array, how: string): Promise<Buffer> {
+  if (how === 'scan') {
+    const ink = Buffer.from(bits.map((b) => (b ? 0 : 255)));
+    const up = await sharp(ink, { raw: { width: 16, height: 16, channels: 1 } }).resize(128, 128, { kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
+    return sharp(up.data, { raw: { width: 128, height: 128, channels: up.info.channels as 1 | 3 } })
+      .extend({ top: 24, bottom: 24, left: 24, right: 24, background: { r: 255, g: 255, b: 255 } })
+      .blur(2)
+      .png()
+      .toBuffer();
+  }
+  const m = preprocessToMnist(Float32Array.from(bits), 16, 16, { threshold: 0 });
+  return sharp(Buffer.from(toBytes(m.pixels)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+}
+
+async function main(): Promise<void> {
+  if (!args.file) throw new Error('--file semeion-digits.data.gz is required');
+  await initBackend();
+  const raw = readFileSync(args.file);
+  let rows = parseSemeion((args.file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8'));
+  if (args.limit) rows = rows.slice(0, Number(args.limit));
+  const model = await loadPredictor(args.model!);
+  const gate = readGate(model.dir);
+  const dir = mkdtempSync(join(tmpdir(), 'udq-semeion-'));
+  console.log(`${args.model}, ${rows.length} Semeion digits`);
+  console.log('rendering\targmax\taccepted\taccuracy on accepted\tcoverage at 99%\trefused by the input check');
+  try {
+    for (const how of args.renderings!.split(',')) {
+      const files: string[] = [];
+      for (const [i, r] of rows.entries()) {
+        const f = join(dir, `${how}-${i}.png`);
+        writeFileSync(f, await render(r.bits, how));
+        files.push(f);
+      }
+      const preds = await predictFiles(model, files, { samples: gate?.samples ?? 100, seed: 0, gate, sanity: gate?.sanity ?? mnistSanityThresholds() });
+      const right = preds.map((p, i) => p.digit === rows[i].label);
+      const accepted = preds.map((p) => p.verdict === 'digit');
+      const nAcc = accepted.filter(Boolean).length;
+      const accRight = preds.filter((_, i) => accepted[i] && right[i]).length;
+      // coverage at 99%: the largest share of pictures, taken by rising p(reject), read 99% right
+      const order = preds.map((p, i) => ({ q: p.gateProbability ?? 1 - (p.probability ?? 0), ok: right[i] })).sort((a, b) => a.q - b.q);
+      let good = 0;
+      let cover = 0;
+      order.forEach((o, k) => {
+        if (o.ok) good++;
+        if (good / (k + 1) >= 0.99) cover = (k + 1) / order.length;
+      });
+      const refused = preds.filter((p) => p.reason?.startsWith('invalid-input')).length;
+      const f3 = (x: number) => x.toFixed(3);
+      console.log(`${how}\t${f3(right.filter(Boolean).length / rows.length)}\t${f3(nAcc / rows.length)}\t${f3(nAcc ? accRight / nAcc : 0)}\t${f3(cover)}\t${refused}`);
+    }
+  } finally {
+    model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
