@@ -22,7 +22,7 @@ const BLANK_PNG = join(ROOT, 'blank.png');
 const STATISTICS = ['meanInk', 'inkFraction', 'greyFraction', 'roughness'];
 const METRICS = ['auroc', 'aupr', 'fpr95', 'acceptRejectAccuracy', 'digitAcceptRate', 'adversaryRejectRate'];
 const SIMPLE_SCORES = ['maxSoftmax', 'entropy', 'mutualInformation', 'meanStd'];
-const CSV_COLUMNS = ['file', 'verdict', 'reason', 'digit', 'probability', 'meanStd', 'mutualInformation', 'predictiveEntropy', 'gateProbability', 'error'];
+const CSV_COLUMNS = ['file', 'verdict', 'reason', 'reasonDetail', 'digit', 'probability', 'meanStd', 'mutualInformation', 'predictiveEntropy', 'gateProbability', 'error'];
 
 const savedDataDir = process.env.UDQ_DATA_DIR;
 
