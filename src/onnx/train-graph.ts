@@ -1,0 +1,307 @@
+/**
+ * One training step of a udq model as an ordinary ONNX graph (issue #18): onnxruntime has no
+ * training API, so the forward pass, the loss and every backward op are written out here.
+ *
+ * Inputs: `x` [N,1,28,28] (a [N,28,28,1] tfjs batch has the same bytes), `target` [N,K] (one-hot
+ * digits; 1/K rows for outlier exposure), `rowWeight` [N,1] (each row's weight in the loss: 1/n
+ * for n digits, oeWeight/m for m outliers), every trainable weight in tfjs's layout (conv
+ * kernels [kh,kw,cin,cout], dense [in,out], vectors), one `mask<i>` per Dropout (already scaled
+ * by 1/(1-rate), in the graph's layout: [N,C,H,W] or [N,K]), and for BatchNorm in `frozen`
+ * mode its moving mean and variance.
+ * Outputs: `loss` (the weighted cross-entropy, a scalar), `probabilities` [N,K], `grad:<weight>`
+ * for every trainable weight (tfjs layout), and in `batch` mode each BatchNorm's batch mean and
+ * (biased) variance `bnMean<i>`, `bnVar<i>` for the moving averages kept in JS.
+ *
+ * Backward ops: softmax cross-entropy (p - t) * w; Dense: x^T dy, sum(dy), dy W^T; ReLU: dy where
+ * y > 0; Dropout: dy * mask; MaxPool 2x2: dy to the window's (first) maximum;
+ * BatchNorm (batch statistics): the closed form dx = (g / sigma) (dy - mean(dy) - xhat
+ * mean(dy xhat)); Conv: the input gradient as a ConvTranspose with the forward's strides and
+ * pads, the weight gradient as a Conv of the batch-transposed padded input by the
+ * batch-transposed output gradient (dilation = stride).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { GraphBuilder } from './graph';
+import { tfPads } from './from-tfjs';
+import { ModelError } from '../errors';
+
+/** A layer the ort trainer covers, with its shapes (per image, ONNX layout [C,H,W] or [K]). */
+export type TrainLayer =
+  | { kind: 'conv'; index: number; kernel: [number, number]; strides: [number, number]; pads: number[]; filters: number; relu: boolean; inShape: number[]; outShape: number[] }
+  | { kind: 'bn'; index: number; epsilon: number; momentum: number; channels: number; shape: number[] }
+  | { kind: 'maxpool'; index: number; inShape: number[]; outShape: number[] }
+  | { kind: 'flatten'; index: number; inShape: number[]; outShape: number[] }
+  | { kind: 'dense'; index: number; units: number; inUnits: number; activation: 'relu' | 'softmax' | 'linear' }
+  | { kind: 'dropout'; index: number; rate: number; shape: number[] };
+
+/** The ort trainer does not cover this model: why, in one line. */
+export class UnsupportedForOrtTraining extends ModelError {}
+
+function pair(v: unknown): [number, number] {
+  if (Array.isArray(v)) return [v[0] as number, (v[1] ?? v[0]) as number];
+  return [v as number, v as number];
+}
+
+/**
+ * The model's layers as the trainer sees them, or UnsupportedForOrtTraining naming the first
+ * layer it does not cover (its class, or the option of it).
+ */
+export function describeForTraining(model: tf.LayersModel): TrainLayer[] {
+  const out: TrainLayer[] = [];
+  let shape: number[] = [1, 28, 28];
+  const inShape = model.inputs[0]?.shape;
+  if (!inShape || inShape.length !== 4 || inShape[1] !== 28 || inShape[2] !== 28 || inShape[3] !== 1) {
+    throw new UnsupportedForOrtTraining(`the ort trainer takes [28,28,1] inputs, this model's input is [${inShape?.slice(1).join(',')}]`);
+  }
+  let dropouts = 0;
+  model.layers.forEach((layer, index) => {
+    const cls = layer.getClassName();
+    const cfg = layer.getConfig() as Record<string, unknown>;
+    const refuse = (why: string): never => {
+      throw new UnsupportedForOrtTraining(`layer ${index} (${cls} '${layer.name}'): ${why}`);
+    };
+    const act = (cfg.activation as string | undefined) ?? 'linear';
+    if (cls === 'InputLayer') return;
+    if (cls === 'Conv2D') {
+      if (shape.length !== 3) refuse('a convolution after a flatten');
+      const kernel = pair(cfg.kernelSize);
+      const strides = pair(cfg.strides ?? 1);
+      const dil = pair(cfg.dilationRate ?? 1);
+      if (dil[0] !== 1 || dil[1] !== 1) refuse('dilated convolutions are not covered');
+      if (cfg.dataFormat && cfg.dataFormat !== 'channelsLast') refuse('channelsFirst is not covered');
+      if (cfg.useBias === false) refuse('convolutions without a bias are not covered');
+      if (act !== 'relu' && act !== 'linear') refuse(`activation '${act}' is not covered (relu, linear)`);
+      const padding = cfg.padding as string;
+      if (padding !== 'same' && padding !== 'valid') refuse(`padding '${padding}' is not covered`);
+      const [c, h, w] = shape;
+      const pads = tfPads(padding, h, w, kernel, strides);
+      const oh = Math.floor((h + pads[0] + pads[2] - kernel[0]) / strides[0]) + 1;
+      const ow = Math.floor((w + pads[1] + pads[3] - kernel[1]) / strides[1]) + 1;
+      const filters = cfg.filters as number;
+      out.push({ kind: 'conv', index, kernel, strides, pads, filters, relu: act === 'relu', inShape: [c, h, w], outShape: [filters, oh, ow] });
+      shape = [filters, oh, ow];
+    } else if (cls === 'BatchNormalization') {
+      const axis = cfg.axis as number;
+      if (axis !== -1 && axis !== shape.length) refuse(`axis ${axis} is not covered (the last axis)`);
+      if (cfg.center === false || cfg.scale === false) refuse('BatchNorm without centre or scale is not covered');
+      out.push({ kind: 'bn', index, epsilon: cfg.epsilon as number, momentum: cfg.momentum as number, channels: shape[0], shape: [...shape] });
+    } else if (cls === 'MaxPooling2D') {
+      const size = pair(cfg.poolSize);
+      const strides = pair(cfg.strides ?? cfg.poolSize);
+      if (size[0] !== 2 || size[1] !== 2 || strides[0] !== 2 || strides[1] !== 2 || cfg.padding !== 'valid') refuse('only 2x2 max pooling with stride 2, valid, is covered');
+      if (shape[1] % 2 || shape[2] % 2) refuse(`max pooling of an odd map ${shape[1]}x${shape[2]} is not covered`);
+      const o = [shape[0], shape[1] / 2, shape[2] / 2];
+      out.push({ kind: 'maxpool', index, inShape: shape, outShape: o });
+      shape = o;
+    } else if (cls === 'Flatten') {
+      const o = [shape.reduce((a, b) => a * b, 1)];
+      out.push({ kind: 'flatten', index, inShape: shape, outShape: o });
+      shape = o;
+    } else if (cls === 'Dense') {
+      if (shape.length !== 1) refuse('a Dense layer on a map (flatten first)');
+      if (cfg.useBias === false) refuse('Dense without a bias is not covered');
+      if (act !== 'relu' && act !== 'linear' && act !== 'softmax') refuse(`activation '${act}' is not covered (relu, linear, softmax)`);
+      out.push({ kind: 'dense', index, units: cfg.units as number, inUnits: shape[0], activation: act as 'relu' | 'softmax' | 'linear' });
+      shape = [cfg.units as number];
+    } else if (cls === 'Dropout') {
+      if (cfg.noiseShape) refuse('Dropout with a noise shape is not covered');
+      out.push({ kind: 'dropout', index, rate: cfg.rate as number, shape: [...shape] });
+      dropouts++;
+    } else refuse('not covered by the ort trainer (Conv2D, BatchNormalization, MaxPooling2D 2x2, Flatten, Dense, Dropout)');
+  });
+  const last = out[out.length - 1];
+  if (!last || last.kind !== 'dense' || last.activation !== 'softmax') throw new UnsupportedForOrtTraining('the last layer must be a softmax Dense');
+  void dropouts;
+  return out;
+}
+
+/** BatchNorm in training: `batch` statistics (and moving averages updated), or `frozen` (the moving statistics, as at prediction; gamma and beta still train). */
+export type BatchNormMode = 'batch' | 'frozen';
+
+/** A weight of the model the graph takes as an input (tfjs layout) and returns the gradient of. */
+export interface GraphParam {
+  /** input name; the gradient output is `grad:<name>` */
+  name: string;
+  /** tfjs layout */
+  shape: number[];
+  /** index of the layer in model.layers, and which of its trainable weights (0 kernel/gamma, 1 bias/beta) */
+  layer: number;
+  slot: number;
+}
+
+export interface TrainingGraph {
+  bytes: Uint8Array;
+  params: GraphParam[];
+  /** Dropout mask inputs, per image shape in the graph's layout */
+  masks: { name: string; layer: number; rate: number; shape: number[] }[];
+  /** BatchNorm layers: in `batch` mode the outputs bnMean<i>/bnVar<i>, in `frozen` mode the inputs bnMovingMean<i>/bnMovingVar<i> */
+  batchNorms: { layer: number; channels: number; momentum: number; mean: string; variance: string }[];
+  classes: number;
+}
+
+/**
+ * Build the training-step graph of `layers` (from {@link describeForTraining}).
+ */
+export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode): TrainingGraph {
+  const g = new GraphBuilder('udq-train-step');
+  const params: GraphParam[] = [];
+  const masks: TrainingGraph['masks'] = [];
+  const batchNorms: TrainingGraph['batchNorms'] = [];
+  const last = layers[layers.length - 1] as Extract<TrainLayer, { kind: 'dense' }>;
+  const K = last.units;
+  const x = g.input('x', ['N', 1, 28, 28]);
+  const target = g.input('target', ['N', K]);
+  const rowWeight = g.input('rowWeight', ['N', 1]);
+  const zero = g.floats('zero', Float32Array.of(0), []);
+  const one = g.floats('one', Float32Array.of(1), []);
+  /** backward closures, run in reverse: each takes the gradient of its output and returns the gradient of its input */
+  const tape: ((dy: string) => string)[] = [];
+  const grads: { name: string; grad: string; shape: number[] }[] = [];
+  const param = (layer: number, slot: number, stem: string, shape: number[]): string => {
+    const name = g.input(`L${layer}.${stem}`, shape);
+    params.push({ name, shape, layer, slot });
+    return name;
+  };
+  const reluBackward = (y: string) => (dy: string) => g.node('Where', [g.node('Greater', [y, zero]), dy, zero]);
+
+  let h = x;
+  let logits = '';
+  layers.forEach((L, i) => {
+    const isLast = i === layers.length - 1;
+    if (L.kind === 'conv') {
+      const [cin] = L.inShape;
+      const kTf = param(L.index, 0, 'kernel', [L.kernel[0], L.kernel[1], cin, L.filters]);
+      const bias = param(L.index, 1, 'bias', [L.filters]);
+      const w = g.node('Transpose', [kTf], { perm: [3, 2, 0, 1] }); // [cout,cin,kh,kw]
+      const input = h;
+      const attrs = { kernel_shape: L.kernel, strides: L.strides, pads: L.pads };
+      const z = g.node('Conv', [input, w, bias], attrs);
+      const y = L.relu ? g.node('Relu', [z]) : z;
+      const [, ih, iw] = L.inShape;
+      tape.push((dy) => {
+        const dz = L.relu ? reluBackward(y)(dy) : dy;
+        // bias: sum over batch and space
+        grads.push({ name: bias, grad: g.node('ReduceSum', [dz, g.int64s('axes', [0, 2, 3])], { keepdims: 0 }), shape: [L.filters] });
+        // kernel: Conv(x^T [cin,N,H,W] (padded as the forward), dz^T [cout,N,oh,ow] as filters, dilation = stride) -> [cin,cout,kh',kw']
+        const xt = g.node('Transpose', [input], { perm: [1, 0, 2, 3] });
+        const dzt = g.node('Transpose', [dz], { perm: [1, 0, 2, 3] });
+        let dw = g.node('Conv', [xt, dzt], { strides: [1, 1], dilations: L.strides, pads: L.pads });
+        // with TF's extra padding at the end the correlation can run one tap past the kernel: keep kh x kw
+        dw = g.node('Slice', [dw, g.int64s('starts', [0, 0]), g.int64s('ends', [L.kernel[0], L.kernel[1]]), g.int64s('axes', [2, 3])]);
+        grads.push({ name: kTf, grad: g.node('Transpose', [dw], { perm: [2, 3, 0, 1] }), shape: [L.kernel[0], L.kernel[1], cin, L.filters] });
+        if (i === 0) return '';
+        // input: ConvTranspose with the forward's strides and pads; output_padding makes up
+        // the rows a strided forward conv skipped (ONNX's output_shape would re-centre the pads)
+        const [oh, ow] = [L.outShape[1], L.outShape[2]];
+        const opad = [ih - (L.strides[0] * (oh - 1) + L.kernel[0] - L.pads[0] - L.pads[2]), iw - (L.strides[1] * (ow - 1) + L.kernel[1] - L.pads[1] - L.pads[3])];
+        return g.node('ConvTranspose', [dz, w], { kernel_shape: L.kernel, strides: L.strides, pads: L.pads, output_padding: opad });
+      });
+      h = y;
+    } else if (L.kind === 'bn') {
+      const gamma = param(L.index, 0, 'gamma', [L.channels]);
+      const beta = param(L.index, 1, 'beta', [L.channels]);
+      const spatial = L.shape.length === 3;
+      const axes = spatial ? [0, 2, 3] : [0];
+      const bshape = spatial ? [1, L.channels, 1, 1] : [1, L.channels];
+      const rs = (v: string) => g.node('Reshape', [v, g.int64s('bshape', bshape)]);
+      const eps = g.floats('eps', Float32Array.of(L.epsilon), []);
+      const input = h;
+      let mean: string;
+      let variance: string;
+      if (bnMode === 'batch') {
+        mean = g.node('ReduceMean', [input], { axes, keepdims: 1 });
+        const centred = g.node('Sub', [input, mean]);
+        variance = g.node('ReduceMean', [g.node('Mul', [centred, centred])], { axes, keepdims: 1 });
+        const mOut = `bnMean${batchNorms.length}`;
+        const vOut = `bnVar${batchNorms.length}`;
+        g.node('Reshape', [mean, g.int64s('cshape', [L.channels])], {}, mOut);
+        g.node('Reshape', [variance, g.int64s('cshape', [L.channels])], {}, vOut);
+        g.output(mOut, [L.channels]);
+        g.output(vOut, [L.channels]);
+        batchNorms.push({ layer: L.index, channels: L.channels, momentum: L.momentum, mean: mOut, variance: vOut });
+      } else {
+        const mIn = g.input(`bnMovingMean${batchNorms.length}`, [L.channels]);
+        const vIn = g.input(`bnMovingVar${batchNorms.length}`, [L.channels]);
+        batchNorms.push({ layer: L.index, channels: L.channels, momentum: L.momentum, mean: mIn, variance: vIn });
+        mean = rs(mIn);
+        variance = rs(vIn);
+      }
+      const invStd = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [variance, eps])])]);
+      const xhat = g.node('Mul', [g.node('Sub', [input, mean]), invStd]);
+      const y = g.node('Add', [g.node('Mul', [xhat, rs(gamma)]), rs(beta)]);
+      tape.push((dy) => {
+        grads.push({ name: gamma, grad: g.node('ReduceSum', [g.node('Mul', [dy, xhat]), g.int64s('axes', axes)], { keepdims: 0 }), shape: [L.channels] });
+        grads.push({ name: beta, grad: g.node('ReduceSum', [dy, g.int64s('axes', axes)], { keepdims: 0 }), shape: [L.channels] });
+        const scale = g.node('Mul', [rs(gamma), invStd]);
+        if (bnMode === 'frozen') return g.node('Mul', [dy, scale]);
+        // dx = gamma/sigma * (dy - mean(dy) - xhat * mean(dy * xhat))
+        const mdy = g.node('ReduceMean', [dy], { axes, keepdims: 1 });
+        const mdyx = g.node('ReduceMean', [g.node('Mul', [dy, xhat])], { axes, keepdims: 1 });
+        return g.node('Mul', [scale, g.node('Sub', [g.node('Sub', [dy, mdy]), g.node('Mul', [xhat, mdyx])])]);
+      });
+      h = y;
+    } else if (L.kind === 'maxpool') {
+      const [c, ih, iw] = L.inShape;
+      const input = h;
+      const y = g.node('MaxPool', [input], { kernel_shape: [2, 2], strides: [2, 2] });
+      tape.push((dy) => {
+        // each window's gradient to its maximum; on ties (equal conv outputs over saturated
+        // pixels are common) to the first in row-major order, as tfjs does
+        const h2 = ih / 2;
+        const w2 = iw / 2;
+        const windows = g.node('Reshape', [g.node('Transpose', [g.node('Reshape', [input, g.int64s('s6', [0, c, h2, 2, w2, 2])])], { perm: [0, 1, 2, 4, 3, 5] }), g.int64s('s5', [0, c, h2, w2, 4])]);
+        const isMax = g.node('Cast', [g.node('Equal', [windows, g.node('Reshape', [y, g.int64s('s5', [0, c, h2, w2, 1])])])], { to: 1 });
+        const firstMax = g.node('Mul', [isMax, g.node('Cast', [g.node('Equal', [g.node('CumSum', [isMax, g.int64s('axis', [4])]), one])], { to: 1 })]);
+        const spread = g.node('Mul', [firstMax, g.node('Reshape', [dy, g.int64s('s5', [0, c, h2, w2, 1])])]);
+        return g.node('Reshape', [g.node('Transpose', [g.node('Reshape', [spread, g.int64s('s6', [0, c, h2, w2, 2, 2])])], { perm: [0, 1, 2, 4, 3, 5] }), g.int64s('s4', [0, c, ih, iw])]);
+      });
+      h = y;
+    } else if (L.kind === 'flatten') {
+      const spatial = L.inShape.length === 3;
+      const input = h;
+      // tfjs flattens NHWC: transpose back before flattening so units keep tfjs's order
+      const nhwc = spatial ? g.node('Transpose', [input], { perm: [0, 2, 3, 1] }) : input;
+      const y = g.node('Reshape', [nhwc, g.int64s('flat', [0, -1])]);
+      tape.push((dy) => {
+        if (!spatial) return dy;
+        const [c, hh, ww] = L.inShape;
+        return g.node('Transpose', [g.node('Reshape', [dy, g.int64s('unflat', [0, hh, ww, c])])], { perm: [0, 3, 1, 2] });
+      });
+      h = y;
+    } else if (L.kind === 'dense') {
+      const kernel = param(L.index, 0, 'kernel', [L.inUnits, L.units]);
+      const bias = param(L.index, 1, 'bias', [L.units]);
+      const input = h;
+      const z = g.node('Add', [g.node('MatMul', [input, kernel]), bias]);
+      const y = L.activation === 'relu' ? g.node('Relu', [z]) : z;
+      const first = i === 0;
+      tape.push((dy) => {
+        const dz = L.activation === 'relu' ? reluBackward(y)(dy) : dy;
+        grads.push({ name: kernel, grad: g.node('MatMul', [g.node('Transpose', [input], { perm: [1, 0] }), dz]), shape: [L.inUnits, L.units] });
+        grads.push({ name: bias, grad: g.node('ReduceSum', [dz, g.int64s('axes', [0])], { keepdims: 0 }), shape: [L.units] });
+        return first ? '' : g.node('MatMul', [dz, g.node('Transpose', [kernel], { perm: [1, 0] })]);
+      });
+      if (isLast) logits = z;
+      h = y;
+    } else if (L.kind === 'dropout') {
+      const mask = g.input(`mask${masks.length}`, ['N', ...L.shape]);
+      masks.push({ name: mask, layer: L.index, rate: L.rate, shape: L.shape });
+      const y = g.node('Mul', [h, mask]);
+      tape.push((dy) => g.node('Mul', [dy, mask]));
+      h = y;
+    }
+  });
+  // loss: sum_i w_i * CE(t_i, softmax(z_i)); dz = w (p - t)
+  const logp = g.node('LogSoftmax', [logits], { axis: 1 });
+  const probs = g.node('Exp', [logp], {}, 'probabilities');
+  g.output('probabilities', ['N', K]);
+  const ce = g.node('Neg', [g.node('ReduceSum', [g.node('Mul', [target, logp]), g.int64s('axes', [1])], { keepdims: 1 })]);
+  g.node('ReduceSum', [g.node('Mul', [ce, rowWeight])], { keepdims: 0 }, 'loss');
+  g.output('loss', []);
+  let d = g.node('Mul', [g.node('Sub', [probs, target]), rowWeight]);
+  for (let k = tape.length - 1; k >= 0; k--) d = tape[k](d);
+  for (const gr of grads) {
+    g.node('Identity', [gr.grad], {}, `grad:${gr.name}`);
+    g.output(`grad:${gr.name}`, gr.shape);
+  }
+  return { bytes: g.toBytes('udq training step'), params, masks, batchNorms, classes: K };
+}
