@@ -12,6 +12,7 @@ export const ExitCode = {
   network: 6,
   image: 7,
   exists: 8,
+  training: 9,
 } as const;
 
 export class UdqError extends Error {
@@ -69,5 +70,12 @@ export class ImageError extends UdqError {
 export class ExistsError extends UdqError {
   constructor(message: string) {
     super(message, ExitCode.exists);
+  }
+}
+
+/** Training could not go on (a non-finite loss): says at which step, and what was kept. */
+export class TrainingError extends UdqError {
+  constructor(message: string) {
+    super(message, ExitCode.training);
   }
 }

@@ -36,6 +36,7 @@ export function registerTrain(program: Command, io: Io): void {
     .option('--oe-weight <l>', 'weight of the outlier-exposure loss', Number, 0.5)
     .option('--init-from <dir>', 'fine-tune: start from this trained model of the same arch')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
+    .option('--engine <name>', 'what computes the training steps: ort (the step graph on onnxruntime) or tfjs (the backend); default: $UDQ_ENGINE, else ort when it loads and covers the model\'s layers')
     .option('--json', 'print one JSON object with the results')
     .action(async (opts: TrainCommandOptions, cmd: Command) => {
       if (opts.oeWeight !== undefined && (!Number.isFinite(opts.oeWeight) || opts.oeWeight < 0)) throw new UsageError('--oe-weight must be a number >= 0');
@@ -57,6 +58,6 @@ export function registerTrain(program: Command, io: Io): void {
       }
       const summary = await runTrain(opts, io, argv);
       if (opts.json) printJson(io, summary);
-      else io.out(`${summary.arch}: test accuracy ${summary.testAccuracy.toFixed(4)}, ${Math.round(summary.imagesPerSecond)} img/s, saved to ${summary.modelDir}`);
+      else io.out(`${summary.arch}: test accuracy ${summary.testAccuracy.toFixed(4)}, ${Math.round(summary.imagesPerSecond)} img/s (engine ${summary.trainingEngine}), saved to ${summary.modelDir}`);
     });
 }

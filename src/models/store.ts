@@ -32,6 +32,8 @@ export interface ModelManifest {
   lrSchedule?: string;
   lrDecay?: number;
   backend: string;
+  /** what computed the training steps: ort (the step graph on onnxruntime) or tfjs (absent: tfjs, before the ort trainer) */
+  trainingEngine?: 'ort' | 'tfjs';
   trainImages: number;
   valImages: number;
   trainAccuracy: number;

@@ -16,8 +16,7 @@
  * y > 0; Dropout: dy * mask; MaxPool 2x2: dy to the window's (first) maximum;
  * BatchNorm (batch statistics): the closed form dx = (g / sigma) (dy - mean(dy) - xhat
  * mean(dy xhat)); Conv: the input gradient as a ConvTranspose with the forward's strides and
- * pads, the weight gradient as a Conv of the batch-transposed padded input by the
- * batch-transposed output gradient (dilation = stride).
+ * pads, the weight gradient as one GEMM of the output gradient by an im2col of the padded input.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from './graph';
@@ -181,17 +180,24 @@ export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode):
         const dz = L.relu ? reluBackward(y)(dy) : dy;
         // bias: sum over batch and space
         grads.push({ name: bias, grad: g.node('ReduceSum', [dz, g.int64s('axes', [0, 2, 3])], { keepdims: 0 }), shape: [L.filters] });
-        // kernel: Conv(x^T [cin,N,H,W] (padded as the forward), dz^T [cout,N,oh,ow] as filters, dilation = stride) -> [cin,cout,kh',kw']
-        const xt = g.node('Transpose', [input], { perm: [1, 0, 2, 3] });
-        const dzt = g.node('Transpose', [dz], { perm: [1, 0, 2, 3] });
-        let dw = g.node('Conv', [xt, dzt], { strides: [1, 1], dilations: L.strides, pads: L.pads });
-        // with TF's extra padding at the end the correlation can run one tap past the kernel: keep kh x kw
-        dw = g.node('Slice', [dw, g.int64s('starts', [0, 0]), g.int64s('ends', [L.kernel[0], L.kernel[1]]), g.int64s('axes', [2, 3])]);
-        grads.push({ name: kTf, grad: g.node('Transpose', [dw], { perm: [2, 3, 0, 1] }), shape: [L.kernel[0], L.kernel[1], cin, L.filters] });
+        // kernel: the input's patches by a depthwise Conv with one-hot filters (channel ci*kh*kw + tap
+        // holds tap (a,c) of input channel ci), then per image [cin*kh*kw, P] x [P, cout] (P = oh*ow)
+        // summed over the batch. A Conv with the batch as channels and the output gradient as a
+        // 24x24 filter ran at 2 GMAC/s on the first layers; slicing taps out cost more than the GEMM.
+        const [kh, kw] = L.kernel;
+        const [oh, ow] = [L.outShape[1], L.outShape[2]];
+        const P = oh * ow;
+        const onehot = new Float32Array(cin * kh * kw * kh * kw);
+        for (let ci = 0; ci < cin; ci++) for (let t = 0; t < kh * kw; t++) onehot[(ci * kh * kw + t) * kh * kw + t] = 1;
+        const patchFilter = g.floats('patches', onehot, [cin * kh * kw, 1, kh, kw]);
+        const patches = g.node('Reshape', [g.node('Conv', [input, patchFilter], { group: cin, kernel_shape: L.kernel, strides: L.strides, pads: L.pads }), g.int64s('pshape', [0, cin * kh * kw, P])]);
+        const dzT = g.node('Transpose', [g.node('Reshape', [dz, g.int64s('dzshape', [0, L.filters, P])])], { perm: [0, 2, 1] });
+        const dwSum = g.node('ReduceSum', [g.node('MatMul', [patches, dzT]), g.int64s('axes', [0])], { keepdims: 0 }); // [cin*kh*kw, cout]
+        const dw = g.node('Reshape', [dwSum, g.int64s('dw', [cin, kh, kw, L.filters])]);
+        grads.push({ name: kTf, grad: g.node('Transpose', [dw], { perm: [1, 2, 0, 3] }), shape: [kh, kw, cin, L.filters] });
         if (i === 0) return '';
         // input: ConvTranspose with the forward's strides and pads; output_padding makes up
         // the rows a strided forward conv skipped (ONNX's output_shape would re-centre the pads)
-        const [oh, ow] = [L.outShape[1], L.outShape[2]];
         const opad = [ih - (L.strides[0] * (oh - 1) + L.kernel[0] - L.pads[0] - L.pads[2]), iw - (L.strides[1] * (ow - 1) + L.kernel[1] - L.pads[1] - L.pads[3])];
         return g.node('ConvTranspose', [dz, w], { kernel_shape: L.kernel, strides: L.strides, pads: L.pads, output_padding: opad });
       });

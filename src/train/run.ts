@@ -38,6 +38,8 @@ import { ProgressPrinter } from './progress';
 import { modelsDir, relativePath } from '../paths';
 import { VERSION } from '../version';
 import { UsageError } from '../errors';
+import { EngineName, pickEngine } from '../engine/engine';
+import { describeForTraining, UnsupportedForOrtTraining } from '../onnx/train-graph';
 
 export interface TrainCommandOptions {
   arch: Arch;
@@ -55,6 +57,8 @@ export interface TrainCommandOptions {
   resume?: boolean;
   keepCheckpoint?: boolean;
   backend?: string;
+  /** ort (the training step on onnxruntime) or tfjs; default: $UDQ_ENGINE, else ort when it loads */
+  engine?: string;
   json?: boolean;
   /** train an ensemble of this many members (>= 2) */
   ensemble?: number;
@@ -73,7 +77,7 @@ export interface TrainCommandOptions {
 /** What a training run reports: the manifest's figures, where the model went, and its best epoch. */
 export type TrainSummary = Pick<
   ModelManifest,
-  'arch' | 'epochs' | 'backend' | 'trainImages' | 'valImages' | 'trainAccuracy' | 'valAccuracy' | 'testAccuracy' | 'imagesPerSecond' | 'trainingSeconds'
+  'arch' | 'epochs' | 'backend' | 'trainingEngine' | 'trainImages' | 'valImages' | 'trainAccuracy' | 'valAccuracy' | 'testAccuracy' | 'imagesPerSecond' | 'trainingSeconds'
 > & { bestEpoch: number; modelDir: string };
 
 export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[] = []): Promise<TrainSummary> {
@@ -92,10 +96,13 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
   const progress = new ProgressPrinter(io);
   const outliers = opts.outlierExposure ? await loadOutlierSources(opts.outlierExposure, (l) => progress.line(l)) : undefined;
   const init = opts.initFrom ? await loadInitModel(opts.initFrom, opts.arch) : undefined;
-  progress.line(`training ${opts.arch} on ${train.images.count} MNIST images (backend ${backend.backend}), saving to ${modelDir}`);
+  const engine = chooseTrainingEngine(opts.engine, init?.model);
+  if (engine.note) progress.line(`note: ${engine.note}`);
+  progress.line(`training ${opts.arch} on ${train.images.count} MNIST images (backend ${backend.backend}, engine ${engine.engine}), saving to ${modelDir}`);
   const { summary } = await trainAndSave(train, test, {
     opts,
     backend: backend.backend,
+    engine: engine.engine,
     modelDir,
     seed: opts.seed,
     valSplit: opts.valSplit,
@@ -129,9 +136,29 @@ async function loadInitModel(dir: string, arch: Arch): Promise<{ dir: string; mo
   return { dir: relativePath(dir), model: await loadModelFiles(resolve(dir)), testAccuracy: manifest.testAccuracy };
 }
 
+/**
+ * The engine that computes the training steps: `requested` (or $UDQ_ENGINE), else ort when
+ * onnxruntime-node loads and the model's layers are covered by the step graph; tfjs otherwise,
+ * with a note saying why. Asking for ort when it cannot be had is an error.
+ */
+export function chooseTrainingEngine(requested: string | undefined, init?: LayersModel): { engine: EngineName; note?: string } {
+  const info = pickEngine(requested);
+  if (info.engine === 'tfjs') return { engine: 'tfjs', note: info.skipped?.length ? `tfjs trains it: ${info.skipped[0].reason}` : undefined };
+  if (init) {
+    try {
+      describeForTraining(init);
+    } catch (e) {
+      if (!(e instanceof UnsupportedForOrtTraining) || info.forced) throw e;
+      return { engine: 'tfjs', note: `tfjs trains it: ${e.message}` };
+    }
+  }
+  return { engine: 'ort' };
+}
+
 interface TrainOneOptions {
   opts: TrainCommandOptions;
   backend: string;
+  engine: EngineName;
   modelDir: string;
   seed?: number;
   valSplit: number;
@@ -162,6 +189,7 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     resume: t.resume,
     outliers: t.outliers,
     initFrom: t.init?.model,
+    engine: t.engine,
     onBatch: (p) => progress.batch(p),
     onEpoch: (r) =>
       progress.line(
@@ -191,6 +219,7 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     lrSchedule: result.options.lrSchedule,
     lrDecay: result.options.lrSchedule === 'decay' ? result.options.lrDecay : undefined,
     backend: t.backend,
+    trainingEngine: t.engine,
     trainImages: result.trainImages,
     valImages: result.valImages,
     trainAccuracy: result.trainAccuracy,
@@ -239,6 +268,7 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
   const sampling = opts.ensembleMode ?? 'disagreement';
   if (opts.resume && opts.seed === undefined) throw new UsageError('--resume with --ensemble needs the --seed of the interrupted run');
   const backend = await initBackend(opts.backend);
+  const engine = chooseTrainingEngine(opts.engine);
   const dir = resolve(opts.out ?? join(modelsDir(), `${opts.arch}-ensemble`));
   const progress = new ProgressPrinter(io);
   if (opts.resume) {
@@ -259,10 +289,11 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
     return { seed: seeds[i], set: m.set, valSplit: m.valSplit, heldOutFold: m.heldOutFold as FoldRange | null };
   };
   if (opts.kfold) kfoldRanges(splitValidation(train.images.count, opts.valSplit).train, k); // fail before training if the folds cannot be made
+  if (engine.note) progress.line(`note: ${engine.note}`);
   progress.line(
     `training an ensemble of ${k} ${opts.arch} models on ${train.images.count} MNIST images` +
       (opts.kfold ? ` (k-fold: member i leaves out fold i of the ${splitValidation(train.images.count, opts.valSplit).train} training images)` : ' (all data, different seeds)') +
-      ` (backend ${backend.backend}), saving to ${dir}`,
+      ` (backend ${backend.backend}, engine ${engine.engine}), saving to ${dir}`,
   );
   const members: TrainSummary[] = [];
   const records: EnsembleMemberRecord[] = [];
@@ -290,7 +321,7 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
           (plan.heldOutFold ? ` (without training images ${plan.heldOutFold.start}..${plan.heldOutFold.end - 1})` : ''),
       );
       const extra: Pick<EnsembleMemberManifest, 'ensembleMember'> = { ensembleMember: { index: i, of: k, heldOutFold: plan.heldOutFold } };
-      const r = await trainAndSave(plan.set, test, { opts, backend: backend.backend, modelDir: mDir, seed: plan.seed, valSplit: plan.valSplit, resume, progress: memberProgress, argv, manifestExtra: extra });
+      const r = await trainAndSave(plan.set, test, { opts, backend: backend.backend, engine: engine.engine, modelDir: mDir, seed: plan.seed, valSplit: plan.valSplit, resume, progress: memberProgress, argv, manifestExtra: extra });
       summary = r.summary;
       probs = r.testProbs;
     }
@@ -369,6 +400,7 @@ function summaryOf(m: ModelManifest, modelDir: string): TrainSummary {
     epochs: m.epochs,
     bestEpoch: m.bestEpoch ?? m.epochs,
     backend: m.backend,
+    trainingEngine: m.trainingEngine ?? 'tfjs',
     modelDir,
     trainImages: m.trainImages,
     valImages: m.valImages,

@@ -12,7 +12,9 @@ import { fillBatch, fillOneHot, splitValidation, warpBatch } from './batches';
 import { classificationReport, predictProbabilities } from './evaluate';
 import { deriveSeed, mulberry32, shuffledIndices, withSeededMathRandom } from '../random';
 import type { BatchProgress } from './progress';
-import { ModelError, UsageError } from '../errors';
+import { BackendError, ModelError, TrainingError, UsageError } from '../errors';
+import { OrtTrainer } from './ort-trainer';
+import { tryLoadOrt } from '../engine/engine';
 
 export interface TrainOptions {
   arch: Arch;
@@ -40,6 +42,11 @@ export interface TrainOptions {
   outliers?: { images: ImageSet; weight: number; sources: string[] };
   /** start from these weights (fine-tuning) instead of a fresh initialisation */
   initFrom?: tf.LayersModel;
+  /**
+   * what computes each step: `tfjs` (the tensor backend's autodiff) or `ort` (the step graph
+   * on onnxruntime, src/train/ort-trainer.ts). Default tfjs; `udq train` picks ort when it loads.
+   */
+  engine?: 'ort' | 'tfjs';
 }
 
 export const LR_SCHEDULES = ['decay', 'cosine'] as const;
@@ -88,6 +95,8 @@ interface CheckpointState {
     trainCount: number;
     /** outlier exposure: its sources, loss weight and pool size */
     outlierExposure?: { sources: string[]; weight: number; count: number };
+    /** the engine that computed the steps (absent: tfjs) */
+    engine?: 'ort' | 'tfjs';
   };
   history: EpochRecord[];
   bestEpoch: number;
@@ -102,12 +111,15 @@ export function compileForTraining(model: tf.LayersModel, learningRate: number):
   return optimizer;
 }
 
-async function saveCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.AdamOptimizer, state: CheckpointState, isBest: boolean): Promise<void> {
+async function saveCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.AdamOptimizer, state: CheckpointState, isBest: boolean, ortTrainer: OrtTrainer | null): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await saveModelFiles(model, join(dir, 'last'));
   if (isBest) await saveModelFiles(model, join(dir, 'best'));
-  const named = await optimizer.getWeights();
+  const named = ortTrainer
+    ? ortTrainer.optimizerState().map((o) => ({ name: o.name, tensor: tf.tensor(o.values, o.shape) }))
+    : await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
+  if (ortTrainer) tf.dispose(named.map((n) => n.tensor));
   writeFileSync(join(dir, 'optimizer.bin'), Buffer.from(data as ArrayBuffer));
   writeJsonAtomic(join(dir, 'optimizer.json'), specs);
   writeJsonAtomic(join(dir, 'state.json'), state);
@@ -135,6 +147,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
   let model: tf.LayersModel;
   let optimizer: tf.AdamOptimizer;
   let state: CheckpointState;
+  let resumedOptimizer: { name: string; tensor: tf.Tensor }[] | null = null;
   const baseOptions = {
     batchSize: opts.batchSize,
     seed: opts.seed,
@@ -145,6 +158,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     augmentShift: opts.augmentShift,
     trainCount: train.images.count,
     ...(opts.outliers ? { outlierExposure: { sources: opts.outliers.sources, weight: opts.outliers.weight, count: opts.outliers.images.count } } : {}),
+    engine: opts.engine ?? 'tfjs',
   };
 
   if (opts.resume) {
@@ -154,9 +168,13 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     if (ck.state.options.trainCount !== train.images.count) {
       throw new UsageError(`checkpoint was trained on ${ck.state.options.trainCount} images, this run has ${train.images.count} (use the same --limit)`);
     }
+    if ((ck.state.options.engine ?? 'tfjs') !== (opts.engine ?? 'tfjs')) {
+      throw new UsageError(`checkpoint was trained on the ${ck.state.options.engine ?? 'tfjs'} engine; resume with --engine ${ck.state.options.engine ?? 'tfjs'}`);
+    }
     model = ck.model;
     optimizer = compileForTraining(model, ck.state.options.learningRate * ck.state.options.lrDecay ** ck.state.epochsDone);
-    await optimizer.setWeights(ck.optimizerWeights);
+    if ((ck.state.options.engine ?? 'tfjs') === 'tfjs') await optimizer.setWeights(ck.optimizerWeights);
+    resumedOptimizer = ck.optimizerWeights;
     state = ck.state;
     // checkpoints written before --lr-schedule existed used the per-epoch decay
     Object.assign(baseOptions, { ...ck.state.options, lrSchedule: ck.state.options.lrSchedule ?? 'decay' });
@@ -182,6 +200,19 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
   const yBuf = new Float32Array(batchSize * classes);
   let bestWeights: tf.Tensor[] | null = null;
 
+  // the ort engine: the same loop, each step computed by the step graph on onnxruntime
+  let ortTrainer: OrtTrainer | null = null;
+  if (opts.engine === 'ort') {
+    const ort = tryLoadOrt();
+    if (!ort) throw new BackendError('engine ort: onnxruntime-node is not installed or failed to load');
+    ortTrainer = await OrtTrainer.create(ort, model, { bnMode: oe ? 'frozen' : 'batch', seed: deriveSeed(seed, 'ort-steps') });
+    if (resumedOptimizer) ortTrainer.setOptimizerState(new Map(resumedOptimizer.map((o) => [o.name, o.tensor.dataSync() as Float32Array])));
+  }
+  if (resumedOptimizer) tf.dispose(resumedOptimizer.map((o) => o.tensor));
+  const rows = oe ? 2 * batchSize : batchSize;
+  const ortBatch = { x: new Float32Array(rows * 784), target: new Float32Array(rows * classes), rowWeight: new Float32Array(rows), rows: 0 };
+  let currentLr = 0;
+
   const unfreeze = oe ? freezeBatchNormStatistics(model) : () => undefined;
   try {
     await withSeededMathRandom(opts.seed, async () => {
@@ -190,6 +221,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
         const setLr = (b: number) => {
           const rate = scheduledLearningRate(baseOptions, epoch, (epoch - 1) * batchesPerEpoch + b, totalSteps);
           (optimizer as unknown as { learningRate: number }).learningRate = rate;
+          currentLr = rate;
           return rate;
         };
         const lr = setLr(0);
@@ -207,6 +239,20 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
           fillBatch(train.images, order, start, end, xBuf, { maxShift: baseOptions.augmentShift, random: rand });
           if (oe) warpBatch(xBuf, n, rand);
           fillOneHot(labels, order, start, end, classes, yBuf);
+          if (ortTrainer) {
+            const [loss, acc] = await ortStep(ortTrainer, ortBatch, { xBuf, yBuf, n, classes, lr: currentLr, oe: oe && oeBuf ? { images: oe.images, weight: oe.weight, buf: oeBuf, idx: oeIdx, shift: baseOptions.augmentShift, rand } : null });
+            if (!Number.isFinite(loss)) {
+              throw new TrainingError(`non-finite loss at epoch ${epoch}, batch ${b + 1} (ort engine)${opts.checkpointDir && state.epochsDone ? `; the checkpoint of epoch ${state.epochsDone} is kept` : ''}`);
+            }
+            lossSum += loss * n;
+            accSum += acc * n;
+            seen += n;
+            const elapsed = (Date.now() - t0) / 1000;
+            const ips = seen / Math.max(elapsed, 1e-3);
+            const remaining = split.train - seen + (opts.epochs - epoch) * split.train;
+            opts.onBatch?.({ epoch, epochs: opts.epochs, batch: b + 1, batches: batchesPerEpoch, loss: lossSum / seen, accuracy: accSum / seen, imagesPerSecond: ips, etaSeconds: remaining / ips });
+            continue;
+          }
           const x = tf.tensor4d(xBuf.subarray(0, n * 784), [n, 28, 28, 1]);
           const y = tf.tensor2d(yBuf.subarray(0, n * classes), [n, classes]);
           let loss: number;
@@ -231,6 +277,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
           opts.onBatch?.({ epoch, epochs: opts.epochs, batch: b + 1, batches: batchesPerEpoch, loss: lossSum / seen, accuracy: accSum / seen, imagesPerSecond: ips, etaSeconds: remaining / ips });
         }
         const seconds = (Date.now() - t0) / 1000;
+        ortTrainer?.writeTo(model, tf);
         const record: EpochRecord = { epoch, loss: lossSum / seen, accuracy: accSum / seen, seconds, learningRate: lr };
         if (split.val > 0) {
           const rep = classificationReport(predictProbabilities(model, val.images), val.labels, train.classNames ?? []);
@@ -249,12 +296,13 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
           if (bestWeights) tf.dispose(bestWeights);
           bestWeights = model.getWeights().map((w) => w.clone());
         }
-        if (opts.checkpointDir) await saveCheckpoint(opts.checkpointDir, model, optimizer, state, isBest);
+        if (opts.checkpointDir) await saveCheckpoint(opts.checkpointDir, model, optimizer, state, isBest, ortTrainer);
         opts.onEpoch?.(record);
       }
     });
   } finally {
     unfreeze();
+    ortTrainer?.dispose();
   }
 
   // keep the best epoch's weights (from memory, or from the checkpoint when this run added no better epoch)
@@ -279,6 +327,42 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     trainingSeconds: state.trainingSeconds,
     options: baseOptions,
   };
+}
+
+/**
+ * One step on the ort engine: the digits (one-hot targets, weight 1/n each) and, with outlier
+ * exposure, as many outliers drawn and warped as in the tfjs step (uniform targets, weight
+ * oeWeight/n each) in one batch. Returns [loss, accuracy on the digits].
+ */
+async function ortStep(
+  trainer: OrtTrainer,
+  batch: { x: Float32Array; target: Float32Array; rowWeight: Float32Array; rows: number },
+  a: { xBuf: Float32Array; yBuf: Float32Array; n: number; classes: number; lr: number; oe: { images: ImageSet; weight: number; buf: Float32Array; idx: Uint32Array; shift: number; rand: () => number } | null },
+): Promise<[number, number]> {
+  const { n, classes } = a;
+  batch.x.set(a.xBuf.subarray(0, n * 784));
+  batch.target.set(a.yBuf.subarray(0, n * classes));
+  batch.rowWeight.fill(1 / n, 0, n);
+  let rows = n;
+  if (a.oe) {
+    const o = a.oe;
+    for (let k = 0; k < n; k++) o.idx[k] = Math.floor(o.rand() * o.images.count);
+    fillBatch(o.images, o.idx, 0, n, o.buf, { maxShift: o.shift, random: o.rand });
+    warpBatch(o.buf, n, o.rand);
+    batch.x.set(o.buf.subarray(0, n * 784), n * 784);
+    batch.target.fill(1 / classes, n * classes, 2 * n * classes);
+    batch.rowWeight.fill(o.weight / n, n, 2 * n);
+    rows = 2 * n;
+  }
+  batch.rows = rows;
+  const r = await trainer.step(batch, a.lr);
+  let right = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (r.probabilities[i * classes + k] > r.probabilities[i * classes + best]) best = k;
+    if (a.yBuf[i * classes + best] === 1) right++;
+  }
+  return [r.loss, right / n];
 }
 
 /**
