@@ -13,6 +13,7 @@ import { buildModel } from '../src/models/architectures';
 import { loadMnist } from '../src/data/mnist';
 import { OrtTrainer, OrtBatch } from '../src/train/ort-trainer';
 import { describeForTraining, UnsupportedForOrtTraining, BatchNormMode } from '../src/onnx/train-graph';
+import { relError } from './helpers/compare';
 
 const ort = tryLoadOrt();
 const mnist = loadMnist('train', 512);
@@ -87,17 +88,6 @@ function tfjsReference(model: tf.LayersModel, b: OrtBatch, masks: Float32Array[]
   return out;
 }
 
-/** max |a - b| relative to max |b| (the gradient's own scale). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / Math.max(s, 1e-12);
-}
 
 const cases: { arch: 'basic' | 'deep'; bnMode: BatchNormMode; oe: number }[] = [
   { arch: 'basic', bnMode: 'batch', oe: 0 },
@@ -127,13 +117,13 @@ for (const c of cases) {
     await tf.setBackend(backend);
     assert.ok(Math.abs(got.loss - want.loss) <= 1e-3 * Math.abs(want.loss), `loss ${got.loss} vs ${want.loss}`);
     for (const p of trainer.graph.params) {
-      const e = relErr(got.grads.get(p.name)!, want.grads.get(`${p.layer}/${p.slot}`)!);
+      const e = relError(got.grads.get(p.name)!, want.grads.get(`${p.layer}/${p.slot}`)!);
       assert.ok(e <= 1e-3, `${p.name}: relative error ${e}`);
     }
     assert.equal(got.batchStats.length, want.stats.length);
     got.batchStats.forEach((s, k) => {
-      assert.ok(relErr(s.mean, want.stats[k].mean) <= 1e-3, `bn ${k} mean`);
-      assert.ok(relErr(s.variance, want.stats[k].variance) <= 1e-3, `bn ${k} variance`);
+      assert.ok(relError(s.mean, want.stats[k].mean) <= 1e-3, `bn ${k} mean`);
+      assert.ok(relError(s.variance, want.stats[k].variance) <= 1e-3, `bn ${k} variance`);
     });
     trainer.dispose();
     model.dispose();

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../src/engine/wasm-kernels';
+import { relError } from './helpers/compare';
 
 before(async () => {
   registerWasmKernels();
@@ -14,16 +15,6 @@ before(async () => {
   assert.ok(await tf.setBackend('cpu'));
 });
 
-function relError(a: Float32Array | Int32Array | Uint8Array, b: Float32Array | Int32Array | Uint8Array): number {
-  assert.equal(a.length, b.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-12);
-}
 
 /** Run `fn` on a backend with the same input values, returning plain arrays. */
 async function onBackend<T extends tf.Tensor[]>(name: string, fn: () => T): Promise<Float32Array[]> {

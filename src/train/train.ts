@@ -251,35 +251,26 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
           fillBatch(train.images, order, start, end, xBuf, { maxShift: baseOptions.augmentShift, random: rand });
           if (oe) warpBatch(xBuf, n, rand);
           fillOneHot(labels, order, start, end, classes, yBuf);
+          let loss: number;
+          let acc: number;
           if (ortTrainer) {
-            const [loss, acc] = await ortStep(ortTrainer, ortBatch, { xBuf, yBuf, n, classes, lr: currentLr, oe: oe && oeBuf ? { images: oe.images, weight: oe.weight, buf: oeBuf, idx: oeIdx, shift: baseOptions.augmentShift, rand } : null });
+            [loss, acc] = await ortStep(ortTrainer, ortBatch, { xBuf, yBuf, n, classes, lr: currentLr, oe: oe && oeBuf ? { images: oe.images, weight: oe.weight, buf: oeBuf, idx: oeIdx, shift: baseOptions.augmentShift, rand } : null });
             if (!Number.isFinite(loss)) {
               throw new TrainingError(`non-finite loss at epoch ${epoch}, batch ${b + 1} (ort engine)${opts.checkpointDir && state.epochsDone ? `; the checkpoint of epoch ${state.epochsDone} is kept` : ''}`);
             }
-            lossSum += loss * n;
-            accSum += acc * n;
-            seen += n;
-            const elapsed = (Date.now() - t0) / 1000;
-            const ips = seen / Math.max(elapsed, 1e-3);
-            const remaining = split.train - seen + (opts.epochs - epoch) * split.train;
-            opts.onBatch?.({ epoch, epochs: opts.epochs, batch: b + 1, batches: batchesPerEpoch, loss: lossSum / seen, accuracy: accSum / seen, imagesPerSecond: ips, etaSeconds: remaining / ips });
-            continue;
-          }
-          const x = tf.tensor4d(xBuf.subarray(0, n * 784), [n, 28, 28, 1]);
-          const y = tf.tensor2d(yBuf.subarray(0, n * classes), [n, classes]);
-          let loss: number;
-          let acc: number;
-          if (oe && oeBuf) {
-            for (let k = 0; k < n; k++) oeIdx[k] = Math.floor(rand() * oe.images.count);
-            fillBatch(oe.images, oeIdx, 0, n, oeBuf, { maxShift: baseOptions.augmentShift, random: rand });
-            warpBatch(oeBuf, n, rand);
-            const xo = tf.tensor4d(oeBuf.subarray(0, n * 784), [n, 28, 28, 1]);
-            [loss, acc] = await outlierExposureStep(model, optimizer, x, y, xo, oe.weight);
-            tf.dispose(xo);
           } else {
-            [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+            const x = tf.tensor4d(xBuf.subarray(0, n * 784), [n, 28, 28, 1]);
+            const y = tf.tensor2d(yBuf.subarray(0, n * classes), [n, classes]);
+            if (oe && oeBuf) {
+              drawOutliers(oe.images, n, oeIdx, oeBuf, baseOptions.augmentShift, rand);
+              const xo = tf.tensor4d(oeBuf.subarray(0, n * 784), [n, 28, 28, 1]);
+              [loss, acc] = await outlierExposureStep(model, optimizer, x, y, xo, oe.weight);
+              tf.dispose(xo);
+            } else {
+              [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+            }
+            tf.dispose([x, y]);
           }
-          tf.dispose([x, y]);
           lossSum += loss * n;
           accSum += acc * n;
           seen += n;
@@ -341,6 +332,13 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
   };
 }
 
+/** `n` outliers drawn from `images` into `buf` (shifted, warped as the digits are), the same draws on either engine. */
+function drawOutliers(images: ImageSet, n: number, idx: Uint32Array, buf: Float32Array, maxShift: number, rand: () => number): void {
+  for (let k = 0; k < n; k++) idx[k] = Math.floor(rand() * images.count);
+  fillBatch(images, idx, 0, n, buf, { maxShift, random: rand });
+  warpBatch(buf, n, rand);
+}
+
 /**
  * One step on the ort engine: the digits (one-hot targets, weight 1/n each) and, with outlier
  * exposure, as many outliers drawn and warped as in the tfjs step (uniform targets, weight
@@ -358,9 +356,7 @@ async function ortStep(
   let rows = n;
   if (a.oe) {
     const o = a.oe;
-    for (let k = 0; k < n; k++) o.idx[k] = Math.floor(o.rand() * o.images.count);
-    fillBatch(o.images, o.idx, 0, n, o.buf, { maxShift: o.shift, random: o.rand });
-    warpBatch(o.buf, n, o.rand);
+    drawOutliers(o.images, n, o.idx, o.buf, o.shift, o.rand);
     batch.x.set(o.buf.subarray(0, n * 784), n * 784);
     batch.target.fill(1 / classes, n * classes, 2 * n * classes);
     batch.rowWeight.fill(o.weight / n, n, 2 * n);
