@@ -188,6 +188,7 @@ test('checkPicture: decided from stroke evidence, each refusal with its check, v
   const e = (snr: number, kept = 1, rivals = 0, strokeLength = 3, noise = 0.02) => ({ snr, kept, rivals, strokeLength, noise });
   const cases: { name: string; ev: ReturnType<typeof e>; reason: string | null; check?: string }[] = [
     { name: 'no mark the size of a character', ev: e(0, 0), reason: 'blank', check: 'stroke-found' },
+    { name: 'no mark the size of a character in noise', ev: e(0, 0, 0, 0, 0.2), reason: 'noise-like', check: 'stroke-found' },
     { name: 'a mark that does not stand out of clean paper', ev: e(4), reason: 'blank', check: 'stroke-contrast' },
     { name: 'a mark that does not stand out of noisy paper', ev: e(4, 1, 0, 3, 0.15), reason: 'noise-like', check: 'stroke-contrast' },
     { name: 'wood grain: many marks as strong as the character', ev: e(80, 1, 6), reason: 'noise-like', check: 'rival-marks' },

@@ -185,7 +185,7 @@ const f1 = (x: number) => x.toFixed(1);
 
 /**
  * The picture-level part of the check, before the 28x28 statistics, from evidence about strokes:
- * - no mark the size of a character was found: `blank`;
+ * - no mark the size of a character was found: `blank` (`noise-like` on a noisy picture);
  * - the strokes do not stand out of the paper at their own scale (stroke evidence below
  *   MIN_STROKE_SNR): `blank`, or `noise-like` on a noisy picture;
  * - a faint mark (evidence below CLEAR_STROKE_SNR) whose pen path is not a character's (shorter
@@ -196,7 +196,10 @@ const f1 = (x: number) => x.toFixed(1);
  */
 export function checkPicture(e: PictureEvidence): { reason: InvalidReason; detail: string; reasonDetail: ReasonDetail } | null {
   const refuse = (reason: InvalidReason, d: Omit<ReasonDetail, 'message'> & { message: string }) => ({ reason, detail: d.message, reasonDetail: d });
-  if (e.kept === 0) return refuse('blank', { check: 'stroke-found', value: 0, threshold: 1, message: 'no stroke found: no mark the size of a character', short: 'no stroke found' });
+  if (e.kept === 0) {
+    const noisy = e.noise > MAX_NOISE;
+    return refuse(noisy ? 'noise-like' : 'blank', { check: 'stroke-found', value: 0, threshold: 1, message: `no stroke found: no mark the size of a character${noisy ? ` in the noise (level ${e.noise.toFixed(3)})` : ''}`, short: 'no stroke found' });
+  }
   if (e.snr < MIN_STROKE_SNR) {
     return refuse(e.noise > MAX_NOISE ? 'noise-like' : 'blank', { check: 'stroke-contrast', value: e.snr, threshold: MIN_STROKE_SNR, message: `no stroke stands out of the paper: stroke contrast ${f1(e.snr)} < ${MIN_STROKE_SNR} (paper noise ${e.noise.toFixed(3)})`, short: `stroke contrast ${f1(e.snr)} < ${MIN_STROKE_SNR}` });
   }

@@ -214,9 +214,10 @@ export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode):
       const input = h;
       let mean: string;
       let variance: string;
+      let centred = '';
       if (bnMode === 'batch') {
         mean = g.node('ReduceMean', [input], { axes, keepdims: 1 });
-        const centred = g.node('Sub', [input, mean]);
+        centred = g.node('Sub', [input, mean]);
         variance = g.node('ReduceMean', [g.node('Mul', [centred, centred])], { axes, keepdims: 1 });
         const mOut = `bnMean${batchNorms.length}`;
         const vOut = `bnVar${batchNorms.length}`;
@@ -233,17 +234,23 @@ export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode):
         variance = rs(vIn);
       }
       const invStd = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [variance, eps])])]);
-      const xhat = g.node('Mul', [g.node('Sub', [input, mean]), invStd]);
+      const xhat = g.node('Mul', [centred || g.node('Sub', [input, mean]), invStd]);
       const y = g.node('Add', [g.node('Mul', [xhat, rs(gamma)]), rs(beta)]);
       tape.push((dy) => {
-        grads.push({ name: gamma, grad: g.node('ReduceSum', [g.node('Mul', [dy, xhat]), g.int64s('axes', axes)], { keepdims: 0 }), shape: [L.channels] });
-        grads.push({ name: beta, grad: g.node('ReduceSum', [dy, g.int64s('axes', axes)], { keepdims: 0 }), shape: [L.channels] });
+        // one product dy * xhat and one sum of each, shared by gamma's and beta's gradients and dx
+        const dyx = g.node('Mul', [dy, xhat]);
+        const sumDyx = g.node('ReduceSum', [dyx, g.int64s('axes', axes)], { keepdims: 1 });
+        const sumDy = g.node('ReduceSum', [dy, g.int64s('axes', axes)], { keepdims: 1 });
+        grads.push({ name: gamma, grad: g.node('Reshape', [sumDyx, g.int64s('cshape', [L.channels])]), shape: [L.channels] });
+        grads.push({ name: beta, grad: g.node('Reshape', [sumDy, g.int64s('cshape', [L.channels])]), shape: [L.channels] });
         const scale = g.node('Mul', [rs(gamma), invStd]);
         if (bnMode === 'frozen') return g.node('Mul', [dy, scale]);
-        // dx = gamma/sigma * (dy - mean(dy) - xhat * mean(dy * xhat))
-        const mdy = g.node('ReduceMean', [dy], { axes, keepdims: 1 });
-        const mdyx = g.node('ReduceMean', [g.node('Mul', [dy, xhat])], { axes, keepdims: 1 });
-        return g.node('Mul', [scale, g.node('Sub', [g.node('Sub', [dy, mdy]), g.node('Mul', [xhat, mdyx])])]);
+        // dx = gamma/sigma * (dy - mean(dy) - xhat * mean(dy * xhat)), the means over the M = N*H*W values per channel
+        const shape = g.node('Shape', [dy]);
+        const count = g.node('Cast', [g.node('ReduceProd', [g.node('Gather', [shape, g.int64s('reduced', axes)])], { keepdims: 1 })], { to: 1 });
+        const k = g.node('Div', [scale, count]); // gamma / (sigma M), per channel
+        const correction = g.node('Add', [g.node('Mul', [xhat, g.node('Mul', [sumDyx, k])]), g.node('Mul', [sumDy, k])]);
+        return g.node('Sub', [g.node('Mul', [dy, scale]), correction]);
       });
       h = y;
     } else if (L.kind === 'maxpool') {
