@@ -887,8 +887,9 @@ export const WORK_SIDE = 100;
 /**
  * The character's box (and a 2 px margin) cut out of the ink; a character larger than WORK_SIDE
  * is shrunk to it by area averaging, so a one-pixel pen on a large canvas keeps its ink (fainter,
- * wider) instead of vanishing between samples, then rescaled so its strongest ink is 1 again.
- * Stroke-width normalisation then works at this size whatever the picture's.
+ * wider) instead of vanishing between samples, then rescaled so its strongest ink is 1 again;
+ * then an empty border of 8% of its size for the thickened pen. Stroke-width normalisation then
+ * works at this size whatever the picture's.
  */
 export function workingCrop(ink: Float32Array, width: number, height: number, box: { x0: number; y0: number; x1: number; y1: number }): { ink: Float32Array; width: number; height: number } {
   const x0 = Math.max(0, box.x0 - 2);
@@ -898,15 +899,25 @@ export function workingCrop(ink: Float32Array, width: number, height: number, bo
   const crop = new Float32Array(cw * ch);
   for (let y = 0; y < ch; y++) crop.set(ink.subarray((y0 + y) * width + x0, (y0 + y) * width + x0 + cw), y * cw);
   const side = Math.max(cw, ch);
-  if (side <= WORK_SIDE) return { ink: crop, width: cw, height: ch };
-  const k = WORK_SIDE / side;
-  const w = Math.max(1, Math.round(cw * k));
-  const h = Math.max(1, Math.round(ch * k));
-  const small = resize(crop, cw, ch, w, h);
-  let max = 0;
-  for (const v of small) if (v > max) max = v;
-  if (max > 0) for (let i = 0; i < small.length; i++) small[i] = Math.min(1, small[i] / max);
-  return { ink: small, width: w, height: h };
+  let work: Float32Array = crop;
+  let w = cw;
+  let h = ch;
+  if (side > WORK_SIDE) {
+    const k = WORK_SIDE / side;
+    w = Math.max(1, Math.round(cw * k));
+    h = Math.max(1, Math.round(ch * k));
+    work = resize(crop, cw, ch, w, h);
+    let max = 0;
+    for (const v of work) if (v > max) max = v;
+    if (max > 0) for (let i = 0; i < work.length; i++) work[i] = Math.min(1, work[i] / max);
+  }
+  // room around the character for the pen to be thickened into (MNIST's pen is 0.1 of the
+  // character): clipped at the crop's edge, a thickened round 0 would come out square-shouldered
+  const pad = Math.ceil(0.08 * Math.max(w, h)) + 1;
+  const W = w + 2 * pad;
+  const out = new Float32Array(W * (h + 2 * pad));
+  for (let y = 0; y < h; y++) out.set(work.subarray(y * w, (y + 1) * w), (y + pad) * W + pad);
+  return { ink: out, width: W, height: h + 2 * pad };
 }
 
 /** Pen width and path length of an ink image, in units of the character's longer side `side`. */
