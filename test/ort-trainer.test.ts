@@ -225,3 +225,20 @@ test('chooseTrainingEngine: ort when it loads and covers the model; tfjs with a 
   assert.throws(() => chooseTrainingEngine('ort', odd), UnsupportedForOrtTraining);
   odd.dispose();
 });
+
+test('checkpointEngine: --resume continues on the engine a checkpoint was written by (older checkpoints: tfjs)', async () => {
+  const { checkpointEngine } = await import('../src/train/run');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'udq-ckpt-engine-'));
+  try {
+    assert.equal(checkpointEngine(dir), undefined);
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ format: 'udq-checkpoint', options: { batchSize: 32 } }));
+    assert.equal(checkpointEngine(dir), 'tfjs');
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ format: 'udq-checkpoint', options: { engine: 'ort' } }));
+    assert.equal(checkpointEngine(dir), 'ort');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

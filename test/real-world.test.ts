@@ -156,6 +156,8 @@ test('a number with a letter in it is rejected as a whole, and says where', asyn
   const res = await predictNumbers(model, files, opts());
   const accepted = res.filter((p) => p.verdict === 'number');
   assert.ok(accepted.length <= 1, `accepted ${accepted.length} of 10 numbers with a letter: ${accepted.map((p) => p.number).join(', ')}`);
+  // a rejected number says why: the first refused digit's check, value and threshold
+  assert.ok(res.filter((p) => p.verdict === 'rejected').every((p) => p.reasonDetail && Number.isFinite(p.reasonDetail.value)));
   const located = res.filter((p, i) => p.verdict === 'rejected' && (p.uncertainPositions ?? []).includes(letterAt[i])).length;
   assert.ok(located >= 8, `the letter's position is reported in ${located} of 10`);
 });

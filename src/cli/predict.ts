@@ -68,8 +68,8 @@ export function registerPredict(program: Command, io: Io): void {
           mkdirSync(opts.savePreprocessed, { recursive: true });
           for (const r of res) for (const [i, d] of (r.digits ?? []).entries()) if (d.pixels) await saveMnistPng(d.pixels, join(opts.savePreprocessed, `${basename(r.file, extname(r.file))}.d${i + 1}.28x28.png`));
         }
-        const numRow = (r: NumberPrediction) => [r.file, r.verdict, r.number ?? '', (r.uncertainPositions ?? []).join(' '), r.reason ?? '', (r.digits ?? []).map((d) => `${d.digit ?? '?'}:${(d.probability ?? 0).toFixed(2)}${d.verdict === 'digit' ? '' : '!'}`).join(' '), r.error ?? ''];
-        const head = ['file', 'verdict', 'number', 'uncertain', 'reason', 'digits', 'error'];
+        const numRow = (r: NumberPrediction) => [r.file, r.verdict, r.number ?? '', (r.uncertainPositions ?? []).join(' '), r.reason ?? '', r.reasonDetail?.short ?? '', (r.digits ?? []).map((d) => `${d.digit ?? '?'}:${(d.probability ?? 0).toFixed(2)}${d.verdict === 'digit' ? '' : '!'}`).join(' '), r.error ?? ''];
+        const head = ['file', 'verdict', 'number', 'uncertain', 'reason', opts.format === 'csv' ? 'reasonDetail' : 'why (measured)', 'digits', 'error'];
         if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples: samplesN, predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
         else if (opts.format === 'csv') io.out(stringify([head, ...res.map(numRow)]).trimEnd());
         else io.out(formatTable(head, res.map(numRow)));

@@ -109,6 +109,8 @@ export function describeForTraining(model: tf.LayersModel): TrainLayer[] {
   });
   const last = out[out.length - 1];
   if (!last || last.kind !== 'dense' || last.activation !== 'softmax') throw new UnsupportedForOrtTraining('the last layer must be a softmax Dense');
+  const hiddenSoftmax = out.find((l) => l !== last && l.kind === 'dense' && l.activation === 'softmax');
+  if (hiddenSoftmax) throw new UnsupportedForOrtTraining(`layer ${hiddenSoftmax.index}: a softmax is only covered on the last layer`);
   void dropouts;
   return out;
 }

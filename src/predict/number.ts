@@ -53,6 +53,8 @@ export async function predictNumbers(model: Predictor, files: string[], opts: Pr
         verdict: rejected.length ? 'rejected' : 'number',
         number: digits.map((d) => (d.digit === undefined ? '?' : String(d.digit))).join(''),
         reason: rejected.length ? `not a digit at position ${rejected.join(', ')}` : undefined,
+        // the first refused digit's own reason (the others are in digits[])
+        reasonDetail: rejected.length ? digits[rejected[0] - 1].reasonDetail : undefined,
         uncertainPositions: uncertain,
         digits,
       });

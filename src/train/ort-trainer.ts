@@ -6,7 +6,7 @@
  *
  * Adam as tfjs's `tf.train.adam` (beta1 0.9, beta2 0.999, epsilon 1e-7):
  *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
- *   w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps).
+ *   w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
  * BatchNorm moving averages as tfjs-layers': moving -= (moving - batch) (1 - momentum).
  * Dropout masks are the hashed masks of src/uq/masks.ts, keyed (seed, dropout layer, row, step),
  * so the same seed gives the same weights run after run.
@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import { BatchNormMode, buildTrainingGraph, describeForTraining, TrainingGraph } from '../onnx/train-graph';
 import { fillDropoutMask } from '../uq/masks';
 import { deriveSeed } from '../random';
+import { ModelError } from '../errors';
 
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
 
@@ -165,7 +166,9 @@ export class OrtTrainer {
     this.iterations++;
     const t = this.iterations;
     const { beta1, beta2, epsilon } = ADAM;
-    const rate = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+    // tfjs's form: lr * mhat / (sqrt(vhat) + eps), epsilon outside the bias correction
+    const c1 = 1 / (1 - beta1 ** t);
+    const c2 = 1 / (1 - beta2 ** t);
     for (const p of this.graph.params) {
       const w = this.weights.get(p.name)!;
       const g = r.grads.get(p.name)!;
@@ -177,7 +180,7 @@ export class OrtTrainer {
         const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        w[i] -= (rate * mi) / (Math.sqrt(vi) + epsilon);
+        w[i] -= (lr * mi * c1) / (Math.sqrt(vi * c2) + epsilon);
       }
     }
     r.batchStats.forEach((s, k) => {
@@ -207,7 +210,7 @@ export class OrtTrainer {
     for (const p of this.graph.params) {
       const m = state.get(`${p.name}/m`);
       const v = state.get(`${p.name}/v`);
-      if (!m || !v || m.length !== this.m.get(p.name)!.length) throw new Error(`checkpoint: no Adam state for ${p.name}`);
+      if (!m || !v || m.length !== this.m.get(p.name)!.length || v.length !== this.v.get(p.name)!.length) throw new ModelError(`checkpoint: no Adam state of the right size for ${p.name}`);
       this.m.get(p.name)!.set(m);
       this.v.get(p.name)!.set(v);
     }

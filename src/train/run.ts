@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { concatSets, loadAdversary } from '../data/sources';
 import type { ImageSet } from '../data/types';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { Io } from '../io';
 import { Arch } from '../models/architectures';
 import { initBackend } from '../engine/backend';
@@ -96,7 +96,8 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
   const progress = new ProgressPrinter(io);
   const outliers = opts.outlierExposure ? await loadOutlierSources(opts.outlierExposure, (l) => progress.line(l)) : undefined;
   const init = opts.initFrom ? await loadInitModel(opts.initFrom, opts.arch) : undefined;
-  const engine = chooseTrainingEngine(opts.engine, init?.model);
+  // --resume continues on the engine that wrote the checkpoint, unless one is asked for
+  const engine = chooseTrainingEngine(opts.engine ?? (opts.resume ? checkpointEngine(checkpointDir) : undefined), init?.model);
   if (engine.note) progress.line(`note: ${engine.note}`);
   progress.line(`training ${opts.arch} on ${train.images.count} MNIST images (backend ${backend.backend}, engine ${engine.engine}), saving to ${modelDir}`);
   const { summary } = await trainAndSave(train, test, {
@@ -154,6 +155,18 @@ export function chooseTrainingEngine(requested: string | undefined, init?: Layer
     }
   }
   return { engine: 'ort', forced: info.forced };
+}
+
+/** The engine a checkpoint in `dir` was trained on (absent from older checkpoints: tfjs), or undefined when there is none. */
+export function checkpointEngine(dir: string): EngineName | undefined {
+  const file = join(dir, 'state.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { options?: { engine?: EngineName } };
+    return state.options?.engine ?? 'tfjs';
+  } catch {
+    return undefined; // trainModel reports a corrupt checkpoint
+  }
 }
 
 interface TrainOneOptions {
@@ -273,8 +286,10 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
   const sampling = opts.ensembleMode ?? 'disagreement';
   if (opts.resume && opts.seed === undefined) throw new UsageError('--resume with --ensemble needs the --seed of the interrupted run');
   const backend = await initBackend(opts.backend);
-  const engine = chooseTrainingEngine(opts.engine);
   const dir = resolve(opts.out ?? join(modelsDir(), `${opts.arch}-ensemble`));
+  // --resume continues the interrupted member on the engine that wrote its checkpoint, unless one is asked for
+  const resumedMember = opts.resume ? [...Array(k).keys()].map((i) => checkpointEngine(join(memberDir(dir, i), 'checkpoint'))).find((e) => e !== undefined) : undefined;
+  const engine = chooseTrainingEngine(opts.engine ?? resumedMember);
   const progress = new ProgressPrinter(io);
   if (opts.resume) {
     if (!existsSync(join(dir, MEMBERS_DIR))) throw new UsageError(`--resume: no ensemble members in ${dir}`);
