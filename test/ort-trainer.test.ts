@@ -14,8 +14,20 @@ import { loadMnist } from '../src/data/mnist';
 import { OrtTrainer, OrtBatch } from '../src/train/ort-trainer';
 import { describeForTraining, UnsupportedForOrtTraining, BatchNormMode } from '../src/onnx/train-graph';
 import { relError } from './helpers/compare';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli';
+import { trainModel } from '../src/train/train';
+import { checkpointEngine, chooseTrainingEngine } from '../src/train/run';
+import { UsageError } from '../src/errors';
 
 const ort = tryLoadOrt();
+
+/** A model with a layer the ort trainer does not cover (AveragePooling2D). */
+function averagePoolingModel(): tf.Sequential {
+  return tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3 }), tf.layers.averagePooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 10, activation: 'softmax' })] });
+}
 const mnist = loadMnist('train', 512);
 
 before(async () => {
@@ -149,17 +161,13 @@ test('ort trainer: the same seed gives the same weights run to run; another seed
 });
 
 test('describeForTraining names the layer the ort trainer does not cover', () => {
-  const m = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3 }), tf.layers.averagePooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 10, activation: 'softmax' })] });
+  const m = averagePoolingModel();
   assert.throws(() => describeForTraining(m), (e: Error) => e instanceof UnsupportedForOrtTraining && /AveragePooling2D/.test(e.message));
   m.dispose();
 });
 
 // seeds 1-5 with the defaults gave 0.9795-0.9841 (tfjs, seed 1: 0.9801); seed 3 0.9827 with tfjs's exact Adam
 test('udq train on the ort engine: one epoch of basic reaches >= 0.98 MNIST test accuracy; the manifest and the summary name the engine', { skip: ort ? false : 'onnxruntime-node is not installed' }, async () => {
-  const { runCli } = await import('./helpers/cli');
-  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const dir = mkdtempSync(join(tmpdir(), 'udq-ort-train-'));
   try {
     const r = await runCli(['train', '--arch', 'basic', '--epochs', '1', '--seed', '3', '--engine', 'ort', '--out', join(dir, 'basic'), '--json']);
@@ -176,11 +184,6 @@ test('udq train on the ort engine: one epoch of basic reaches >= 0.98 MNIST test
 });
 
 test('ort engine: a checkpointed run resumes where it stopped (same weights as one straight run); a checkpoint of the other engine is refused', { skip: ort ? false : 'onnxruntime-node is not installed' }, async () => {
-  const { trainModel } = await import('../src/train/train');
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { UsageError } = await import('../src/errors');
   const train = loadMnist('train', 400);
   const dir = mkdtempSync(join(tmpdir(), 'udq-ort-ckpt-'));
   const base = { arch: 'deep' as const, batchSize: 50, seed: 4, valSplit: 0.25, learningRate: 0.001, lrDecay: 0.5, augmentShift: 1, engine: 'ort' as const };
@@ -202,7 +205,6 @@ test('ort engine: a checkpointed run resumes where it stopped (same weights as o
 });
 
 test('ort engine: outlier exposure trains with frozen BatchNorm statistics (they do not move) and the loss falls', { skip: ort ? false : 'onnxruntime-node is not installed' }, async () => {
-  const { trainModel } = await import('../src/train/train');
   const train = loadMnist('train', 300);
   const init = buildModel('deep', 9);
   const outliers = { images: { count: 200, rows: 28, cols: 28, pixels: Uint8Array.from({ length: 200 * 784 }, (_, i) => ((i * 2654435761) >>> 24) & 0xff) }, weight: 0.5, sources: ['noise'] };
@@ -215,10 +217,9 @@ test('ort engine: outlier exposure trains with frozen BatchNorm statistics (they
 });
 
 test('chooseTrainingEngine: ort when it loads and covers the model; tfjs with a note when a layer is not covered; an error when ort is forced on it', { skip: ort ? false : 'onnxruntime-node is not installed' }, async () => {
-  const { chooseTrainingEngine } = await import('../src/train/run');
   assert.equal(chooseTrainingEngine(undefined).engine, process.env.UDQ_ENGINE === 'tfjs' ? 'tfjs' : 'ort');
   assert.equal(chooseTrainingEngine('tfjs').engine, 'tfjs');
-  const odd = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3 }), tf.layers.averagePooling2d({ poolSize: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 10, activation: 'softmax' })] });
+  const odd = averagePoolingModel();
   const c = chooseTrainingEngine(process.env.UDQ_ENGINE === 'tfjs' ? 'auto' : undefined, odd);
   assert.equal(c.engine, 'tfjs');
   assert.match(c.note ?? '', /tfjs trains it: .*AveragePooling2D/);
@@ -227,10 +228,6 @@ test('chooseTrainingEngine: ort when it loads and covers the model; tfjs with a 
 });
 
 test('checkpointEngine: --resume continues on the engine a checkpoint was written by (older checkpoints: tfjs)', async () => {
-  const { checkpointEngine } = await import('../src/train/run');
-  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const dir = mkdtempSync(join(tmpdir(), 'udq-ckpt-engine-'));
   try {
     assert.equal(checkpointEngine(dir), undefined);

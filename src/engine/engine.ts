@@ -48,6 +48,14 @@ export function parseEngineName(value: string | undefined): EngineName | undefin
   return value as EngineName;
 }
 
+/**
+ * The session options every udq graph runs with: `threads` intra-op threads (default: the
+ * machine's cores), one inter-op thread, nodes in sequence, every graph optimisation.
+ */
+export function ortSessionOptions(threads: number = availableParallelism()): Ort.InferenceSession.SessionOptions {
+  return { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+}
+
 /** The engine to sample with: `requested`, else $UDQ_ENGINE, else ort if it loads, else tfjs. */
 export function pickEngine(requested?: string): EngineInfo {
   const forced = parseEngineName(requested ?? process.env.UDQ_ENGINE);

@@ -71,7 +71,8 @@ function onnxShape(tfShape: tf.Shape | tf.Shape[], what: string): Shape {
   throw new ModelError(`ONNX export: ${what} has rank ${s.length + 1} (only images NHWC and vectors are supported)`);
 }
 
-function pair(v: unknown): [number, number] {
+/** A Keras size or stride option (one number or a pair) as [height, width]. */
+export function pair(v: unknown): [number, number] {
   if (Array.isArray(v)) return [v[0] as number, (v[1] ?? v[0]) as number];
   return [v as number, v as number];
 }

@@ -20,7 +20,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from './graph';
-import { tfPads } from './from-tfjs';
+import { pair, tfPads } from './from-tfjs';
 import { ModelError } from '../errors';
 
 /** A layer the ort trainer covers, with its shapes (per image, ONNX layout [C,H,W] or [K]). */
@@ -35,10 +35,6 @@ export type TrainLayer =
 /** The ort trainer does not cover this model: why, in one line. */
 export class UnsupportedForOrtTraining extends ModelError {}
 
-function pair(v: unknown): [number, number] {
-  if (Array.isArray(v)) return [v[0] as number, (v[1] ?? v[0]) as number];
-  return [v as number, v as number];
-}
 
 /**
  * The model's layers as the trainer sees them, or UnsupportedForOrtTraining naming the first

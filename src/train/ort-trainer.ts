@@ -13,11 +13,11 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import type * as tf from '@tensorflow/tfjs';
-import { availableParallelism } from 'node:os';
 import { BatchNormMode, buildTrainingGraph, describeForTraining, TrainingGraph } from '../onnx/train-graph';
 import { fillDropoutMask } from '../uq/masks';
 import { deriveSeed } from '../random';
 import { ModelError } from '../errors';
+import { ortSessionOptions } from '../engine/engine';
 
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
 
@@ -47,14 +47,18 @@ export class OrtTrainer {
   /** Adam steps taken */
   iterations = 0;
   private maskBuf: Float32Array[] = [];
+  /** the hash seed of the dropout masks */
+  private readonly maskSeed: number;
 
   private constructor(
     private readonly ort: typeof Ort,
     private readonly session: Ort.InferenceSession,
     readonly graph: TrainingGraph,
     readonly bnMode: BatchNormMode,
-    private readonly seed: number,
-  ) {}
+    seed: number,
+  ) {
+    this.maskSeed = deriveSeed(seed, 'train-masks');
+  }
 
   /**
    * Build the step graph of `model` (throws UnsupportedForOrtTraining when a layer is not
@@ -62,12 +66,7 @@ export class OrtTrainer {
    */
   static async create(ort: typeof Ort, model: tf.LayersModel, opts: { bnMode: BatchNormMode; seed: number; threads?: number }): Promise<OrtTrainer> {
     const graph = buildTrainingGraph(describeForTraining(model), opts.bnMode);
-    const session = await ort.InferenceSession.create(graph.bytes, {
-      intraOpNumThreads: opts.threads ?? availableParallelism(),
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    const session = await ort.InferenceSession.create(graph.bytes, ortSessionOptions(opts.threads));
     const t = new OrtTrainer(ort, session, graph, opts.bnMode, opts.seed);
     t.readFrom(model);
     for (const p of graph.params) {
@@ -126,14 +125,9 @@ export class OrtTrainer {
       rowWeight: new T('float32', b.rowWeight.subarray(0, b.rows), [b.rows, 1]),
     };
     for (const p of this.graph.params) feeds[p.name] = new T('float32', this.weights.get(p.name)!, p.shape);
-    const maskSeed = deriveSeed(this.seed, 'train-masks');
-    this.graph.masks.forEach((mk, k) => {
-      const units = mk.shape.reduce((a, c) => a * c, 1);
-      const need = b.rows * units;
-      if (!this.maskBuf[k] || this.maskBuf[k].length < need) this.maskBuf[k] = new Float32Array(need);
-      const buf = this.maskBuf[k];
-      for (let r = 0; r < b.rows; r++) fillDropoutMask(buf, r * units, units, mk.rate, maskSeed, k, r, step);
-      feeds[mk.name] = new T('float32', buf.subarray(0, need), [b.rows, ...mk.shape]);
+    this.fillMasks(b.rows, step).forEach((m, k) => {
+      const mk = this.graph.masks[k];
+      feeds[mk.name] = new T('float32', m, [b.rows, ...mk.shape]);
     });
     if (this.bnMode === 'frozen') {
       this.graph.batchNorms.forEach((bn, k) => {
@@ -144,10 +138,24 @@ export class OrtTrainer {
     return feeds;
   }
 
-  /** The dropout masks step `step` uses for `rows` rows, per Dropout (graph layout), for tests. */
+  /**
+   * The dropout masks of step `step` for `rows` rows, one per Dropout (graph layout), in the
+   * trainer's reused buffers: row r of Dropout k is the hashed mask (maskSeed, k, r, step).
+   */
+  private fillMasks(rows: number, step: number): Float32Array[] {
+    return this.graph.masks.map((mk, k) => {
+      const units = mk.shape.reduce((a, c) => a * c, 1);
+      const need = rows * units;
+      if (!this.maskBuf[k] || this.maskBuf[k].length < need) this.maskBuf[k] = new Float32Array(need);
+      const buf = this.maskBuf[k];
+      for (let r = 0; r < rows; r++) fillDropoutMask(buf, r * units, units, mk.rate, this.maskSeed, k, r, step);
+      return buf.subarray(0, need);
+    });
+  }
+
+  /** A copy of the dropout masks step `step` uses for `rows` rows (tests compare against them). */
   masksFor(rows: number, step: number): Float32Array[] {
-    const f = this.feeds({ x: new Float32Array(rows * 784), target: new Float32Array(rows * this.graph.classes), rowWeight: new Float32Array(rows), rows }, step);
-    return this.graph.masks.map((mk) => Float32Array.from(f[mk.name].data as Float32Array));
+    return this.fillMasks(rows, step).map((m) => Float32Array.from(m));
   }
 
   /** Loss, probabilities and gradients of one batch, nothing updated (tests compare these with tfjs). */

@@ -9,7 +9,7 @@ import { Arch, buildModel } from '../models/architectures';
 import { EpochRecord, loadModelFiles, saveModelFiles, writeJsonAtomic } from '../models/store';
 import type { ImageSet, LabelledImages } from '../data/types';
 import { fillBatch, fillOneHot, splitValidation, warpBatch } from './batches';
-import { classificationReport, predictProbabilities } from './evaluate';
+import { argmaxRows, classificationReport, predictProbabilities } from './evaluate';
 import { deriveSeed, mulberry32, shuffledIndices, withSeededMathRandom } from '../random';
 import type { BatchProgress } from './progress';
 import { BackendError, ModelError, TrainingError, UsageError } from '../errors';
@@ -173,12 +173,11 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     if (ck.state.options.trainCount !== train.images.count) {
       throw new UsageError(`checkpoint was trained on ${ck.state.options.trainCount} images, this run has ${train.images.count} (use the same --limit)`);
     }
-    if ((ck.state.options.engine ?? 'tfjs') !== (opts.engine ?? 'tfjs')) {
-      throw new UsageError(`checkpoint was trained on the ${ck.state.options.engine ?? 'tfjs'} engine; resume with --engine ${ck.state.options.engine ?? 'tfjs'}`);
-    }
+    const ckEngine = ck.state.options.engine ?? 'tfjs';
+    if (ckEngine !== (opts.engine ?? 'tfjs')) throw new UsageError(`checkpoint was trained on the ${ckEngine} engine; resume with --engine ${ckEngine}`);
     model = ck.model;
     optimizer = compileForTraining(model, ck.state.options.learningRate * ck.state.options.lrDecay ** ck.state.epochsDone);
-    if ((ck.state.options.engine ?? 'tfjs') === 'tfjs') await optimizer.setWeights(ck.optimizerWeights);
+    if (ckEngine === 'tfjs') await optimizer.setWeights(ck.optimizerWeights);
     resumedOptimizer = ck.optimizerWeights;
     state = ck.state;
     // checkpoints written before --lr-schedule existed used the per-epoch decay
@@ -364,12 +363,9 @@ async function ortStep(
   }
   batch.rows = rows;
   const r = await trainer.step(batch, a.lr);
+  const predicted = argmaxRows(r.probabilities.subarray(0, n * classes), classes);
   let right = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < classes; k++) if (r.probabilities[i * classes + k] > r.probabilities[i * classes + best]) best = k;
-    if (a.yBuf[i * classes + best] === 1) right++;
-  }
+  for (let i = 0; i < n; i++) if (a.yBuf[i * classes + predicted[i]] === 1) right++;
   return [r.loss, right / n];
 }
 

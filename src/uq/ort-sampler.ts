@@ -14,12 +14,12 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
-import { availableParallelism } from 'node:os';
 import { MaskInput, OnnxGraph, tfjsToOnnx } from '../onnx/from-tfjs';
 import { MaskKernel } from './kernels/mask-kernel';
 import { ChunkSamples, McInput, McOptions, McResult, splitPoint, toFloatImages } from './mc-dropout';
 import { SampleSummary } from './features';
 import { UsageError } from '../errors';
+import { ortSessionOptions } from '../engine/engine';
 
 /** Rows (images x passes) per suffix run: large enough to keep both cores busy, small enough for the cache. */
 const SUFFIX_ROWS = 2000;
@@ -55,13 +55,7 @@ export class OrtSampler {
 
   /** Convert `model` and open its two sessions. */
   static async create(ort: typeof Ort, model: tf.LayersModel, opts: OrtSamplerOptions = {}): Promise<OrtSampler> {
-    const threads = opts.threads ?? availableParallelism();
-    const sessionOptions: Ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    };
+    const sessionOptions = ortSessionOptions(opts.threads);
     const prefixGraph = splitPoint(model) > 0 ? tfjsToOnnx(model, 'prefix') : null;
     const suffixGraph = tfjsToOnnx(model, 'suffix', { logits: true });
     const prefix = prefixGraph ? await ort.InferenceSession.create(prefixGraph.bytes, sessionOptions) : null;
