@@ -10,6 +10,13 @@ import { LR_SCHEDULES } from '../train/train';
 import { ENSEMBLE_MODES } from '../models/ensemble';
 import { runTrain, runTrainEnsemble, TrainCommandOptions } from '../train/run';
 import { UsageError } from '../errors';
+import { parseAugment } from '../train/augment';
+
+/** `--augment`'s value, checked here so that a bad part name is a usage error before anything loads. */
+function parseAugmentOption(v: string): string {
+  parseAugment(v);
+  return v;
+}
 
 export function registerTrain(program: Command, io: Io): void {
   program
@@ -24,7 +31,7 @@ export function registerTrain(program: Command, io: Io): void {
     .option('--lr <rate>', 'Adam learning rate (the peak, with --lr-schedule cosine)', Number, 0.004)
     .option('--lr-decay <f>', 'with --lr-schedule decay: multiply the learning rate by this after each epoch', Number, 1)
     .option('--lr-schedule <kind>', 'decay (per epoch, by --lr-decay) or cosine (per batch, from --lr down to 0 over all epochs)', choice(LR_SCHEDULES), 'cosine')
-    .option('--augment <pixels>', 'random shifts of up to this many pixels (0 = off)', nonNegativeInt, 0)
+    .option('--augment <recipe>', 'augmentation: users (rotation, shear, scale, aspect, thickness, elastic, a neighbour fragment, shifts; docs/TRAINING.md), a list of those parts, users,-PART, or a number of pixels for shifts only (0 = off)', parseAugmentOption, '0')
     .option('--out <dir>', 'model directory (default: models/<arch>, or models/<arch>-ensemble with --ensemble)')
     .option('--force', 'overwrite an existing model directory')
     .option('--resume', 'continue from the checkpoint in <out>/checkpoint (ensembles: keep finished members, resume the interrupted one)')

@@ -42,6 +42,8 @@ export interface ModelManifest {
   imagesPerSecond: number;
   trainingSeconds: number;
   augment: boolean;
+  /** the augmentation recipe (`--augment` users or a list of parts; absent: shifts only or none) */
+  augmentRecipe?: string;
   history: EpochRecord[];
   dataset: { name: string; trainSha256: string; testSha256: string };
   udqVersion: string;

@@ -40,6 +40,7 @@ import { VERSION } from '../version';
 import { UsageError } from '../errors';
 import { EngineName, pickEngine } from '../engine/engine';
 import { describeForTraining, UnsupportedForOrtTraining } from '../onnx/train-graph';
+import { AugmentRecipe, augmentSpec, parseAugment } from './augment';
 
 export interface TrainCommandOptions {
   arch: Arch;
@@ -51,7 +52,8 @@ export interface TrainCommandOptions {
   lr: number;
   lrDecay: number;
   lrSchedule?: LrSchedule;
-  augment: number;
+  /** `--augment`: a number of pixels (shifts only), `users`, or a list of parts (src/train/augment.ts) */
+  augment: number | string;
   out?: string;
   force?: boolean;
   resume?: boolean;
@@ -187,6 +189,14 @@ interface TrainOneOptions {
   init?: { dir: string; model: LayersModel; testAccuracy?: number };
 }
 
+/** `--augment` as the trainer takes it: a bare number is the shift-only form, anything else a recipe. */
+export function augmentOptions(spec: number | string): { augmentShift: number; augment: AugmentRecipe | null } {
+  const recipe = parseAugment(spec);
+  if (!recipe) return { augmentShift: 0, augment: null };
+  if (/^\d+$/.test(String(spec).trim())) return { augmentShift: recipe.shift, augment: null };
+  return { augmentShift: 0, augment: recipe };
+}
+
 /** Train one model on `train`, save it with its manifest into `modelDir`; also returns its test softmax. */
 async function trainAndSave(train: LabelledImages, test: LabelledImages, t: TrainOneOptions): Promise<{ summary: TrainSummary; manifest: ModelManifest; testProbs: Float32Array }> {
   const { opts, progress, modelDir } = t;
@@ -200,7 +210,7 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     learningRate: opts.lr,
     lrDecay: opts.lrDecay,
     lrSchedule: opts.lrSchedule,
-    augmentShift: opts.augment,
+    ...augmentOptions(opts.augment),
     checkpointDir,
     resume: t.resume,
     outliers: t.outliers,
@@ -245,7 +255,8 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     testAccuracy: testReport.accuracy,
     imagesPerSecond: result.imagesPerSecond,
     trainingSeconds: result.trainingSeconds,
-    augment: opts.augment > 0,
+    augment: parseAugment(opts.augment) !== null,
+    ...(augmentOptions(opts.augment).augment ? { augmentRecipe: augmentSpec(parseAugment(opts.augment)) } : {}),
     history: result.history,
     dataset: { name: 'mnist', trainSha256: mnistSha256('train'), testSha256: mnistSha256('test') },
     udqVersion: VERSION,

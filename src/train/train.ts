@@ -9,6 +9,7 @@ import { Arch, buildModel } from '../models/architectures';
 import { EpochRecord, loadModelFiles, saveModelFiles, writeJsonAtomic } from '../models/store';
 import type { ImageSet, LabelledImages } from '../data/types';
 import { fillBatch, fillOneHot, splitValidation, warpBatch } from './batches';
+import { augmentBatch, AugmentRecipe, augmentSpec, parseAugment } from './augment';
 import { argmaxRows, classificationReport, predictProbabilities } from './evaluate';
 import { deriveSeed, mulberry32, shuffledIndices, withSeededMathRandom } from '../random';
 import type { BatchProgress } from './progress';
@@ -30,6 +31,8 @@ export interface TrainOptions {
   lrSchedule?: LrSchedule;
   /** random shifts of up to this many pixels (0 = none) */
   augmentShift: number;
+  /** the augmentation recipe (src/train/augment.ts) applied after batching, digits and outliers alike */
+  augment?: AugmentRecipe | null;
   /** directory for per-epoch checkpoints; required for resume */
   checkpointDir?: string;
   resume?: boolean;
@@ -97,6 +100,8 @@ interface CheckpointState {
     lrDecay: number;
     lrSchedule?: LrSchedule;
     augmentShift: number;
+    /** the augmentation recipe as `--augment` takes it (absent: none beyond augmentShift) */
+    augment?: string;
     trainCount: number;
     /** outlier exposure: its sources, loss weight and pool size */
     outlierExposure?: { sources: string[]; weight: number; count: number };
@@ -161,6 +166,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
     lrDecay: opts.lrDecay,
     lrSchedule: opts.lrSchedule ?? 'decay',
     augmentShift: opts.augmentShift,
+    ...(opts.augment ? { augment: augmentSpec(opts.augment) } : {}),
     trainCount: train.images.count,
     ...(opts.outliers ? { outlierExposure: { sources: opts.outliers.sources, weight: opts.outliers.weight, count: opts.outliers.images.count } } : {}),
     engine: opts.engine ?? 'tfjs',
@@ -223,6 +229,9 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
   const rows = oe ? 2 * batchSize : batchSize;
   const ortBatch = { x: new Float32Array(rows * 784), target: new Float32Array(rows * classes), rowWeight: new Float32Array(rows), rows: 0 };
   let currentLr = 0;
+  // from the options the run was started with (a resumed run continues with its checkpoint's recipe)
+  const recipe = baseOptions.augment ? parseAugment(baseOptions.augment) : null;
+  const digitPool = digitPoolOf(train.images, split.train);
 
   const unfreeze = oe ? freezeBatchNormStatistics(model) : () => undefined;
   try {
@@ -249,11 +258,12 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
           if (b > 0 && baseOptions.lrSchedule === 'cosine') setLr(b);
           fillBatch(train.images, order, start, end, xBuf, { maxShift: baseOptions.augmentShift, random: rand });
           if (oe) warpBatch(xBuf, n, rand);
+          if (recipe) augmentBatch(xBuf, n, recipe, rand, digitPool);
           fillOneHot(labels, order, start, end, classes, yBuf);
           let loss: number;
           let acc: number;
           if (ortTrainer) {
-            [loss, acc] = await ortStep(ortTrainer, ortBatch, { xBuf, yBuf, n, classes, lr: currentLr, oe: oe && oeBuf ? { images: oe.images, weight: oe.weight, buf: oeBuf, idx: oeIdx, shift: baseOptions.augmentShift, rand } : null });
+            [loss, acc] = await ortStep(ortTrainer, ortBatch, { xBuf, yBuf, n, classes, lr: currentLr, oe: oe && oeBuf ? { images: oe.images, weight: oe.weight, buf: oeBuf, idx: oeIdx, shift: baseOptions.augmentShift, rand, recipe, pool: digitPool } : null });
             if (!Number.isFinite(loss)) {
               throw new TrainingError(`non-finite loss at epoch ${epoch}, batch ${b + 1} (ort engine)${opts.checkpointDir && state.epochsDone ? `; the checkpoint of epoch ${state.epochsDone} is kept` : ''}`);
             }
@@ -261,7 +271,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
             const x = tf.tensor4d(xBuf.subarray(0, n * 784), [n, 28, 28, 1]);
             const y = tf.tensor2d(yBuf.subarray(0, n * classes), [n, classes]);
             if (oe && oeBuf) {
-              drawOutliers(oe.images, n, oeIdx, oeBuf, baseOptions.augmentShift, rand);
+              drawOutliers(oe.images, n, oeIdx, oeBuf, baseOptions.augmentShift, rand, recipe, digitPool);
               const xo = tf.tensor4d(oeBuf.subarray(0, n * 784), [n, 28, 28, 1]);
               [loss, acc] = await outlierExposureStep(model, optimizer, x, y, xo, oe.weight);
               tf.dispose(xo);
@@ -332,10 +342,25 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
 }
 
 /** `n` outliers drawn from `images` into `buf` (shifted, warped as the digits are), the same draws on either engine. */
-function drawOutliers(images: ImageSet, n: number, idx: Uint32Array, buf: Float32Array, maxShift: number, rand: () => number): void {
+function drawOutliers(images: ImageSet, n: number, idx: Uint32Array, buf: Float32Array, maxShift: number, rand: () => number, recipe: AugmentRecipe | null, pool: DigitPool): void {
   for (let k = 0; k < n; k++) idx[k] = Math.floor(rand() * images.count);
   fillBatch(images, idx, 0, n, buf, { maxShift, random: rand });
   warpBatch(buf, n, rand);
+  if (recipe) augmentBatch(buf, n, recipe, rand, pool);
+}
+
+type DigitPool = { count: number; image(i: number): Float32Array };
+
+/** The training digits as a fragment pool for the augmentation recipe (a neighbour's edge comes from one of them). */
+function digitPoolOf(images: ImageSet, count: number): DigitPool {
+  const img = new Float32Array(784);
+  return {
+    count,
+    image(i: number): Float32Array {
+      for (let k = 0; k < 784; k++) img[k] = images.pixels[i * 784 + k] / 255;
+      return img;
+    },
+  };
 }
 
 /**
@@ -346,7 +371,7 @@ function drawOutliers(images: ImageSet, n: number, idx: Uint32Array, buf: Float3
 async function ortStep(
   trainer: OrtTrainer,
   batch: { x: Float32Array; target: Float32Array; rowWeight: Float32Array; rows: number },
-  a: { xBuf: Float32Array; yBuf: Float32Array; n: number; classes: number; lr: number; oe: { images: ImageSet; weight: number; buf: Float32Array; idx: Uint32Array; shift: number; rand: () => number } | null },
+  a: { xBuf: Float32Array; yBuf: Float32Array; n: number; classes: number; lr: number; oe: { images: ImageSet; weight: number; buf: Float32Array; idx: Uint32Array; shift: number; rand: () => number; recipe: AugmentRecipe | null; pool: DigitPool } | null },
 ): Promise<[number, number]> {
   const { n, classes } = a;
   batch.x.set(a.xBuf.subarray(0, n * 784));
@@ -355,7 +380,7 @@ async function ortStep(
   let rows = n;
   if (a.oe) {
     const o = a.oe;
-    drawOutliers(o.images, n, o.idx, o.buf, o.shift, o.rand);
+    drawOutliers(o.images, n, o.idx, o.buf, o.shift, o.rand, o.recipe, o.pool);
     batch.x.set(o.buf.subarray(0, n * 784), n * 784);
     batch.target.fill(1 / classes, n * classes, 2 * n * classes);
     batch.rowWeight.fill(o.weight / n, n, 2 * n);

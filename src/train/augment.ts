@@ -1,0 +1,344 @@
+/**
+ * Augmentation that covers how people write and bring digits: a documented, seeded recipe of
+ * parts applied to 28x28 training images (values 0..1, ink bright) after they are batched.
+ *
+ * Parts (the `users` recipe has all of them; see docs/TRAINING.md for the measured effect of each):
+ * - `shift`: translation by up to `shift` px in x and y;
+ * - `rotate`: rotation by up to +-`rotateDeg` degrees about the centre;
+ * - `shear`: horizontal shear by up to +-`shear` (x += shear * y from the centre);
+ * - `scale`: overall size in [`scale[0]`, `scale[1]`];
+ * - `aspect`: width alone scaled in [`aspect[0]`, `aspect[1]`]: narrow 0s and 1s, and digits
+ *   stretched to fill their box (Semeion's scans);
+ * - `thickness`: a pen one step thicker (grey dilation, probability `thicken`) or thinner
+ *   (half-way grey erosion, probability `thin`);
+ * - `elastic`: a smooth random displacement field (Simard et al. 2003), random at control points
+ *   every `elasticSpacing` px and interpolated, its largest displacement up to `elasticPx` px;
+ * - `fragment`: with probability `fragment`, the edge of another digit enters from the left or
+ *   right, as a digit cut out of a written number shows a piece of its neighbour.
+ *
+ * Each image is augmented with probability `p`; the geometric parts are composed into one
+ * resampling (bilinear, zero outside), so an image is interpolated once. All draws come from
+ * the `random` passed in, so a seed fixes the batch.
+ */
+import { UsageError } from '../errors';
+
+export const AUGMENT_PARTS = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment'] as const;
+export type AugmentPart = (typeof AUGMENT_PARTS)[number];
+
+export interface AugmentRecipe {
+  parts: AugmentPart[];
+  /** probability that an image is augmented at all */
+  p: number;
+  shift: number;
+  rotateDeg: number;
+  shear: number;
+  scale: [number, number];
+  aspect: [number, number];
+  thicken: number;
+  thin: number;
+  elasticPx: number;
+  elasticSpacing: number;
+  fragment: number;
+}
+
+/** The ranges of the `users` recipe (every part on). */
+export const USERS_RECIPE: AugmentRecipe = {
+  parts: [...AUGMENT_PARTS],
+  p: 0.8,
+  shift: 2,
+  rotateDeg: 15,
+  shear: 0.3,
+  scale: [0.85, 1.1],
+  aspect: [0.6, 1.4],
+  thicken: 0.25,
+  thin: 0.15,
+  elasticPx: 2,
+  elasticSpacing: 7,
+  fragment: 0.15,
+};
+
+/**
+ * `--augment`'s value as a recipe, or null for none:
+ * - `0` / `off`: none; a bare integer N: shifts of up to N px only (udq's earlier `--augment N`);
+ * - `users`: every part; `users,-elastic`: every part but elastic (for measuring one part);
+ * - a list of parts (`rotate,aspect,thickness`): those parts with the `users` ranges.
+ */
+export function parseAugment(spec: string | number | undefined): AugmentRecipe | null {
+  if (spec === undefined) return null;
+  const s = String(spec).trim();
+  if (s === '' || s === '0' || s === 'off' || s === 'none') return null;
+  if (/^\d+$/.test(s)) return { ...USERS_RECIPE, parts: ['shift'], p: 1, shift: Number(s) };
+  const items = s.split(',').map((x) => x.trim()).filter(Boolean);
+  let parts: AugmentPart[] = [];
+  for (const item of items) {
+    if (item === 'users') parts = [...AUGMENT_PARTS];
+    else if (item.startsWith('-')) {
+      const name = item.slice(1) as AugmentPart;
+      if (!AUGMENT_PARTS.includes(name)) throw new UsageError(`--augment: unknown part "${name}" (parts: ${AUGMENT_PARTS.join(', ')})`);
+      parts = parts.filter((x) => x !== name);
+    } else {
+      if (!AUGMENT_PARTS.includes(item as AugmentPart)) throw new UsageError(`--augment: unknown part or recipe "${item}" (users, off, a number of pixels, or parts: ${AUGMENT_PARTS.join(', ')})`);
+      if (!parts.includes(item as AugmentPart)) parts.push(item as AugmentPart);
+    }
+  }
+  if (parts.length === 0) throw new UsageError(`--augment ${s}: no part left`);
+  return { ...USERS_RECIPE, parts: AUGMENT_PARTS.filter((x) => parts.includes(x)) };
+}
+
+/** The recipe written back as `--augment` would take it (for manifests and checkpoints). */
+export function augmentSpec(r: AugmentRecipe | null): string {
+  if (!r) return 'off';
+  if (r.parts.length === 1 && r.parts[0] === 'shift' && r.p === 1) return String(r.shift);
+  if (r.parts.length === AUGMENT_PARTS.length) return 'users';
+  return r.parts.join(',');
+}
+
+/** One affine map, about the image centre (13.5, 13.5): scale, then shear, then rotation, then shift. */
+export interface Warp {
+  /** radians; positive turns the image clockwise on screen (y points down) */
+  rotate: number;
+  shear: number;
+  scaleX: number;
+  scaleY: number;
+  tx: number;
+  ty: number;
+}
+
+export const IDENTITY_WARP: Warp = { rotate: 0, shear: 0, scaleX: 1, scaleY: 1, tx: 0, ty: 0 };
+
+const SIDE = 28;
+const CENTRE = 13.5;
+
+/** Where the output pixel (x, y) samples the source under `w` (the inverse map). */
+export function sourcePoint(w: Warp, x: number, y: number): [number, number] {
+  // forward: p' = R * Sh * S * (p - c) + c + t; inverse: p = S^-1 * Sh^-1 * R^-1 * (p' - c - t) + c
+  const X = x - CENTRE - w.tx;
+  const Y = y - CENTRE - w.ty;
+  const c = Math.cos(w.rotate);
+  const s = Math.sin(w.rotate);
+  const rx = c * X + s * Y;
+  const ry = -s * X + c * Y;
+  const hx = rx - w.shear * ry;
+  return [hx / w.scaleX + CENTRE, ry / w.scaleY + CENTRE];
+}
+
+/** Bilinear sample of a 28x28 image, zero outside. */
+function bilinear(img: Float32Array, sx: number, sy: number): number {
+  const x0 = Math.floor(sx);
+  const y0 = Math.floor(sy);
+  if (x0 < -1 || y0 < -1 || x0 >= SIDE || y0 >= SIDE) return 0;
+  const fx = sx - x0;
+  const fy = sy - y0;
+  const inX0 = x0 >= 0;
+  const inX1 = x0 + 1 < SIDE;
+  const top = y0 >= 0 ? y0 * SIDE : -1;
+  const bottom = y0 + 1 < SIDE ? (y0 + 1) * SIDE : -1;
+  const a = top >= 0 && inX0 ? img[top + x0] : 0;
+  const b = top >= 0 && inX1 ? img[top + x0 + 1] : 0;
+  const c = bottom >= 0 && inX0 ? img[bottom + x0] : 0;
+  const d = bottom >= 0 && inX1 ? img[bottom + x0 + 1] : 0;
+  return (1 - fy) * ((1 - fx) * a + fx * b) + fy * ((1 - fx) * c + fx * d);
+}
+
+/**
+ * `src` resampled through `w`, plus an optional displacement field (added to the source
+ * point of each output pixel), into `out` (a new image when absent).
+ */
+export function warpImage(src: Float32Array, w: Warp, field?: DisplacementField, out = new Float32Array(SIDE * SIDE)): Float32Array {
+  // sourcePoint's map, as one matrix: [sx, sy] = M * (p - c - t) + c
+  const c = Math.cos(w.rotate);
+  const s = Math.sin(w.rotate);
+  const m00 = (c + w.shear * s) / w.scaleX;
+  const m01 = (s - w.shear * c) / w.scaleX;
+  const m10 = -s / w.scaleY;
+  const m11 = c / w.scaleY;
+  for (let y = 0; y < SIDE; y++) {
+    const Y = y - CENTRE - w.ty;
+    for (let x = 0; x < SIDE; x++) {
+      const X = x - CENTRE - w.tx;
+      let sx = m00 * X + m01 * Y + CENTRE;
+      let sy = m10 * X + m11 * Y + CENTRE;
+      if (field) {
+        sx += field.dx[y * SIDE + x];
+        sy += field.dy[y * SIDE + x];
+      }
+      out[y * SIDE + x] = bilinear(src, sx, sy);
+    }
+  }
+  return out;
+}
+
+/** A pen one step thicker: each pixel takes the largest of itself and its 4 neighbours. */
+export function thickenStroke(img: Float32Array, out = new Float32Array(SIDE * SIDE)): Float32Array {
+  return crossFilter(img, out, Math.max);
+}
+
+/** A pen about half a step thinner: the mean of each pixel and its 4-neighbour minimum. */
+export function thinStroke(img: Float32Array, out = new Float32Array(SIDE * SIDE)): Float32Array {
+  crossFilter(img, out, Math.min);
+  for (let i = 0; i < out.length; i++) out[i] = 0.5 * (img[i] + out[i]);
+  return out;
+}
+
+function crossFilter(img: Float32Array, out: Float32Array, pick: (a: number, b: number) => number): Float32Array {
+  for (let y = 0; y < SIDE; y++) {
+    for (let x = 0; x < SIDE; x++) {
+      const i = y * SIDE + x;
+      let v = img[i];
+      v = pick(v, x > 0 ? img[i - 1] : 0);
+      v = pick(v, x < SIDE - 1 ? img[i + 1] : 0);
+      v = pick(v, y > 0 ? img[i - SIDE] : 0);
+      v = pick(v, y < SIDE - 1 ? img[i + SIDE] : 0);
+      out[i] = v;
+    }
+  }
+  return out;
+}
+
+export interface DisplacementField {
+  dx: Float32Array;
+  dy: Float32Array;
+}
+
+/**
+ * A smooth random displacement field (Simard et al. 2003's smoothed random field, computed on a
+ * coarse grid): uniform values in [-1, 1] per axis at control points every `spacing` px,
+ * interpolated between them with smoothstep weights (continuous, with a continuous slope
+ * along each axis), then scaled so that the largest displacement (over both axes) is `amplitude` px.
+ */
+export function elasticField(random: () => number, amplitude: number, spacing: number): DisplacementField {
+  const n = Math.ceil((SIDE - 1) / spacing) + 1;
+  const gx = new Float32Array(n * n);
+  const gy = new Float32Array(n * n);
+  for (let i = 0; i < n * n; i++) {
+    gx[i] = 2 * random() - 1;
+    gy[i] = 2 * random() - 1;
+  }
+  const dx = new Float32Array(SIDE * SIDE);
+  const dy = new Float32Array(SIDE * SIDE);
+  const smooth = (t: number) => t * t * (3 - 2 * t);
+  let peak = 0;
+  for (let y = 0; y < SIDE; y++) {
+    const fy = y / spacing;
+    const j = Math.min(n - 2, Math.floor(fy));
+    const v = smooth(fy - j);
+    for (let x = 0; x < SIDE; x++) {
+      const fx = x / spacing;
+      const i = Math.min(n - 2, Math.floor(fx));
+      const u = smooth(fx - i);
+      const k = j * n + i;
+      const w00 = (1 - u) * (1 - v);
+      const w01 = u * (1 - v);
+      const w10 = (1 - u) * v;
+      const w11 = u * v;
+      const ax = w00 * gx[k] + w01 * gx[k + 1] + w10 * gx[k + n] + w11 * gx[k + n + 1];
+      const ay = w00 * gy[k] + w01 * gy[k + 1] + w10 * gy[k + n] + w11 * gy[k + n + 1];
+      dx[y * SIDE + x] = ax;
+      dy[y * SIDE + x] = ay;
+      peak = Math.max(peak, Math.hypot(ax, ay));
+    }
+  }
+  const scale = peak > 0 ? amplitude / peak : 0;
+  for (let i = 0; i < dx.length; i++) {
+    dx[i] *= scale;
+    dy[i] *= scale;
+  }
+  return { dx, dy };
+}
+
+/**
+ * The edge of `neighbour` entering `img` (in place, brightest wins) from `side`: the neighbour's
+ * ink columns are placed so that its last (left side) or first (right side) `width` ink
+ * columns fall inside the frame, moved `dy` px vertically.
+ */
+export function addFragment(img: Float32Array, neighbour: Float32Array, side: 'left' | 'right', width: number, dy: number): Float32Array {
+  let first = SIDE;
+  let last = -1;
+  for (let x = 0; x < SIDE; x++) {
+    for (let y = 0; y < SIDE; y++) {
+      if (neighbour[y * SIDE + x] > 0.1) {
+        first = Math.min(first, x);
+        last = Math.max(last, x);
+        break;
+      }
+    }
+  }
+  if (last < 0) return img;
+  // source column sx lands on sx + shift
+  const shift = side === 'left' ? width - 1 - last : SIDE - width - first;
+  for (let y = 0; y < SIDE; y++) {
+    const sy = y - dy;
+    if (sy < 0 || sy >= SIDE) continue;
+    for (let x = 0; x < SIDE; x++) {
+      const inFrame = side === 'left' ? x < width : x >= SIDE - width;
+      if (!inFrame) continue;
+      const sx = x - shift;
+      if (sx < 0 || sx >= SIDE) continue;
+      const v = neighbour[sy * SIDE + sx];
+      if (v > img[y * SIDE + x]) img[y * SIDE + x] = v;
+    }
+  }
+  return img;
+}
+
+/** The random parameters of one image's augmentation (null parts are off). */
+export interface AugmentDraw {
+  warp: Warp;
+  field: DisplacementField | null;
+  stroke: 'thicken' | 'thin' | null;
+  fragment: { side: 'left' | 'right'; width: number; dy: number; neighbour: number } | null;
+}
+
+/** Draw one image's parameters from the recipe; `pool` is how many images a neighbour may come from. */
+export function drawAugment(r: AugmentRecipe, random: () => number, pool: number): AugmentDraw {
+  const on = (p: AugmentPart) => r.parts.includes(p);
+  const u = (a: number, b: number) => a + (b - a) * random();
+  const scale = on('scale') ? u(r.scale[0], r.scale[1]) : 1;
+  const aspect = on('aspect') ? u(r.aspect[0], r.aspect[1]) : 1;
+  const warp: Warp = {
+    rotate: on('rotate') ? (u(-r.rotateDeg, r.rotateDeg) * Math.PI) / 180 : 0,
+    shear: on('shear') ? u(-r.shear, r.shear) : 0,
+    scaleX: scale * aspect,
+    scaleY: scale,
+    tx: on('shift') ? Math.round(u(-r.shift - 0.5, r.shift + 0.5)) : 0,
+    ty: on('shift') ? Math.round(u(-r.shift - 0.5, r.shift + 0.5)) : 0,
+  };
+  const field = on('elastic') ? elasticField(random, u(0, r.elasticPx), r.elasticSpacing) : null;
+  let stroke: AugmentDraw['stroke'] = null;
+  if (on('thickness')) {
+    const t = random();
+    stroke = t < r.thicken ? 'thicken' : t < r.thicken + r.thin ? 'thin' : null;
+  }
+  let fragment: AugmentDraw['fragment'] = null;
+  if (on('fragment') && pool > 0 && random() < r.fragment) {
+    fragment = { side: random() < 0.5 ? 'left' : 'right', width: 2 + Math.floor(random() * 4), dy: Math.round(u(-3, 3)), neighbour: Math.floor(random() * pool) };
+  }
+  return { warp, field, stroke, fragment };
+}
+
+/** Apply a drawn augmentation to `img` (28x28) into `out`; `neighbourOf(i)` gives pool image i. */
+export function applyAugment(img: Float32Array, d: AugmentDraw, out: Float32Array, neighbourOf?: (i: number) => Float32Array): Float32Array {
+  const tmp = new Float32Array(SIDE * SIDE);
+  let cur = img;
+  if (d.stroke === 'thicken') cur = thickenStroke(cur, new Float32Array(SIDE * SIDE));
+  else if (d.stroke === 'thin') cur = thinStroke(cur, new Float32Array(SIDE * SIDE));
+  warpImage(cur, d.warp, d.field ?? undefined, tmp);
+  if (d.fragment && neighbourOf) addFragment(tmp, neighbourOf(d.fragment.neighbour), d.fragment.side, d.fragment.width, d.fragment.dy);
+  out.set(tmp);
+  return out;
+}
+
+/**
+ * In place on a filled batch (`count` images of 784 in `buf`): each image, with probability
+ * `r.p`, augmented by the recipe. A fragment's neighbour is image `i` of `pool` (0..1 floats).
+ */
+export function augmentBatch(buf: Float32Array, count: number, r: AugmentRecipe, random: () => number, pool?: { count: number; image(i: number): Float32Array }): void {
+  const img = new Float32Array(SIDE * SIDE);
+  for (let b = 0; b < count; b++) {
+    if (random() >= r.p) continue;
+    const o = b * SIDE * SIDE;
+    img.set(buf.subarray(o, o + SIDE * SIDE));
+    const d = drawAugment(r, random, pool?.count ?? 0);
+    applyAugment(img, d, buf.subarray(o, o + SIDE * SIDE), pool ? (i) => pool.image(i) : undefined);
+  }
+}

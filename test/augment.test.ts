@@ -1,0 +1,200 @@
+/** The augmentation recipe (src/train/augment.ts): its geometry, table-style, and its seeding. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  addFragment,
+  augmentBatch,
+  augmentSpec,
+  drawAugment,
+  elasticField,
+  IDENTITY_WARP,
+  parseAugment,
+  sourcePoint,
+  thickenStroke,
+  thinStroke,
+  USERS_RECIPE,
+  warpImage,
+  Warp,
+} from '../src/train/augment';
+import { loadMnist } from '../src/data/mnist';
+import { mulberry32 } from '../src/random';
+
+const S = 28;
+/** an image with ink on the given [x, y] pixels */
+function dots(points: [number, number][]): Float32Array {
+  const img = new Float32Array(S * S);
+  for (const [x, y] of points) img[y * S + x] = 1;
+  return img;
+}
+/** a filled rectangle [x0, x1) x [y0, y1) */
+function rect(x0: number, x1: number, y0: number, y1: number): Float32Array {
+  const img = new Float32Array(S * S);
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) img[y * S + x] = 1;
+  return img;
+}
+function centroid(img: Float32Array): [number, number] {
+  let m = 0;
+  let cx = 0;
+  let cy = 0;
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+    const v = img[y * S + x];
+    m += v;
+    cx += v * x;
+    cy += v * y;
+  }
+  return [cx / m, cy / m];
+}
+/** width and height of the pixels above `t` */
+function extent(img: Float32Array, t = 0.5): [number, number] {
+  let x0 = S;
+  let x1 = -1;
+  let y0 = S;
+  let y1 = -1;
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) if (img[y * S + x] > t) {
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+  }
+  return [x1 - x0 + 1, y1 - y0 + 1];
+}
+const sum = (img: Float32Array) => img.reduce((a, b) => a + b, 0);
+const w = (p: Partial<Warp>): Warp => ({ ...IDENTITY_WARP, ...p });
+
+test('sourcePoint: where an output pixel samples the source, per part of the warp', () => {
+  const cases: { name: string; warp: Warp; out: [number, number]; src: [number, number] }[] = [
+    { name: 'identity', warp: IDENTITY_WARP, out: [5, 9], src: [5, 9] },
+    { name: 'shift right 2, down 1', warp: w({ tx: 2, ty: 1 }), out: [7, 10], src: [5, 9] },
+    { name: 'scale 2: a point 4 px right of centre comes from 2 px', warp: w({ scaleX: 2, scaleY: 2 }), out: [17.5, 13.5], src: [15.5, 13.5] },
+    { name: 'aspect 0.5 halves x distances only', warp: w({ scaleX: 0.5 }), out: [15.5, 17.5], src: [17.5, 17.5] },
+    { name: 'rotate 90 (clockwise on screen): right of centre comes from above', warp: w({ rotate: Math.PI / 2 }), out: [18.5, 13.5], src: [13.5, 8.5] },
+    { name: 'shear 0.5: 4 px below centre samples 2 px to the left', warp: w({ shear: 0.5 }), out: [13.5, 17.5], src: [11.5, 17.5] },
+  ];
+  for (const c of cases) {
+    const [sx, sy] = sourcePoint(c.warp, c.out[0], c.out[1]);
+    assert.ok(Math.abs(sx - c.src[0]) < 1e-9 && Math.abs(sy - c.src[1]) < 1e-9, `${c.name}: got ${sx}, ${sy}`);
+  }
+});
+
+test('warpImage moves ink where the warp says, and the identity leaves the image unchanged', () => {
+  const digit = loadMnist('test').images;
+  const img = Float32Array.from(digit.pixels.subarray(0, 784), (v) => v / 255);
+  assert.deepEqual(warpImage(img, IDENTITY_WARP), img);
+  // a dot moved by a shift
+  assert.equal(warpImage(dots([[5, 5]]), w({ tx: 3, ty: -2 }))[3 * S + 8], 1);
+  // rotation by 90 turns a horizontal bar into a vertical one and keeps its centroid at the centre
+  const bar = rect(8, 20, 13, 15);
+  const turned = warpImage(bar, w({ rotate: Math.PI / 2 }));
+  const [bw, bh] = extent(turned);
+  assert.ok(bh >= 11 && bw <= 3, `turned bar ${bw}x${bh}`);
+  const [cx, cy] = centroid(turned);
+  assert.ok(Math.abs(cx - 13.5) < 0.3 && Math.abs(cy - 13.5) < 0.3);
+  // aspect 0.5 halves the width of a box, not its height
+  const box = rect(6, 22, 6, 22);
+  const [nw, nh] = extent(warpImage(box, w({ scaleX: 0.5 })));
+  assert.ok(nw >= 7 && nw <= 9 && nh === 16, `narrowed box ${nw}x${nh}`);
+  // shear slants a vertical bar: its top moves one way, its bottom the other
+  const post = warpImage(rect(13, 15, 4, 24), w({ shear: 0.4 }));
+  const rowCentre = (y: number) => centroid(Float32Array.from({ length: S * S }, (_, i) => (Math.floor(i / S) === y ? post[i] : 0)))[0];
+  assert.ok(rowCentre(5) < 11 && rowCentre(22) > 16, `sheared post rows: ${rowCentre(5)}, ${rowCentre(22)}`);
+});
+
+test('stroke thickness: thicken grows a stroke by a pixel on each side, thin lightens it without moving it', () => {
+  const bar = rect(10, 18, 12, 15); // 8 x 3
+  const thick = thickenStroke(bar);
+  assert.deepEqual(extent(thick), [10, 5]);
+  const thin = thinStroke(bar);
+  assert.ok(sum(thin) < sum(bar) && sum(thin) > 0.5 * sum(bar));
+  assert.deepEqual(extent(thin, 0.9), [6, 1]); // the full-strength core
+  assert.deepEqual(centroid(thin), centroid(bar));
+});
+
+test('elastic field: smooth (neighbours differ by under half the amplitude), its largest displacement equal to the amplitude; zero amplitude is the identity', () => {
+  const f = elasticField(mulberry32(3), 2, 7);
+  let peak = 0;
+  let jump = 0;
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+    const i = y * S + x;
+    peak = Math.max(peak, Math.hypot(f.dx[i], f.dy[i]));
+    if (x > 0) jump = Math.max(jump, Math.abs(f.dx[i] - f.dx[i - 1]));
+  }
+  assert.ok(Math.abs(peak - 2) < 1e-5, `peak ${peak}`);
+  assert.ok(jump < 1, `neighbouring displacements differ by ${jump}`);
+  const zero = elasticField(mulberry32(3), 0, 7);
+  const img = rect(8, 20, 8, 20);
+  assert.deepEqual(warpImage(img, IDENTITY_WARP, zero), img);
+});
+
+test("fragment: a neighbour's edge enters only the chosen edge columns, at its ink's edge", () => {
+  const neighbour = rect(6, 22, 6, 22);
+  for (const side of ['left', 'right'] as const) {
+    const img = addFragment(rect(11, 17, 8, 20), neighbour, side, 3, 0);
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+      const inDigit = x >= 11 && x < 17 && y >= 8 && y < 20;
+      const inEdge = side === 'left' ? x < 3 : x >= S - 3;
+      const v = img[y * S + x];
+      if (!inDigit && !inEdge) assert.equal(v, 0, `${side}: ink at ${x},${y}`);
+      if (inEdge) assert.equal(v, y >= 6 && y < 22 ? 1 : 0, `${side}: edge ${x},${y}`);
+    }
+  }
+});
+
+test('parseAugment: recipes, part lists, removal, the old pixel form, and bad names', () => {
+  const cases: [string, string[] | null, number?][] = [
+    ['0', null],
+    ['off', null],
+    ['2', ['shift'], 2],
+    ['users', [...USERS_RECIPE.parts]],
+    ['users,-elastic', USERS_RECIPE.parts.filter((p) => p !== 'elastic')],
+    ['aspect,rotate', ['rotate', 'aspect']],
+  ];
+  for (const [spec, parts, shift] of cases) {
+    const r = parseAugment(spec);
+    assert.deepEqual(r?.parts ?? null, parts, spec);
+    if (shift !== undefined) assert.equal(r!.shift, shift);
+  }
+  assert.equal(augmentSpec(parseAugment('users')), 'users');
+  assert.equal(augmentSpec(parseAugment('3')), '3');
+  assert.equal(augmentSpec(parseAugment('users,-fragment')), 'shift,rotate,shear,scale,aspect,thickness,elastic');
+  assert.throws(() => parseAugment('twirl'), /unknown part or recipe "twirl"/);
+  assert.throws(() => parseAugment('users,-spin'), /unknown part "spin"/);
+  assert.throws(() => parseAugment('shift,-shift'), /no part left/);
+});
+
+test('drawAugment keeps each part in its range and off when not in the recipe', () => {
+  const r = parseAugment('rotate,aspect')!;
+  const rand = mulberry32(7);
+  for (let i = 0; i < 200; i++) {
+    const d = drawAugment(r, rand, 10);
+    assert.ok(Math.abs(d.warp.rotate) <= (r.rotateDeg * Math.PI) / 180);
+    assert.ok(d.warp.scaleX >= r.aspect[0] && d.warp.scaleX <= r.aspect[1] && d.warp.scaleY === 1);
+    assert.equal(d.warp.shear, 0);
+    assert.equal(d.warp.tx, 0);
+    assert.equal(d.field, null);
+    assert.equal(d.stroke, null);
+    assert.equal(d.fragment, null);
+  }
+  const all = drawAugment(USERS_RECIPE, mulberry32(1), 10);
+  assert.ok(all.field !== null);
+});
+
+test('augmentBatch is seeded: the same seed gives the same batch, another seed another; p = 0 leaves it alone', () => {
+  const set = loadMnist('test').images;
+  const n = 16;
+  const base = Float32Array.from(set.pixels.subarray(0, n * 784), (v) => v / 255);
+  const pool = { count: 100, image: (i: number) => Float32Array.from(set.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255) };
+  const run = (seed: number, p = USERS_RECIPE.p) => {
+    const buf = base.slice();
+    augmentBatch(buf, n, { ...USERS_RECIPE, p }, mulberry32(seed), pool);
+    return buf;
+  };
+  assert.deepEqual(run(5), run(5));
+  assert.notDeepEqual(run(5), run(6));
+  assert.deepEqual(run(5, 0), base);
+  // augmented digits keep most of their ink in the frame
+  const out = run(5);
+  for (let b = 0; b < n; b++) {
+    const ratio = sum(out.subarray(b * 784, (b + 1) * 784)) / sum(base.subarray(b * 784, (b + 1) * 784));
+    assert.ok(ratio > 0.4 && ratio < 3, `image ${b}: ink ratio ${ratio}`);
+  }
+});
