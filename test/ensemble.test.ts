@@ -315,3 +315,39 @@ test('calibrate, evaluate --adversary and predict accept an ensemble directory',
     delete process.env.UDQ_ENSEMBLE_MODE;
   }
 });
+
+test('an ensemble on the ort engine: the same samples and features as on tfjs for the same seed, logit scores pooled over members', async () => {
+  const input = digits(40);
+  const onOrt = await loadPredictor(ENS, { engine: 'ort', ensembleMode: 'mc' });
+  const onTfjs = await loadPredictor(ENS, { engine: 'tfjs', ensembleMode: 'mc' });
+  assert.equal(onOrt.engine, 'ort');
+  assert.equal(onTfjs.engine, 'tfjs');
+  const opts = { samples: 6, seed: 11, keepSamples: true, indexOffset: 300 };
+  const a = await onOrt.sample(input, opts);
+  const b = await onTfjs.sample(input, opts);
+  assert.equal(a.samples!.length, 40 * 18 * 10);
+  let maxSample = 0;
+  for (let i = 0; i < a.samples!.length; i++) maxSample = Math.max(maxSample, Math.abs(a.samples![i] - b.samples![i]));
+  assert.ok(maxSample < 1e-5, `max sample difference ${maxSample}`);
+  for (let i = 0; i < 40; i++) {
+    const x = a.summaries[i];
+    const y = b.summaries[i];
+    assert.equal(x.numSamples, 18);
+    for (const key of ['predictiveEntropy', 'mutualInformation', 'meanStd', 'energy', 'maxLogit'] as const) {
+      assert.equal(typeof x[key], 'number', `${key} present`);
+      assert.ok(Math.abs((x[key] as number) - (y[key] as number)) < 1e-4, `image ${i} ${key}: ${x[key]} vs ${y[key]}`);
+    }
+  }
+  // the pooled energy is the mean of the members' own (each over its 6 passes)
+  const { members } = await loadEnsemble(ENS);
+  const own = await Promise.all(members.map((m, k) => sampleMcDropout(m, input, { samples: 6, seed: memberMaskSeed(11, k), indexOffset: 300 })));
+  const meanEnergy = (own[0].summaries[3].energy! + own[1].summaries[3].energy! + own[2].summaries[3].energy!) / 3;
+  assert.ok(Math.abs(a.summaries[3].energy! - meanEnergy) < 1e-4);
+  // disagreement: one deterministic pass per member on either engine
+  const d1 = await onOrt.sample(input, { samples: 1, seed: 0, ensembleMode: 'disagreement' });
+  const d2 = await onTfjs.sample(input, { samples: 1, seed: 0, ensembleMode: 'disagreement' });
+  assert.ok(d1.summaries.every((s, i) => s.numSamples === 3 && Math.abs(s.meanStd - d2.summaries[i].meanStd) < 1e-6));
+  members.forEach((m) => m.dispose());
+  onOrt.dispose();
+  onTfjs.dispose();
+});

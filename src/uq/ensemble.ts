@@ -11,7 +11,12 @@
  *
  * Either way the result has the McResult shape of a single model: one summary per image over
  * all its samples (summariseSamples), and with `keepSamples` the samples image-major, member
- * by member within an image (member m, pass s at index m * samples + s).
+ * by member within an image (member m, pass s at index m * samples + s). In `mc` mode, when
+ * every member's sampler saw logits, the logit scores (energy, max logit: means over passes)
+ * are the means over members, so the `scores` gate features exist for ensembles too.
+ *
+ * A member is sampled by whatever sampler it comes with (EnsembleMember): tfjs, or the ort
+ * engine's cached sampler (src/uq/predictor.ts), which draws the same masks.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { McInput, McOptions, McResult } from './mc-dropout';
@@ -76,22 +81,45 @@ function classesOf(model: tf.LayersModel): number {
   return model.outputs[0].shape[1] as number;
 }
 
+/** One member as the ensemble sampler uses it: MC-dropout passes, and one deterministic softmax. */
+export interface EnsembleMember {
+  classes: number;
+  /** MC-dropout passes of `input` (keepSamples is set by the caller) */
+  sampleMc(input: McInput, opts: McOptions): Promise<McResult>;
+  /** dropout off, BatchNorm in inference mode: images [start, end) x classes */
+  deterministic(input: McInput, start: number, end: number): Float32Array;
+}
+
+/** A tfjs model as a member: sampleMcDropout and model.predict. */
+export function tfjsMember(model: tf.LayersModel): EnsembleMember {
+  return {
+    classes: classesOf(model),
+    sampleMc: (input, opts) => sampleMcDropout(model, input, opts),
+    deterministic: (input, start, end) => deterministicProbabilities(model, input, start, end),
+  };
+}
+
+function asMember(m: tf.LayersModel | EnsembleMember): EnsembleMember {
+  return 'sampleMc' in m ? m : tfjsMember(m);
+}
+
 /** Images per chunk: keeps one chunk's samples (images x K x samples x classes) near 4M floats. */
 function chunkSize(perImageFloats: number, batchSize?: number): number {
   return batchSize ?? Math.max(1, Math.min(256, Math.floor((4 * 1024 * 1024) / Math.max(1, perImageFloats))));
 }
 
 /** Sample an ensemble (see the module comment). Members must share the number of classes. */
-export async function sampleEnsemble(members: tf.LayersModel[], input: McInput, opts: EnsembleSampleOptions): Promise<McResult> {
-  if (members.length === 0) throw new UsageError('an ensemble needs at least one member');
+export async function sampleEnsemble(given: (tf.LayersModel | EnsembleMember)[], input: McInput, opts: EnsembleSampleOptions): Promise<McResult> {
+  if (given.length === 0) throw new UsageError('an ensemble needs at least one member');
+  const members = given.map(asMember);
   const mode = opts.mode ?? 'disagreement';
   parseEnsembleMode(mode);
   if (mode === 'mc' && (!Number.isInteger(opts.samples) || opts.samples < 1)) throw new UsageError('samples must be a positive integer');
   if (mode === 'disagreement' && opts.bnMode === 'batch') {
     throw new UsageError('--bn-mode batch applies to MC dropout; ensemble disagreement uses each member in inference mode (use UDQ_ENSEMBLE_MODE=mc)');
   }
-  const classes = classesOf(members[0]);
-  if (members.some((m) => classesOf(m) !== classes)) throw new UsageError('ensemble members have different numbers of classes');
+  const classes = members[0].classes;
+  if (members.some((m) => m.classes !== classes)) throw new UsageError('ensemble members have different numbers of classes');
   const k = members.length;
   const perMember = mode === 'mc' ? opts.samples : 1;
   const total = k * perMember;
@@ -105,10 +133,14 @@ export async function sampleEnsemble(members: tf.LayersModel[], input: McInput, 
     const end = Math.min(input.count, start + chunk);
     const b = end - start;
     const chunkSamples = new Float32Array(b * total * classes); // image, member, pass, class
+    // mc mode: each member's logit scores per image (means over its passes), when its sampler saw logits
+    const energy = new Float64Array(b);
+    const maxLogit = new Float64Array(b);
+    let logitMembers = 0;
     for (let m = 0; m < k; m++) {
       let values: Float32Array; // image-major: image, pass, class
       if (mode === 'disagreement') {
-        values = deterministicProbabilities(members[m], input, start, end);
+        values = members[m].deterministic(input, start, end);
       } else {
         const size = (input.rows ?? 28) * (input.cols ?? 28);
         const part: McInput = {
@@ -118,7 +150,7 @@ export async function sampleEnsemble(members: tf.LayersModel[], input: McInput, 
           pixels: input.pixels.subarray(start * size, end * size),
           keys: input.keys ? Array.from({ length: b }, (_, i) => input.keys![start + i]) : undefined,
         };
-        const r = await sampleMcDropout(members[m], part, {
+        const r = await members[m].sampleMc(part, {
           samples: opts.samples,
           seed: memberMaskSeed(opts.seed, m),
           method: opts.method,
@@ -129,6 +161,13 @@ export async function sampleEnsemble(members: tf.LayersModel[], input: McInput, 
           batchSize: opts.batchSize,
         });
         values = r.samples!;
+        if (r.summaries.every((x) => x.energy !== undefined && x.maxLogit !== undefined)) {
+          logitMembers++;
+          r.summaries.forEach((x, i) => {
+            energy[i] += x.energy!;
+            maxLogit[i] += x.maxLogit!;
+          });
+        }
       }
       for (let i = 0; i < b; i++) {
         chunkSamples.set(values.subarray(i * perMember * classes, (i + 1) * perMember * classes), (i * total + m * perMember) * classes);
@@ -136,7 +175,9 @@ export async function sampleEnsemble(members: tf.LayersModel[], input: McInput, 
     }
     for (let i = 0; i < b; i++) {
       perImage.set(chunkSamples.subarray(i * total * classes, (i + 1) * total * classes));
-      summaries.push(summariseSamples(perImage, total, classes));
+      const summary = summariseSamples(perImage, total, classes);
+      if (logitMembers === k) Object.assign(summary, { energy: energy[i] / k, maxLogit: maxLogit[i] / k });
+      summaries.push(summary);
     }
     if (kept) kept.set(chunkSamples, start * total * classes);
     opts.onProgress?.(end, input.count);

@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { loadModel } from '../models/store';
 import { EnsembleManifest, isEnsembleDir, loadEnsemble } from '../models/ensemble';
 import { sampleMcDropout, McInput, McOptions, McResult } from './mc-dropout';
-import { ensembleModeFromEnv, EnsembleMode, parseEnsembleMode, sampleEnsemble } from './ensemble';
+import { EnsembleMember, ensembleModeFromEnv, EnsembleMode, parseEnsembleMode, sampleEnsemble, tfjsMember } from './ensemble';
 import { EngineInfo, EngineName, pickEngine, tryLoadOrt } from '../engine/engine';
 import { OrtSampler } from './ort-sampler';
 
@@ -81,20 +81,34 @@ export function ortModelPredictor(dir: string, model: tf.LayersModel, manifest: 
   };
 }
 
-export function ensemblePredictor(dir: string, members: tf.LayersModel[], manifest: Pick<EnsembleManifest, 'arch'>, mode: EnsembleMode = 'disagreement'): Predictor {
+/**
+ * An ensemble. With `samplers` (one ort sampler per member), each member's MC-dropout passes
+ * run on onnxruntime (BatchNorm in inference mode; batch mode and the one deterministic pass
+ * per member of `disagreement` run on tfjs, with the same masks).
+ */
+export function ensemblePredictor(dir: string, members: tf.LayersModel[], manifest: Pick<EnsembleManifest, 'arch'>, mode: EnsembleMode = 'disagreement', samplers?: OrtSampler[]): Predictor {
+  const sampled: EnsembleMember[] = members.map((model, m) => {
+    const tfjs = tfjsMember(model);
+    const sampler = samplers?.[m];
+    if (!sampler) return tfjs;
+    return { ...tfjs, sampleMc: (input, opts) => ((opts.bnMode ?? 'inference') === 'inference' ? sampler.sample(input, opts) : tfjs.sampleMc(input, opts)) };
+  });
   return {
     dir,
     kind: 'ensemble',
     arch: manifest.arch,
-    engine: 'tfjs',
+    engine: samplers ? 'ort' : 'tfjs',
     notes: [],
     members: members.length,
     ensembleMode: mode,
     sample: (input, opts) => {
       const { ensembleMode, ...rest } = opts;
-      return sampleEnsemble(members, input, { ...rest, mode: ensembleMode ?? mode });
+      return sampleEnsemble(sampled, input, { ...rest, mode: ensembleMode ?? mode });
     },
-    dispose: () => members.forEach((m) => m.dispose()),
+    dispose: () => {
+      samplers?.forEach((s) => void s.dispose());
+      members.forEach((m) => m.dispose());
+    },
   };
 }
 
@@ -105,8 +119,22 @@ export async function loadPredictor(dir: string, opts: LoadPredictorOptions = {}
     const envMode = ensembleModeFromEnv();
     const engine = pickEngine(opts.engine);
     const loaded = await loadEnsemble(dir);
-    const p = ensemblePredictor(loaded.dir, loaded.members, loaded.manifest, mode ?? envMode ?? loaded.manifest.sampling ?? 'disagreement');
-    if (engine.engine === 'ort') p.notes.push('ensembles are sampled with tfjs');
+    const chosenMode = mode ?? envMode ?? loaded.manifest.sampling ?? 'disagreement';
+    let samplers: OrtSampler[] | undefined;
+    let why = '';
+    if (engine.engine === 'ort') {
+      try {
+        samplers = [];
+        for (const m of loaded.members) samplers.push(await OrtSampler.create(tryLoadOrt()!, m));
+      } catch (e) {
+        if (engine.forced) throw e;
+        samplers?.forEach((s) => void s.dispose());
+        samplers = undefined;
+        why = `ort cannot run a member (${(e as Error).message}); sampled with tfjs`;
+      }
+    }
+    const p = ensemblePredictor(loaded.dir, loaded.members, loaded.manifest, chosenMode, samplers);
+    if (why) p.notes.push(why);
     return p;
   }
   const engine: EngineInfo = pickEngine(opts.engine);
