@@ -252,3 +252,28 @@ test('predict --seed reproduces every number; another seed changes the uncertain
   assert.equal(stdA.length, 4);
   assert.ok(stdA.some((s: number, i: number) => s !== stdC[i]), `meanStd ${stdA} vs ${stdC}`);
 });
+
+test('calibrate --shifted-digits users: fitted on plain and augmented digits, the threshold accepts the asked share of augmented test digits', async () => {
+  const args = ['calibrate', '--model', MODEL, '--adversary', 'synth-letters', '--samples', '10', '--limit', '200', '--threshold-digits', '300', '--backend', 'wasm', '--engine', 'tfjs'];
+  const r = await runCli([...args, '--shifted-digits', 'users', '--shifted-accept-rate', '0.9', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const saved = JSON.parse(readFileSync(join(MODEL, 'gate.json'), 'utf8'));
+  assert.deepEqual(saved.shiftedDigits, out.shiftedDigits);
+  assert.equal(saved.shiftedDigits.recipe, 'users');
+  assert.equal(saved.shiftedDigits.acceptRate, 0.9);
+  assert.equal(saved.shiftedDigits.thresholdImages, 300);
+  assert.ok(saved.shiftedDigits.accepted >= 0.9, `augmented threshold digits accepted: ${saved.shiftedDigits.accepted}`);
+  // the fit half holds plain and augmented digits: 200 of each kind, half of them fitted
+  assert.equal(saved.digits.fitImages, 200);
+  assert.match(saved.digits.source, /plain and augmented \(users\)/);
+  // without it, no augmented digits and no such record
+  const plain = await runCli([...args, '--json']);
+  assert.equal(plain.code, 0, plain.stderr);
+  const plainGate = JSON.parse(readFileSync(join(MODEL, 'gate.json'), 'utf8'));
+  assert.equal(plainGate.shiftedDigits, undefined);
+  assert.equal(plainGate.digits.fitImages, 100);
+  const bad = await runCli([...args, '--shifted-digits', 'twirl']);
+  assert.equal(bad.code, ExitCode.usage);
+  assert.match(bad.stderr, /unknown part or recipe "twirl"/);
+});

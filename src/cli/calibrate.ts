@@ -9,6 +9,7 @@ import { gatePath, writeGate } from '../gate/gate-file';
 import { defaultModelDir } from './model-dir';
 import { formatOodReport, progressPrinter } from './ood-table';
 import { FEATURE_SET_NAMES, FeatureSetName } from '../uq/features';
+import { parseAugment } from '../train/augment';
 
 interface CalibrateCliOptions {
   model?: string;
@@ -19,6 +20,8 @@ interface CalibrateCliOptions {
   thresholdDigits?: number;
   seed: number;
   acceptRate: number;
+  shiftedDigits: string;
+  shiftedAcceptRate: number;
   bnMode: 'inference' | 'batch';
   backend?: string;
   engine?: string;
@@ -37,6 +40,8 @@ export function registerCalibrate(program: Command, io: Io): void {
     .option('--seed <n>', 'seed for masks and the fit/held-out split', nonNegativeInt, 0)
     .option('--threshold-digits <n>', 'even-indexed MNIST test digits the threshold is chosen on (default: all 5000 with the ort engine, else --limit)', positiveInt)
     .option('--accept-rate <f>', 'fraction of the threshold digits (even-indexed MNIST test digits) the gate must accept; 0.96 leaves a margin so that at least 95% of digits it never saw are accepted', fraction, 0.96)
+    .option('--shifted-digits <recipe>', 'also fit on digits augmented the ways users bring them (users, a list of parts of udq train --augment, or off), and choose the threshold to accept --shifted-accept-rate of the threshold digits augmented too', 'off')
+    .option('--shifted-accept-rate <f>', 'share of the augmented threshold digits the gate must accept (with --shifted-digits)', fraction, 0.93)
     .option('--bn-mode <mode>', 'inference (default) or batch (the study Keras training=True semantics; for comparison only)', choice(['inference', 'batch'] as const), 'inference')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--engine <name>', ENGINE_OPTION_HELP)
@@ -45,13 +50,15 @@ export function registerCalibrate(program: Command, io: Io): void {
       const backend = await initBackend(opts.backend);
       const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine });
       for (const note of model.notes) io.err(`note: ${note}`);
-      const result = await calibrateGate(model, { ...opts, thresholdDigits: opts.thresholdDigits ?? (model.engine === 'ort' ? defaultTestDigits('ort') : opts.limit), onProgress: progressPrinter(io.err) });
+      const result = await calibrateGate(model, { ...opts, shifted: parseAugment(opts.shiftedDigits), thresholdDigits: opts.thresholdDigits ?? (model.engine === 'ort' ? defaultTestDigits('ort') : opts.limit), onProgress: progressPrinter(io.err) });
       writeGate(model.dir, result.gate);
       model.dispose();
       if (opts.json) {
-        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, engine: model.engine, samples: opts.samples, features: result.gate.features, threshold: result.gate.threshold, adversary: result.gate.adversary, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
+        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, engine: model.engine, samples: opts.samples, features: result.gate.features, threshold: result.gate.threshold, adversary: result.gate.adversary, digits: result.gate.digits, shiftedDigits: result.gate.shiftedDigits, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
       }
       io.out(`gate (${result.gate.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}; saved ${gatePath(model.dir)}`);
+      const sd = result.gate.shiftedDigits;
+      if (sd) io.out(`augmented threshold digits (${sd.recipe}): ${(sd.accepted * 100).toFixed(1)}% of ${sd.thresholdImages} accepted (asked: ${(sd.acceptRate * 100).toFixed(1)}%)`);
       io.out('held-out metrics:');
       io.out(formatOodReport(result.gate.heldOut, `gate (${result.gate.features})`));
       for (const [other, o] of Object.entries(result.byFeatureSet)) {

@@ -5,7 +5,9 @@
  */
 import type { Predictor } from '../uq/predictor';
 import { loadMnist } from '../data/mnist';
-import { loadAdversary } from '../data/sources';
+import { concatSets, loadAdversary } from '../data/sources';
+import { shiftedDigits } from '../data/shifted';
+import { AugmentRecipe, augmentSpec } from '../train/augment';
 import { LabelledImages, pickImages } from '../data/types';
 import { FEATURE_SET_NAMES, featureNames, featureVector, FeatureSetName } from '../uq/features';
 import { fitLogistic, chooseThreshold, LogisticModel } from './logistic';
@@ -30,6 +32,14 @@ export interface CalibrateOptions {
   seed: number;
   acceptRate: number;
   bnMode: BnMode;
+  /**
+   * Digits rendered the ways users bring them (an augmentation recipe: `users`, a list of parts):
+   * the gate is fitted on MNIST digits and as many of them augmented, and its threshold must
+   * also accept `shiftedAcceptRate` of the threshold digits augmented. Absent: MNIST only.
+   */
+  shifted?: AugmentRecipe | null;
+  /** share of the augmented threshold digits the gate must accept (default 0.93) */
+  shiftedAcceptRate?: number;
   onProgress?: (what: string, done: number, total: number) => void;
 }
 
@@ -51,6 +61,12 @@ function splitHalf<T>(items: T[], seed: number, label: string): { fit: T[]; held
   const order = shuffledIndices(items.length, mulberry32(deriveSeed(seed, label)));
   const half = Math.floor(items.length / 2);
   return { fit: Array.from(order.subarray(0, half), (i) => items[i]), held: Array.from(order.subarray(half), (i) => items[i]) };
+}
+
+/** Share of a scored set that passes the sanity check and scores under `threshold`. */
+function acceptedShare(set: ScoredSet, logistic: LogisticModel, features: FeatureSetName, threshold: number): number {
+  const scores = gateScores(set.summaries, logistic, features);
+  return scores.filter((s, i) => set.valid[i] && s < threshold).length / Math.max(1, scores.length);
 }
 
 function subset(set: ScoredSet, idx: number[]): ScoredSet {
@@ -86,7 +102,10 @@ export function testDigitsHalf(which: 'threshold' | 'report', limit?: number): L
 }
 
 export async function calibrateGate(model: Predictor, opts: CalibrateOptions): Promise<CalibrationResult> {
-  const digits = heldOutDigits(opts.limit);
+  const plainDigits = heldOutDigits(opts.limit);
+  const shifted = opts.shifted ?? null;
+  const shiftedRate = opts.shiftedAcceptRate ?? 0.93;
+  const digits = shifted ? concatSets([plainDigits, shiftedDigits(plainDigits, shifted, opts.seed)], `${plainDigits.name}, plain and augmented (${augmentSpec(shifted)})`) : plainDigits;
   const adversary = await loadAdversary(opts.adversary, { split: 'train', limit: opts.limit, seed: opts.seed });
   if (adversary.images.count < 4) throw new UsageError(`adversary ${opts.adversary} has only ${adversary.images.count} images; need at least 4`);
   const sanity = mnistSanityThresholds();
@@ -95,6 +114,8 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
   const thresholdDigits = testDigitsHalf('threshold', opts.thresholdDigits ?? opts.limit);
   const t = await scoreImageSet(model, thresholdDigits.images, thresholdDigits.labels, sanity, { ...common, onProgress: (a, b) => opts.onProgress?.('threshold digits', a, b) });
   const a = await scoreImageSet(model, adversary.images, undefined, sanity, { ...common, onProgress: (x, y) => opts.onProgress?.(adversary.name, x, y) });
+  const shiftedThreshold = shifted ? shiftedDigits(thresholdDigits, shifted, opts.seed + 1) : null;
+  const ts = shiftedThreshold ? await scoreImageSet(model, shiftedThreshold.images, shiftedThreshold.labels, sanity, { ...common, onProgress: (x, y) => opts.onProgress?.('augmented threshold digits', x, y) }) : null;
 
   const dSplit = splitHalf([...Array(d.summaries.length).keys()], opts.seed, 'digits');
   const aSplit = splitHalf([...Array(a.summaries.length).keys()], opts.seed, 'adversary');
@@ -114,8 +135,12 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
     const y = [...dx.map(() => 0 as const), ...ax.map(() => 1 as const)];
     const logistic = fitLogistic(X, y, { featureNames: featureNames(features) });
     // the threshold: accept `acceptRate` of the sane test-half digits (sanity-rejected ones count as rejected)
-    const tScores = gateScores(t.summaries, logistic, features).filter((_, i) => t.valid[i]);
-    const threshold = chooseThreshold(tScores, Math.min(1, (opts.acceptRate * t.summaries.length) / Math.max(1, tScores.length)));
+    const thresholdFor = (set: ScoredSet, rate: number) => {
+      const scores = gateScores(set.summaries, logistic, features).filter((_, i) => set.valid[i]);
+      return chooseThreshold(scores, Math.min(1, (rate * set.summaries.length) / Math.max(1, scores.length)));
+    };
+    // accept acceptRate of the plain test digits and, with augmented ones, shiftedRate of those: the larger threshold does both
+    const threshold = ts ? Math.max(thresholdFor(t, opts.acceptRate), thresholdFor(ts, shiftedRate)) : thresholdFor(t, opts.acceptRate);
     return { logistic, threshold, report: oodReport(dHeld, aHeld, { logistic, features, threshold }, opts.acceptRate) };
   };
   // the logit-based sets need a sampler that saw logits (not ensembles, not imported logit-less models)
@@ -141,6 +166,7 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
     adversary: { name: adversary.name, fitImages: aFit.summaries.length },
     digits: { source: digits.name, fitImages: dFit.summaries.length },
     thresholdDigits: { source: thresholdDigits.name, images: thresholdDigits.images.count },
+    ...(shifted && ts ? { shiftedDigits: { recipe: augmentSpec(shifted), acceptRate: shiftedRate, thresholdImages: ts.summaries.length, accepted: acceptedShare(ts, chosen.logistic, features, chosen.threshold) } } : {}),
     sanity,
     heldOut: chosen.report,
     udqVersion: VERSION,

@@ -28,6 +28,8 @@ export interface GateFile {
   digits: { source: string; fitImages: number };
   /** the digits the threshold was chosen on (absent in older files: the fit digits) */
   thresholdDigits?: { source: string; images: number };
+  /** the threshold digits augmented (calibrate --shifted-digits): recipe, the share the threshold had to accept, images, the share accepted */
+  shiftedDigits?: { recipe: string; acceptRate: number; thresholdImages: number; accepted: number };
   sanity: SanityThresholds;
   /** held-out metrics measured by calibrate */
   heldOut: OodReport;
