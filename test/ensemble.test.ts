@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runCli } from './helpers/cli';
 import { ExitCode, UsageError } from '../src/errors';
 import { initBackend } from '../src/engine/backend';
@@ -350,4 +350,21 @@ test('an ensemble on the ort engine: the same samples and features as on tfjs fo
   members.forEach((m) => m.dispose());
   onOrt.dispose();
   onTfjs.dispose();
+});
+
+test('train --ensemble with --init-from and --outlier-exposure: every member fine-tunes from the model and sees outliers, seeds differ', async () => {
+  const out = join(ROOT, 'ens-oe');
+  const r = await runCli(['train', '--arch', 'basic', '--ensemble', '2', '--limit', '300', '--epochs', '1', '--batch-size', '32', '--seed', '3', '--init-from', join(ENS, 'members', 'm0'), '--outlier-exposure', 'synth-strokes', '--augment', 'users', '--out', out, '--backend', 'wasm', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const manifests = [0, 1].map((i) => JSON.parse(readFileSync(join(out, 'members', `m${i}`, 'udq.json'), 'utf8')));
+  for (const m of manifests) {
+    assert.equal(resolve(m.initFrom.dir), join(ENS, 'members', 'm0'), 'the model it started from (stored relative to the working directory)');
+    assert.deepEqual(m.outlierExposure.sources, ['synth-strokes']);
+    assert.equal(m.augmentRecipe, 'users');
+  }
+  assert.notEqual(manifests[0].seed, manifests[1].seed);
+  const { members } = await loadEnsemble(out);
+  const [w0, w1] = members.map((m) => m.getWeights()[0].dataSync());
+  assert.ok(w0.some((v, i) => v !== w1[i]), 'members differ');
+  members.forEach((m) => m.dispose());
 });

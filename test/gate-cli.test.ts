@@ -267,6 +267,8 @@ test('calibrate --shifted-digits users: fitted on plain and augmented digits, th
   // the fit half holds plain and augmented digits: 200 of each kind, half of them fitted
   assert.equal(saved.digits.fitImages, 200);
   assert.match(saved.digits.source, /plain and augmented \(users\)/);
+  // the held-out digits keep their labels through the concatenation: accuracy is a number
+  inUnit(out.heldOut.digitAccuracy, 'heldOut.digitAccuracy with augmented digits');
   // without it, no augmented digits and no such record
   const plain = await runCli([...args, '--json']);
   assert.equal(plain.code, 0, plain.stderr);

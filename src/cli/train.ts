@@ -31,7 +31,7 @@ export function registerTrain(program: Command, io: Io): void {
     .option('--lr <rate>', 'Adam learning rate (the peak, with --lr-schedule cosine)', Number, 0.004)
     .option('--lr-decay <f>', 'with --lr-schedule decay: multiply the learning rate by this after each epoch', Number, 1)
     .option('--lr-schedule <kind>', 'decay (per epoch, by --lr-decay) or cosine (per batch, from --lr down to 0 over all epochs)', choice(LR_SCHEDULES), 'cosine')
-    .option('--augment <recipe>', 'augmentation: users (rotation, shear, scale, aspect, thickness, elastic, a neighbour fragment, shifts; docs/TRAINING.md), a list of those parts, users,-PART, or a number of pixels for shifts only (0 = off)', parseAugmentOption, '0')
+    .option('--augment <recipe>', 'augmentation: users (rotation, shear, scale, aspect, thickness, elastic, a neighbour fragment, shifts; README: Augmentation), a list of those parts, users,-PART, or a number of pixels for shifts only (0 = off)', parseAugmentOption, '0')
     .option('--out <dir>', 'model directory (default: models/<arch>, or models/<arch>-ensemble with --ensemble)')
     .option('--force', 'overwrite an existing model directory')
     .option('--resume', 'continue from the checkpoint in <out>/checkpoint (ensembles: keep finished members, resume the interrupted one)')
@@ -47,7 +47,6 @@ export function registerTrain(program: Command, io: Io): void {
     .option('--json', 'print one JSON object with the results')
     .action(async (opts: TrainCommandOptions, cmd: Command) => {
       if (opts.oeWeight !== undefined && (!Number.isFinite(opts.oeWeight) || opts.oeWeight < 0)) throw new UsageError('--oe-weight must be a number >= 0');
-      if (opts.ensemble !== undefined && (opts.outlierExposure || opts.initFrom)) throw new UsageError('--outlier-exposure and --init-from train one model, not an ensemble');
       if (!Number.isFinite(opts.lr) || opts.lr <= 0) throw new UsageError('--lr must be a positive number');
       if (!Number.isFinite(opts.lrDecay) || opts.lrDecay <= 0 || opts.lrDecay > 1) throw new UsageError('--lr-decay must be in (0, 1]');
       if (opts.ensemble === undefined && (opts.kfold || opts.ensembleMode)) throw new UsageError(`${opts.kfold ? '--kfold' : '--ensemble-mode'} needs --ensemble K`);

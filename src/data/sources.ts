@@ -200,7 +200,11 @@ export function concatSets(sets: LabelledImages[], name: string): LabelledImages
     pixels.set(s.images.pixels.subarray(0, s.images.count * 784), at);
     at += s.images.count * 784;
   }
-  return { name, images: { count, rows: 28, cols: 28, pixels } };
+  // labels survive when every part has them with the same class names (digits and augmented
+  // digits); mixed adversary sources lose them, as before
+  const sameClasses = sets.every((s) => JSON.stringify(s.classNames) === JSON.stringify(sets[0].classNames));
+  const labels = sameClasses && sets.every((s) => s.labels) ? Uint8Array.from(sets.flatMap((s) => Array.from(s.labels!.subarray(0, s.images.count)))) : undefined;
+  return { name, images: { count, rows: 28, cols: 28, pixels }, ...(labels ? { labels, classNames: sets[0].classNames } : {}) };
 }
 
 /** The sibling labels file of an IDX images file, when it exists. */

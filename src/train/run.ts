@@ -300,8 +300,11 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
   const dir = resolve(opts.out ?? join(modelsDir(), `${opts.arch}-ensemble`));
   // --resume continues the interrupted member on the engine that wrote its checkpoint, unless one is asked for
   const resumedMember = opts.resume ? [...Array(k).keys()].map((i) => checkpointEngine(join(memberDir(dir, i), 'checkpoint'))).find((e) => e !== undefined) : undefined;
-  const engine = chooseTrainingEngine(opts.engine ?? resumedMember);
   const progress = new ProgressPrinter(io);
+  // every member fine-tunes from the same model and sees the same outlier pool (its own draws)
+  const outliers = opts.outlierExposure ? await loadOutlierSources(opts.outlierExposure, (l) => progress.line(l)) : undefined;
+  const init = opts.initFrom ? await loadInitModel(opts.initFrom, opts.arch) : undefined;
+  const engine = chooseTrainingEngine(opts.engine ?? resumedMember, init?.model);
   if (opts.resume) {
     if (!existsSync(join(dir, MEMBERS_DIR))) throw new UsageError(`--resume: no ensemble members in ${dir}`);
   } else {
@@ -352,7 +355,21 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
           (plan.heldOutFold ? ` (without training images ${plan.heldOutFold.start}..${plan.heldOutFold.end - 1})` : ''),
       );
       const extra: Pick<EnsembleMemberManifest, 'ensembleMember'> = { ensembleMember: { index: i, of: k, heldOutFold: plan.heldOutFold } };
-      const r = await trainAndSave(plan.set, test, { opts, backend: backend.backend, engine: engine.engine, engineForced: engine.forced, modelDir: mDir, seed: plan.seed, valSplit: plan.valSplit, resume, progress: memberProgress, argv, manifestExtra: extra });
+      const r = await trainAndSave(plan.set, test, {
+        opts,
+        backend: backend.backend,
+        engine: engine.engine,
+        engineForced: engine.forced,
+        modelDir: mDir,
+        seed: plan.seed,
+        valSplit: plan.valSplit,
+        resume,
+        progress: memberProgress,
+        argv,
+        manifestExtra: extra,
+        outliers: outliers ? { ...outliers, weight: opts.oeWeight ?? 0.5 } : undefined,
+        init,
+      });
       summary = r.summary;
       probs = r.testProbs;
     }
@@ -369,6 +386,7 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
       trainingSeconds: summary.trainingSeconds,
     });
   }
+  init?.model.dispose();
   const ensembleReport = classificationReport(averageProbabilities(testProbs), test.labels!, test.classNames!);
   const manifest: EnsembleManifest = {
     format: 'udq-ensemble',
