@@ -1,5 +1,5 @@
 /** Where udq looks for data and models. */
-import { resolve, join, relative } from 'node:path';
+import { isAbsolute, resolve, join, relative } from 'node:path';
 
 /** The package root (where package.json, models/ and figures/ live). */
 export const PACKAGE_ROOT = resolve(__dirname, '..');
@@ -17,4 +17,10 @@ export function modelsDir(): string {
 /** A path as udq shows or records it: relative to the working directory ('.' for the directory itself), never a machine's absolute path. */
 export function relativePath(p: string): string {
   return relative(process.cwd(), resolve(p)) || '.';
+}
+
+/** `path` as a user should see it: relative to `cwd` when it lies inside it, else as it is. */
+export function displayPath(path: string, cwd: string = process.cwd()): string {
+  const rel = relative(cwd, path);
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli';
 import { ExitCode } from '../src/errors';
+import { displayPath } from '../src/paths';
 
 const USAGE_ERRORS: { args: string[]; message: RegExp }[] = [
   { args: ['train'], message: /required option '--arch/ },
@@ -106,4 +107,18 @@ test('evaluate with a missing or broken model directory is a one-line model erro
   assert.equal(broken.code, ExitCode.model);
   assert.match(broken.stderr, /not valid JSON/);
   rmSync(dir, { recursive: true });
+});
+
+test('displayPath: inside the working directory relative, outside it as given; the default model is named that way', async () => {
+  const cases: [string, string, string][] = [
+    ['/work/udq/models/deep', '/work/udq', 'models/deep'],
+    ['/work/udq', '/work/udq', '.'],
+    ['/opt/models/deep', '/work/udq', '/opt/models/deep'],
+    ['/work/udq-other/m', '/work/udq', '/work/udq-other/m'],
+  ];
+  for (const [path, cwd, want] of cases) assert.equal(displayPath(path, cwd), want, `${path} from ${cwd}`);
+  // the tests run from the repository root: predict without --model names models/deep relatively
+  const r = await runCli(['predict', join(__dirname, '..', 'figures', '3.png'), '--samples', '2']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^using model models\/deep$/m);
 });
