@@ -200,6 +200,7 @@ export function augmentOptions(spec: number | string): { augmentShift: number; a
 /** Train one model on `train`, save it with its manifest into `modelDir`; also returns its test softmax. */
 async function trainAndSave(train: LabelledImages, test: LabelledImages, t: TrainOneOptions): Promise<{ summary: TrainSummary; manifest: ModelManifest; testProbs: Float32Array }> {
   const { opts, progress, modelDir } = t;
+  const augment = augmentOptions(opts.augment);
   const checkpointDir = join(modelDir, 'checkpoint');
   const result = await trainModel(train, {
     arch: opts.arch,
@@ -210,7 +211,7 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     learningRate: opts.lr,
     lrDecay: opts.lrDecay,
     lrSchedule: opts.lrSchedule,
-    ...augmentOptions(opts.augment),
+    ...augment,
     checkpointDir,
     resume: t.resume,
     outliers: t.outliers,
@@ -255,8 +256,8 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
     testAccuracy: testReport.accuracy,
     imagesPerSecond: result.imagesPerSecond,
     trainingSeconds: result.trainingSeconds,
-    augment: parseAugment(opts.augment) !== null,
-    ...(augmentOptions(opts.augment).augment ? { augmentRecipe: augmentSpec(parseAugment(opts.augment)) } : {}),
+    augment: augment.augment !== null || augment.augmentShift > 0,
+    ...(augment.augment ? { augmentRecipe: augmentSpec(augment.augment) } : {}),
     history: result.history,
     dataset: { name: 'mnist', trainSha256: mnistSha256('train'), testSha256: mnistSha256('test') },
     udqVersion: VERSION,

@@ -62,6 +62,11 @@ export function modelPredictor(dir: string, model: tf.LayersModel, manifest: { a
   };
 }
 
+/** MC-dropout passes on the ort sampler (BatchNorm in inference mode), else on tfjs with the same masks. */
+function ortOrTfjs(sampler: OrtSampler, model: tf.LayersModel): (input: McInput, opts: McOptions) => Promise<McResult> {
+  return (input, opts) => ((opts.bnMode ?? 'inference') === 'inference' ? sampler.sample(input, opts) : sampleMcDropout(model, input, opts));
+}
+
 /**
  * A model sampled by onnxruntime (cached or naive, BatchNorm in inference mode). Batch-statistics
  * BatchNorm (the study's Keras semantics, a comparison mode) runs on tfjs, with the same masks.
@@ -73,7 +78,7 @@ export function ortModelPredictor(dir: string, model: tf.LayersModel, manifest: 
     arch: manifest.arch,
     engine: 'ort',
     notes: [],
-    sample: (input, opts) => ((opts.bnMode ?? 'inference') === 'inference' ? sampler.sample(input, opts) : sampleMcDropout(model, input, opts)),
+    sample: ortOrTfjs(sampler, model),
     dispose: () => {
       void sampler.dispose();
       model.dispose();
@@ -91,7 +96,7 @@ export function ensemblePredictor(dir: string, members: tf.LayersModel[], manife
     const tfjs = tfjsMember(model);
     const sampler = samplers?.[m];
     if (!sampler) return tfjs;
-    return { ...tfjs, sampleMc: (input, opts) => ((opts.bnMode ?? 'inference') === 'inference' ? sampler.sample(input, opts) : tfjs.sampleMc(input, opts)) };
+    return { ...tfjs, sampleMc: ortOrTfjs(sampler, model) };
   });
   return {
     dir,
