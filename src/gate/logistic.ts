@@ -211,6 +211,14 @@ export function fitLogistic(X: number[][], y: (0 | 1)[], opts: FitLogisticOption
  * @throws UsageError on a length mismatch or a non-finite feature
  */
 export function predictProba(model: LogisticModel, x: number[]): number {
+  return sigmoid(logisticMargin(model, x));
+}
+
+/**
+ * The gate's linear score (log-odds of "not a digit") for one feature vector: P = sigmoid(margin).
+ * @throws UsageError on a length mismatch or a non-finite feature
+ */
+export function logisticMargin(model: LogisticModel, x: number[]): number {
   const d = model.weights.length;
   if (x.length !== d) throw new UsageError(`the gate expects ${d} features, got ${x.length}`);
   let margin = model.bias;
@@ -218,7 +226,7 @@ export function predictProba(model: LogisticModel, x: number[]): number {
     if (!Number.isFinite(x[j])) throw new UsageError(`feature ${j} is ${x[j]}`);
     margin += (model.weights[j] * (x[j] - model.mean[j])) / model.std[j];
   }
-  return sigmoid(margin);
+  return margin;
 }
 
 /**

@@ -118,6 +118,7 @@ export async function sampleEnsemble(given: (tf.LayersModel | EnsembleMember)[],
   if (mode === 'disagreement' && opts.bnMode === 'batch') {
     throw new UsageError('--bn-mode batch applies to MC dropout; ensemble disagreement uses each member in inference mode (use UDQ_ENSEMBLE_MODE=mc)');
   }
+  if (opts.firstSample) throw new UsageError('an ensemble samples a fixed number of passes from the first (firstSample is for single models)');
   const classes = members[0].classes;
   if (members.some((m) => m.classes !== classes)) throw new UsageError('ensemble members have different numbers of classes');
   const k = members.length;

@@ -328,7 +328,7 @@ export class SampleAccumulator {
 }
 
 /** Entropy (natural log) of the K values at `offset`, with 0 ln 0 = 0. */
-function entropyOf(values: ArrayLike<number>, offset: number, k: number): number {
+export function entropyOf(values: ArrayLike<number>, offset: number, k: number): number {
   let h = 0;
   for (let c = 0; c < k; c++) {
     const p = values[offset + c];
@@ -338,7 +338,7 @@ function entropyOf(values: ArrayLike<number>, offset: number, k: number): number
 }
 
 /** Index of the largest of the K values at `offset` (lowest index on ties). */
-function argmaxOf(values: ArrayLike<number>, offset: number, k: number): number {
+export function argmaxOf(values: ArrayLike<number>, offset: number, k: number): number {
   let best = 0;
   for (let c = 1; c < k; c++) {
     if (values[offset + c] > values[offset + best]) best = c;
@@ -346,7 +346,8 @@ function argmaxOf(values: ArrayLike<number>, offset: number, k: number): number 
   return best;
 }
 
-function buildSummary(
+/** A summary from the moments of N samples (summariseSamples and the accumulators build theirs here). */
+export function buildSummary(
   n: number,
   k: number,
   mean: Float64Array,

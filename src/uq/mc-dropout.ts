@@ -51,12 +51,21 @@ export interface McOptions {
   keepSamples?: boolean;
   /** index of the first image, for mask keys when a caller streams a larger set in parts */
   indexOffset?: number;
+  /**
+   * index of the first pass (default 0): passes firstSample .. firstSample+samples-1 are drawn,
+   * with the masks those pass numbers have, so sampling in rounds (adaptive.ts) continues one
+   * sequence of passes instead of repeating its start
+   */
+  firstSample?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
 export interface McResult {
   summaries: SampleSummary[];
   samples?: Float32Array;
+  /** with keepSamples and a sampler that sees logits: each pass's energy and max logit (count x samples) */
+  energies?: Float32Array;
+  maxLogits?: Float32Array;
   classes: number;
 }
 
@@ -187,8 +196,9 @@ export function softmaxRows(values: Float32Array, rows: number, classes: number,
 export class ChunkSamples {
   /** image-major: image, sample, class */
   readonly samples: Float32Array;
-  private readonly energies: Float32Array;
-  private readonly maxLogits: Float32Array;
+  /** image-major: image, sample (filled only when `logits`) */
+  readonly energies: Float32Array;
+  readonly maxLogits: Float32Array;
 
   constructor(
     private readonly images: number,
@@ -227,6 +237,38 @@ export class ChunkSamples {
       if (this.logits) Object.assign(summary, logitScores(this.energies.subarray(i * n, (i + 1) * n), this.maxLogits.subarray(i * n, (i + 1) * n)));
       out.push(summary);
     }
+  }
+}
+
+/** Per-pass arrays a sampler keeps with `keepSamples` (samples, and energies / max logits when it sees logits). */
+export class KeptSamples {
+  readonly samples: Float32Array;
+  readonly energies?: Float32Array;
+  readonly maxLogits?: Float32Array;
+
+  constructor(
+    count: number,
+    private readonly n: number,
+    private readonly classes: number,
+    logits: boolean,
+  ) {
+    this.samples = new Float32Array(count * n * classes);
+    if (logits) {
+      this.energies = new Float32Array(count * n);
+      this.maxLogits = new Float32Array(count * n);
+    }
+  }
+
+  /** Copy a chunk's samples in, its first image being image `first`. */
+  set(chunk: ChunkSamples, first: number): void {
+    this.samples.set(chunk.samples, first * this.n * this.classes);
+    this.energies?.set(chunk.energies, first * this.n);
+    this.maxLogits?.set(chunk.maxLogits, first * this.n);
+  }
+
+  /** The McResult fields. */
+  fields(): Pick<McResult, 'samples' | 'energies' | 'maxLogits'> {
+    return { samples: this.samples, energies: this.energies, maxLogits: this.maxLogits };
   }
 }
 
@@ -287,10 +329,11 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
   // passes per block are bounded, so N=1000 never needs N copies of a chunk at once
   const { chunk, passBlock } = chunking(model, n, opts.batchSize);
   const summaries: SampleSummary[] = [];
-  const kept = opts.keepSamples ? new Float32Array(input.count * n * classes) : undefined;
   const offset = opts.indexOffset ?? 0;
+  const firstSample = opts.firstSample ?? 0;
   // read logits when the last layer is a softmax Dense: energy and max-logit scores come with them
   const withLogits = stages.length > 0 && isSoftmaxDense(stages[stages.length - 1].layer) && (method === 'naive' || suffix.length > 0);
+  const kept = opts.keepSamples ? new KeptSamples(input.count, n, classes, withLogits) : undefined;
 
   for (let start = 0; start < input.count; start += chunk) {
     const end = Math.min(input.count, start + chunk);
@@ -305,12 +348,12 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
     for (let s0 = 0; s0 < n; s0 += passBlock) {
       const passes = Math.min(passBlock, n - s0);
       const probs = tf.tidy(() => {
-        const ctx = { seed: opts.seed, bnMode, imageKey, images: b, firstSample: s0, passes, logits: withLogits };
+        const ctx = { seed: opts.seed, bnMode, imageKey, images: b, firstSample: firstSample + s0, passes, logits: withLogits };
         if (method === 'cached') {
           return runStages(suffix, prefixOut!, ctx); // the suffix starts with a Dropout
         }
         const outs: tf.Tensor[] = [];
-        for (let p = 0; p < passes; p++) outs.push(runStages(stages, x, { ...ctx, firstSample: s0 + p, passes: 1 }));
+        for (let p = 0; p < passes; p++) outs.push(runStages(stages, x, { ...ctx, firstSample: firstSample + s0 + p, passes: 1 }));
         return tf.concat(outs, 0);
       });
       const values = (await probs.data()) as Float32Array;
@@ -319,8 +362,8 @@ export async function sampleMcDropout(model: tf.LayersModel, input: McInput, opt
     }
     tf.dispose([x, prefixOut].filter((t): t is tf.Tensor => t !== null));
     acc.summarise(summaries);
-    if (kept) kept.set(acc.samples, start * n * classes);
+    kept?.set(acc, start);
     opts.onProgress?.(end, input.count);
   }
-  return { summaries, samples: kept, classes };
+  return { summaries, ...kept?.fields(), classes };
 }

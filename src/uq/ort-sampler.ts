@@ -16,7 +16,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type * as Ort from 'onnxruntime-node';
 import { MaskInput, OnnxGraph, tfjsToOnnx } from '../onnx/from-tfjs';
 import { MaskKernel } from './kernels/mask-kernel';
-import { ChunkSamples, McInput, McOptions, McResult, splitPoint, toFloatImages } from './mc-dropout';
+import { ChunkSamples, KeptSamples, McInput, McOptions, McResult, splitPoint, toFloatImages } from './mc-dropout';
 import { SampleSummary } from './features';
 import { UsageError } from '../errors';
 import { ortSessionOptions } from '../engine/engine';
@@ -109,7 +109,8 @@ export class OrtSampler {
     const group = naive ? PREFIX_IMAGES : Math.max(1, Math.min(PREFIX_IMAGES, Math.floor(SUFFIX_ROWS / n)));
     const passBlock = naive ? 1 : Math.max(1, Math.min(n, Math.floor(SUFFIX_ROWS / group)));
     const summaries: SampleSummary[] = [];
-    const kept = opts.keepSamples ? new Float32Array(input.count * n * classes) : undefined;
+    const kept = opts.keepSamples ? new KeptSamples(input.count, n, classes, logits) : undefined;
+    const firstSample = opts.firstSample ?? 0;
     this.kernel.reserve(passBlock * group, this.masks.map((m) => m.units));
 
     for (let start = 0; start < input.count; start += PREFIX_IMAGES) {
@@ -132,7 +133,7 @@ export class OrtSampler {
           const passes = Math.min(passBlock, n - s0);
           const feeds: Record<string, Ort.Tensor> = { features: cachedFeatures ?? (await groupFeatures()) };
           const t = performance.now();
-          const rows = { count: passes * b, row: (r: number) => ({ image: imageKey(r % b), sample: s0 + Math.floor(r / b) }) };
+          const rows = { count: passes * b, row: (r: number) => ({ image: imageKey(r % b), sample: firstSample + s0 + Math.floor(r / b) }) };
           this.masks.forEach((m, k) => {
             const data = this.kernel.fill(k, rows, m.rate, opts.seed, m.dropoutIndex);
             feeds[m.name] = new ort.Tensor('float32', data, k === 0 ? [passes, b, ...m.dims] : [passes * b, ...m.dims]);
@@ -147,12 +148,12 @@ export class OrtSampler {
         }
         const t = performance.now();
         acc.summarise(summaries);
-        if (kept) kept.set(acc.samples, g0 * n * classes);
+        kept?.set(acc, g0);
         this.profile.summarise += performance.now() - t;
       }
       opts.onProgress?.(end, input.count);
     }
-    return { summaries, samples: kept, classes };
+    return { summaries, ...kept?.fields(), classes };
   }
 
   async dispose(): Promise<void> {
