@@ -28,8 +28,16 @@ export interface LoadUdqOptions {
 }
 
 export interface UdqPredictOptions {
-  /** MC-dropout passes per image (default: as the gate was fitted, else 100) */
+  /**
+   * MC-dropout passes per image (default: as the gate was fitted, else 100); with `adaptive`
+   * the most a picture gets
+   */
   samples?: number;
+  /**
+   * sample in rounds and stop each picture once its verdict and digit are settled (default:
+   * true unless `samples` is given; single models only). `passes` says what each picture got.
+   */
+  adaptive?: boolean;
   /** seed of the dropout masks (default 0, as `udq predict`) */
   seed?: number;
   /** ink polarity of pictures: auto (default), dark or light */
@@ -77,6 +85,7 @@ export class Udq {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     const out = await predictFiles(this.predictor, list, {
       samples: opts.samples ?? this.samples,
+      adaptive: opts.adaptive ?? opts.samples === undefined,
       seed: opts.seed ?? 0,
       gate: this.gate,
       sanity: this.gate?.sanity ?? mnistSanityThresholds(),

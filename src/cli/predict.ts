@@ -1,6 +1,6 @@
 /** `udq predict FILE...`: verdict, digit and uncertainty for each image. */
 import { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP, noGateNote } from './common';
@@ -9,7 +9,9 @@ import { loadPredictor, samplesPerImage } from '../uq/predictor';
 import { gateSamplingWarning, readGate } from '../gate/gate-file';
 import { mnistSanityThresholds } from '../gate/sanity';
 import { defaultModelDir } from './model-dir';
-import { collectPictureFiles, predictFiles, Prediction } from '../predict/predict';
+import { collectPictureFiles, streamPredictions, Prediction } from '../predict/predict';
+import { parseShard, takeShard } from '../predict/shard';
+import { predictionLine, prepareResume } from '../predict/jsonl';
 import type { InkOption } from '../image/pipeline';
 import { CountProgress } from './count-progress';
 import { NumberPrediction, predictNumbers } from '../predict/number';
@@ -20,7 +22,9 @@ interface PredictCliOptions {
   model?: string;
   samples?: number;
   seed: number;
-  format: 'table' | 'json' | 'csv';
+  format: 'table' | 'json' | 'csv' | 'jsonl';
+  shard?: string;
+  resume?: string;
   savePreprocessed?: string;
   backend?: string;
   engine?: string;
@@ -28,11 +32,11 @@ interface PredictCliOptions {
   number?: boolean;
 }
 
-const COLUMNS = ['file', 'verdict', 'reason', 'reasonDetail', 'digit', 'probability', 'meanStd', 'mutualInformation', 'predictiveEntropy', 'gateProbability', 'error'] as const;
+export const PREDICTION_COLUMNS = ['file', 'verdict', 'reason', 'reasonDetail', 'digit', 'probability', 'meanStd', 'mutualInformation', 'predictiveEntropy', 'gateProbability', 'passes', 'error'] as const;
 
-function row(p: Prediction): (string | number)[] {
+export function predictionRow(p: Prediction): (string | number)[] {
   const num = (x?: number) => (x === undefined ? '' : Number(x.toFixed(4)));
-  return [p.file, p.verdict, p.reason ?? '', p.reasonDetail?.short ?? '', p.digit ?? '', num(p.probability), num(p.meanStd), num(p.mutualInformation), num(p.predictiveEntropy), num(p.gateProbability), p.error ?? ''];
+  return [p.file, p.verdict, p.reason ?? '', p.reasonDetail?.short ?? '', p.digit ?? '', num(p.probability), num(p.meanStd), num(p.mutualInformation), num(p.predictiveEntropy), num(p.gateProbability), p.passes ?? '', p.error ?? ''];
 }
 
 export function registerPredict(program: Command, io: Io): void {
@@ -41,9 +45,11 @@ export function registerPredict(program: Command, io: Io): void {
     .description('accept/reject + digit + uncertainty for pictures: MNIST PNG exports, scans, phone photos, drawings (any size, either ink polarity)')
     .argument('<files...>', 'image files or folders (walked recursively for .png .jpg .jpeg .webp .gif .tif .avif)')
     .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
-    .option('--samples <n>', 'MC-dropout passes per image (default: as calibrated, else 100)', positiveInt)
+    .option('--samples <n>', 'exactly N MC-dropout passes per image (default: adaptive, in rounds of 10, 20, 40 up to the calibrated N, else 100, each picture stopping once its verdict and digit are settled)', positiveInt)
     .option('--seed <n>', 'seed for the dropout masks', nonNegativeInt, 0)
-    .option('--format <f>', 'table, json or csv', choice(['table', 'json', 'csv'] as const), 'table')
+    .option('--format <f>', 'table, json, csv or jsonl (one JSON line per picture as it is done)', choice(['table', 'json', 'csv', 'jsonl'] as const), 'table')
+    .option('--shard <K/N>', 'take only shard K of N (0-based) of the pictures, chosen by a hash of each path: N runs with the same arguments share the work')
+    .option('--resume <file.jsonl>', 'append JSON lines to this file, skipping pictures it already has (created when missing; unreadable pictures are retried)')
     .option('--save-preprocessed <dir>', 'write the 28x28 images the model actually saw')
     .option('--number', 'each picture is a number written with several digits: read them left to right, each with its own verdict')
     .option('--ink <polarity>', 'auto (decided from the background), dark (dark ink on light paper) or light (light ink on a dark ground)', choice(['auto', 'dark', 'light'] as const), 'auto')
@@ -51,8 +57,36 @@ export function registerPredict(program: Command, io: Io): void {
     .option('--engine <name>', ENGINE_OPTION_HELP)
     .action(async (args: string[], opts: PredictCliOptions) => {
       await initBackend(opts.backend);
-      const files = collectPictureFiles(args);
+      let files = collectPictureFiles(args);
       if (files.length === 0) throw new UsageError(`no pictures in ${args.join(', ')}`);
+      if (opts.shard) files = takeShard(files, parseShard(opts.shard));
+      let format = opts.format;
+      if (opts.resume && opts.number) throw new UsageError('--resume is for single digits (not with --number)');
+      if (format === 'jsonl' && opts.number) throw new UsageError('--format jsonl is for single digits (not with --number)');
+      // where JSON lines go: stdout, or appended to the --resume file
+      let writeLines = (lines: string[]) => {
+        if (lines.length) io.out(lines.join('\n'));
+      };
+      let closeOutput = () => undefined as void;
+      if (opts.resume) {
+        if (opts.format !== 'table' && opts.format !== 'jsonl') throw new UsageError('--resume writes JSON lines (use --format jsonl or leave --format out)');
+        format = 'jsonl';
+        const resume = prepareResume(opts.resume);
+        if (resume.droppedPartial) io.err(`note: ${opts.resume} ended in a line cut short; it was dropped and its picture is predicted again`);
+        const before = files.length;
+        files = files.filter((f) => !resume.done.has(f));
+        io.err(`resuming ${opts.resume}: ${before - files.length} of ${before} pictures already done`);
+        const fd = openSync(opts.resume, 'a');
+        if (resume.needsNewline) writeSync(fd, '\n');
+        writeLines = (lines) => {
+          if (lines.length) writeSync(fd, lines.join('\n') + '\n');
+        };
+        closeOutput = () => closeSync(fd);
+      }
+      if (files.length === 0) {
+        closeOutput();
+        return;
+      }
       const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine });
       for (const note of model.notes) io.err(`note: ${note}`);
       const gate = readGate(model.dir);
@@ -60,9 +94,11 @@ export function registerPredict(program: Command, io: Io): void {
       const mismatch = gate && gateSamplingWarning(gate, model);
       if (mismatch) io.err(mismatch);
       const samples = opts.samples ?? gate?.samples ?? 100;
+      const adaptive = opts.samples === undefined && model.kind === 'model';
+      const sampling = adaptive ? 'adaptive' : 'fixed';
       if (opts.number) {
-        const samplesN = opts.samples ?? gate?.samples ?? 100;
-        const res = await predictNumbers(model, files, { samples: samplesN, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds(), ink: opts.ink });
+        const samplesN = samples;
+        const res = await predictNumbers(model, files, { samples: samplesN, adaptive, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds(), ink: opts.ink });
         model.dispose();
         if (opts.savePreprocessed) {
           mkdirSync(opts.savePreprocessed, { recursive: true });
@@ -70,27 +106,34 @@ export function registerPredict(program: Command, io: Io): void {
         }
         const numRow = (r: NumberPrediction) => [r.file, r.verdict, r.number ?? '', (r.uncertainPositions ?? []).join(' '), r.reason ?? '', r.reasonDetail?.short ?? '', (r.digits ?? []).map((d) => `${d.digit ?? '?'}:${(d.probability ?? 0).toFixed(2)}${d.verdict === 'digit' ? '' : '!'}`).join(' '), r.error ?? ''];
         const head = ['file', 'verdict', 'number', 'uncertain', 'reason', opts.format === 'csv' ? 'reasonDetail' : 'why (measured)', 'digits', 'error'];
-        if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples: samplesN, predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
+        if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples: samplesN, sampling, predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
         else if (opts.format === 'csv') io.out(stringify([head, ...res.map(numRow)]).trimEnd());
         else io.out(formatTable(head, res.map(numRow)));
         const failedN = res.filter((r) => r.verdict === 'error').length;
         if (failedN) throw new ImageError(`${failedN} of ${res.length} files could not be read`);
         return;
       }
+      const sanity = gate?.sanity ?? mnistSanityThresholds();
       const bar = files.length > 256 ? new CountProgress(io, 'predict', files.length) : null;
-      const results = await predictFiles(model, files, { samples, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds(), ink: opts.ink, onProgress: bar ? (d) => bar.update(d) : undefined });
+      if (opts.savePreprocessed) mkdirSync(opts.savePreprocessed, { recursive: true });
+      const results: Prediction[] = [];
+      let failed = 0;
+      await streamPredictions(model, files, { samples, adaptive, seed: opts.seed, gate, sanity, ink: opts.ink, onProgress: bar ? (d) => bar.update(d) : undefined }, async (batch) => {
+        for (const p of batch) {
+          if (p.verdict === 'error') failed++;
+          if (opts.savePreprocessed && p.pixels) await saveMnistPng(p.pixels, join(opts.savePreprocessed, `${basename(p.file, extname(p.file))}.28x28.png`));
+          delete p.pixels;
+        }
+        if (format === 'jsonl') writeLines(batch.map(predictionLine));
+        else results.push(...batch);
+      });
       bar?.done();
       model.dispose();
-      if (opts.savePreprocessed) {
-        mkdirSync(opts.savePreprocessed, { recursive: true });
-        for (const p of results) {
-          if (p.pixels) await saveMnistPng(p.pixels, join(opts.savePreprocessed, `${basename(p.file, extname(p.file))}.28x28.png`));
-        }
-      }
-      if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, samplesPerImage: samplesPerImage(model, samples), gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results.map(({ pixels: _p, ...rest }) => rest) });
-      else if (opts.format === 'csv') io.out(stringify([[...COLUMNS], ...results.map(row)]).trimEnd());
-      else io.out(formatTable(['file', 'verdict', 'reason', 'why (measured)', 'digit', 'p(digit)', 'mean std', 'MI', 'entropy', 'p(reject)', 'error'], results.map(row)));
-      const failed = results.filter((r) => r.verdict === 'error').length;
-      if (failed) throw new ImageError(`${failed} of ${results.length} files could not be read`);
+      closeOutput();
+      if (format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, sampling, samplesPerImage: samplesPerImage(model, samples), gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results });
+      else if (format === 'csv') io.out(stringify([[...PREDICTION_COLUMNS], ...results.map(predictionRow)]).trimEnd());
+      else if (format === 'table') io.out(formatTable(['file', 'verdict', 'reason', 'why (measured)', 'digit', 'p(digit)', 'mean std', 'MI', 'entropy', 'p(reject)', 'passes', 'error'], results.map(predictionRow)));
+      if (opts.resume) io.err(`${files.length} pictures added to ${opts.resume}${failed ? ` (${failed} unreadable: retried on the next --resume)` : ''}`);
+      if (failed) throw new ImageError(`${failed} of ${files.length} files could not be read`);
     });
 }

@@ -52,7 +52,16 @@ export function parseEngineName(value: string | undefined): EngineName | undefin
  * The session options every udq graph runs with: `threads` intra-op threads (default: the
  * machine's cores), one inter-op thread, nodes in sequence, every graph optimisation.
  */
-export function ortSessionOptions(threads: number = availableParallelism()): Ort.InferenceSession.SessionOptions {
+/**
+ * Threads an ort session uses: $UDQ_THREADS when it is a positive integer (several processes on
+ * one machine, a container whose CPU limit is below the cores it sees), else every core.
+ */
+export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.UDQ_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : availableParallelism();
+}
+
+export function ortSessionOptions(threads: number = defaultThreads()): Ort.InferenceSession.SessionOptions {
   return { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
 }
 
@@ -61,7 +70,7 @@ export function pickEngine(requested?: string): EngineInfo {
   const forced = parseEngineName(requested ?? process.env.UDQ_ENGINE);
   if (forced === 'tfjs') return { engine: 'tfjs', forced: true };
   const ort = tryLoadOrt();
-  if (ort) return { engine: 'ort', forced: forced === 'ort', ortVersion: ort.env.versions?.node ?? 'unknown', threads: availableParallelism() };
+  if (ort) return { engine: 'ort', forced: forced === 'ort', ortVersion: ort.env.versions?.node ?? 'unknown', threads: defaultThreads() };
   const reason = `onnxruntime-node is not installed or failed to load (${ortError})`;
   if (forced === 'ort') throw new BackendError(`engine ort unavailable: ${reason}`);
   return { engine: 'tfjs', forced: false, skipped: [{ engine: 'ort', reason }] };

@@ -5,6 +5,8 @@ import type { Predictor } from '../uq/predictor';
 import { loadImageAsMnist } from '../data/image';
 import { featureVector } from '../uq/features';
 import { predictProba } from '../gate/logistic';
+import { adaptiveRounds, sampleAdaptive } from '../uq/adaptive';
+import { samplesPerImage } from '../uq/sample-count';
 import { checkInput, checkPicture, ReasonDetail, SanityThresholds } from '../gate/sanity';
 import type { InkOption } from '../image/pipeline';
 import type { GateFile } from '../gate/gate-file';
@@ -27,6 +29,8 @@ export interface Prediction {
   predictiveEntropy?: number;
   /** P(not a digit) from the gate; undefined without a gate */
   gateProbability?: number;
+  /** softmax samples the picture got (adaptive sampling stops early once the answer is settled) */
+  passes?: number;
   error?: string;
   /** the 28x28 image the model saw (values 0..1) */
   pixels?: Float32Array;
@@ -64,7 +68,15 @@ export function mnistPixels(values: ArrayLike<number>): Float32Array {
 }
 
 export interface PredictOptions {
+  /** passes per image: fixed, or with `adaptive` the most an image gets */
   samples: number;
+  /**
+   * sample in rounds (10, 20, 40, then `samples`) and stop each picture once its verdict and
+   * digit are settled (src/uq/adaptive.ts); single models only, an ensemble samples `samples`
+   */
+  adaptive?: boolean;
+  /** the adaptive rule's z (default ADAPTIVE_Z) */
+  adaptiveZ?: number;
   seed: number;
   gate: GateFile | null;
   sanity: SanityThresholds;
@@ -113,13 +125,23 @@ export function collectPictureFiles(args: string[]): string[] {
  * bounded memory (only the 28x28 images are kept) and `onProgress` can report.
  */
 export async function predictFiles(model: Predictor, files: PictureInput[], opts: PredictOptions): Promise<Prediction[]> {
-  const batch = opts.batchSize ?? 256;
   const out: Prediction[] = [];
+  await streamPredictions(model, files, opts, (batch) => {
+    out.push(...batch);
+  });
+  return out;
+}
+
+/**
+ * As {@link predictFiles}, handing each batch's predictions (in input order) to `onBatch` as
+ * soon as it is done instead of keeping them: memory stays bounded for any number of files.
+ */
+export async function streamPredictions(model: Predictor, files: PictureInput[], opts: PredictOptions, onBatch: (predictions: Prediction[]) => void | Promise<void>): Promise<void> {
+  const batch = opts.batchSize ?? 256;
   for (let start = 0; start < files.length; start += batch) {
-    out.push(...(await predictBatch(model, files.slice(start, start + batch), opts, start)));
+    await onBatch(await predictBatch(model, files.slice(start, start + batch), opts, start));
     opts.onProgress?.(Math.min(files.length, start + batch), files.length);
   }
-  return out;
 }
 
 async function predictBatch(model: Predictor, files: PictureInput[], opts: PredictOptions, first: number): Promise<Prediction[]> {
@@ -155,13 +177,23 @@ async function predictBatch(model: Predictor, files: PictureInput[], opts: Predi
  * its pixels and the seed) and fill digit, probability, uncertainty and the gate's verdict into
  * `into` (same order); a prediction already rejected by the sanity check stays rejected.
  */
-export async function scorePredictions(model: Predictor, into: Prediction[], images: Float32Array[], opts: Pick<PredictOptions, 'samples' | 'seed' | 'gate' | 'detail'>): Promise<void> {
+export async function scorePredictions(model: Predictor, into: Prediction[], images: Float32Array[], opts: Pick<PredictOptions, 'samples' | 'seed' | 'gate' | 'detail' | 'adaptive' | 'adaptiveZ'>): Promise<void> {
   if (images.length === 0) return;
   const pixels = new Float32Array(images.length * 784);
   images.forEach((img, i) => pixels.set(img, i * 784));
-  const { summaries } = await model.sample({ count: images.length, pixels, keys: new Uint32Array(images.length) }, { samples: opts.samples, seed: opts.seed });
+  const input = { count: images.length, pixels, keys: new Uint32Array(images.length) };
+  let summaries;
+  let passes: number[];
+  if (opts.adaptive && model.kind === 'model') {
+    const verdictFixed = into.map((p) => p.verdict !== 'digit');
+    ({ summaries, passes } = await sampleAdaptive(model, input, { seed: opts.seed, rounds: adaptiveRounds(opts.samples), z: opts.adaptiveZ, gate: opts.gate, verdictFixed }));
+  } else {
+    ({ summaries } = await model.sample(input, { samples: opts.samples, seed: opts.seed }));
+    passes = summaries.map(() => samplesPerImage(model, opts.samples));
+  }
   summaries.forEach((s, i) => {
     const p = into[i];
+    p.passes = passes[i];
     p.digit = s.predicted;
     p.probability = s.maxMean;
     p.meanStd = s.meanStd;
