@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadUdq, Udq } from '../src/library';
 import { RunningServer, startServer } from '../src/serve/server';
+import { loadMnist } from '../src/data/mnist';
+import { mnistPng } from '../src/data/image';
 
 // what the page functions below use of the browser's DOM (the project compiles without the DOM library)
 declare const document: { body: { dataset: Record<string, string | undefined> }; getElementById(id: string): { textContent: string | null } | null };
@@ -28,7 +30,7 @@ let server: RunningServer;
 
 before(async () => {
   udq = await loadUdq(join(REPO, 'models', 'basic'), { backend: 'wasm' });
-  server = await startServer(udq, { port: 0, samples: 30, limits: { maxBodyBytes: 200_000, maxPixels: 2_000_000, maxInFlight: 3 } });
+  server = await startServer(udq, { port: 0, samples: 30, limits: { maxBodyBytes: 200_000, maxPixels: 2_000_000, maxQueue: 3 } });
 });
 
 after(async () => {
@@ -88,19 +90,44 @@ test('a port already in use is a usage error that says so', async () => {
   await assert.rejects(startServer(udq, { port }), (e: Error & { exitCode?: number }) => /in use/.test(e.message) && e.exitCode === 2);
 });
 
-test('concurrent requests: up to the in-flight limit are scored, the rest get 503, nothing is lost or mixed up', async () => {
+test('concurrent requests: up to the queue limit are scored, the rest get 503 with Retry-After, nothing is lost or mixed up', async () => {
   const figures = ['3.png', '8.png', 'zhong.png', 'yoda.png'];
-  const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => post(FIG(figures[i % 4])).then((r) => ({ ...r, figure: figures[i % 4] }))));
+  const send = async (figure: string) => {
+    const res = await fetch(server.url + 'api/predict', { method: 'POST', headers: { 'content-type': 'image/png' }, body: FIG(figure) });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), json: (await res.json()) as Record<string, unknown>, figure };
+  };
+  const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => send(figures[i % 4])));
+  for (const r of replies.filter((x) => x.status === 503)) assert.ok(Number(r.retryAfter) >= 1, `Retry-After ${r.retryAfter}`);
   const ok = replies.filter((r) => r.status === 200);
   const busy = replies.filter((r) => r.status === 503);
   assert.equal(ok.length + busy.length, 12, JSON.stringify(replies.map((r) => r.status)));
   assert.ok(ok.length >= 3, `${ok.length} answered`);
-  assert.ok(busy.length >= 1, 'the limit of 3 in flight turned some away');
+  assert.ok(busy.length >= 1, 'the queue of 3 turned some away');
   for (const r of ok) {
     const want = r.figure === '3.png' ? ['digit', 3] : r.figure === '8.png' ? ['digit', 8] : ['rejected'];
     assert.deepEqual([r.json.verdict, ...(want.length > 1 ? [r.json.digit] : [])], want, r.figure);
   }
   assert.equal((await post(FIG('3.png'))).status, 200, 'free again afterwards');
+});
+
+test('batching: 16 clients at once each get their own answer, equal to the answer alone, in fewer sampling calls', async () => {
+  const batched = await startServer(udq, { port: 0, limits: { batchWindowMs: 20, maxBatch: 8 } });
+  try {
+    const digits = loadMnist('test', 16);
+    const pngs = await Promise.all(Array.from({ length: 16 }, (_, i) => mnistPng(Float32Array.from(digits.images.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255))));
+    const ask = async (png: Buffer) => (await (await fetch(batched.url + 'api/predict', { method: 'POST', headers: { 'content-type': 'image/png' }, body: png })).json()) as Record<string, unknown>;
+    const together = await Promise.all(pngs.map(ask));
+    const info = (await (await fetch(batched.url + 'api/info')).json()) as { batching: { requests: number; batches: number; largestBatch: number } };
+    assert.equal(info.batching.requests, 16);
+    assert.ok(info.batching.batches < 16 && info.batching.largestBatch > 1 && info.batching.largestBatch <= 8, JSON.stringify(info.batching));
+    for (const [i, png] of pngs.entries()) {
+      const alone = await ask(png);
+      assert.deepEqual([together[i].verdict, together[i].digit, together[i].passes, together[i].gateProbability], [alone.verdict, alone.digit, alone.passes, alone.gateProbability], `picture ${i}`);
+    }
+    assert.ok(together.filter((r, i) => r.digit === digits.labels![i]).length >= 15, 'the answers are the pictures\' own digits');
+  } finally {
+    await batched.close();
+  }
 });
 
 const browserMissing = !existsSync(CHROMIUM) && process.env.UDQ_REQUIRE_BROWSER !== '1';

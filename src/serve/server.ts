@@ -7,8 +7,10 @@
  *   fields of `udq predict --format json`, each class's mean probability and spread over the
  *   MC samples, the gate's threshold and the 28x28 image the model saw, as a PNG data URL).
  * - Limits: body size, pixel count (read from the header before decoding), content type,
- *   requests in flight; bad input gets a 4xx (or 503 when busy) with `{ error }`, never a crash.
- * - The model runs in this process; requests are scored one after another.
+ *   a bounded queue; bad input gets a 4xx (or 503 with Retry-After when the queue is full) with
+ *   `{ error }`, never a crash.
+ * - The model runs in this process; concurrent requests are batched into one sampling call
+ *   (batcher.ts): a picture's answer does not depend on its batch (masks are keyed by picture).
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -19,23 +21,29 @@ import type { Udq } from '../library';
 import { mnistPng } from '../data/image';
 import { PACKAGE_ROOT } from '../paths';
 import { UdqError, UsageError } from '../errors';
+import { RequestBatcher } from './batcher';
+import type { Prediction } from '../predict/predict';
 
 export interface ServeLimits {
   /** largest request body in bytes */
   maxBodyBytes: number;
   /** largest picture in pixels (width x height) */
   maxPixels: number;
-  /** requests being read or scored at once; more get 503 */
-  maxInFlight: number;
+  /** requests admitted at once (being read, queued or scored); more get 503 with Retry-After */
+  maxQueue: number;
+  /** how long an idle server waits for more requests to batch with the first (ms) */
+  batchWindowMs: number;
+  /** most pictures scored in one sampling call */
+  maxBatch: number;
 }
 
-export const DEFAULT_LIMITS: ServeLimits = { maxBodyBytes: 8 * 1024 * 1024, maxPixels: 40_000_000, maxInFlight: 8 };
+export const DEFAULT_LIMITS: ServeLimits = { maxBodyBytes: 8 * 1024 * 1024, maxPixels: 40_000_000, maxQueue: 256, batchWindowMs: 5, maxBatch: 32 };
 
 export interface ServeOptions {
   host?: string;
   port?: number;
   limits?: Partial<ServeLimits>;
-  /** MC passes per picture (default: the gate's) */
+  /** exactly N MC passes per picture (default: adaptive, up to the gate's N) */
   samples?: number;
   seed?: number;
   /** one line per request, e.g. the CLI's stderr */
@@ -123,25 +131,38 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
   const samples = opts.samples ?? udq.samples;
   const seed = opts.seed ?? 0;
   const log = opts.log ?? (() => undefined);
-  let inFlight = 0;
-  // one prediction at a time: the model is shared
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialised = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const adaptive = opts.samples === undefined;
+  // concurrent requests share one sampling call; one batch at a time (the model is shared)
+  const batcher = new RequestBatcher<Buffer, Prediction>((bodies) => udq.predict(bodies, { samples, adaptive, seed, detail: true }), {
+    windowMs: limits.batchWindowMs,
+    maxBatch: limits.maxBatch,
+    maxQueue: limits.maxQueue,
+  });
 
   const info = () => ({
     model: basename(udq.dir),
     arch: udq.arch,
     engine: udq.engine,
     samples,
+    sampling: adaptive ? 'adaptive' : 'fixed',
     gate: udq.gate ? { features: udq.gate.features, threshold: udq.gate.threshold, adversary: udq.gate.adversary.name } : null,
     limits,
+    batching: batcher.stats(),
   });
 
-  async function predict(req: IncomingMessage): Promise<unknown> {
+  /** Read, check and score one admitted request; `release` gives its place back when it fails before it is queued. */
+  async function predict(req: IncomingMessage, release: () => void): Promise<unknown> {
+    let queued = false;
+    try {
+      return await readAndScore(req, () => {
+        queued = true;
+      });
+    } finally {
+      if (!queued) release();
+    }
+  }
+
+  async function readAndScore(req: IncomingMessage, onQueued: () => void): Promise<unknown> {
     const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!CONTENT_TYPES.has(type)) {
       req.resume();
@@ -152,7 +173,8 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
     const size = await pictureSize(body);
     if (size.width * size.height > limits.maxPixels) throw new HttpError(413, `picture of ${size.width}x${size.height} pixels is over the limit of ${limits.maxPixels} pixels`);
     const t0 = performance.now();
-    const [p] = await serialised(() => udq.predict(body, { samples, seed, detail: true }));
+    onQueued();
+    const p = await batcher.submit(body);
     if (p.verdict === 'error') throw new HttpError(400, p.error ?? 'cannot read the picture');
     const { pixels, file: _file, ...fields } = p;
     return {
@@ -168,19 +190,14 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/api/predict') {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with the picture as the body');
-      if (inFlight >= limits.maxInFlight) {
+      if (!batcher.tryAdmit()) {
         req.resume();
-        res.setHeader('retry-after', '1');
-        throw new HttpError(503, `busy: ${inFlight} requests in flight (limit ${limits.maxInFlight})`);
+        res.setHeader('retry-after', String(batcher.retryAfterSeconds()));
+        throw new HttpError(503, `busy: ${limits.maxQueue} requests queued (the limit); try again shortly`);
       }
-      inFlight++;
-      try {
-        const result = await predict(req);
-        sendJson(res, 200, result);
-        log(`POST /api/predict 200 ${(result as { verdict: string }).verdict}`);
-      } finally {
-        inFlight--;
-      }
+      const result = await predict(req, () => batcher.release());
+      sendJson(res, 200, result);
+      log(`POST /api/predict 200 ${(result as { verdict: string }).verdict}`);
       return;
     }
     if (path === '/api/info') {
