@@ -111,7 +111,7 @@ function quantile(values: Float32Array | number[], q: number): number {
   const n = values.length;
   if (n === 0) return 0;
   if (n <= 4096) {
-    const s = Float32Array.from(values).sort();
+    const s = values instanceof Float32Array ? values.slice().sort() : Float32Array.from(values).sort();
     return s[Math.min(n - 1, Math.max(0, Math.floor(q * (n - 1))))];
   }
   return histogramQuantile(values, q);
@@ -169,14 +169,15 @@ export function estimateBackground(img: Float32Array, width: number, height: num
   const gw = Math.ceil(width / block);
   const gh = Math.ceil(height / block);
   const grid = new Float32Array(gw * gh);
-  const buf: number[] = [];
+  const blockValues = new Float32Array(block * block);
   for (let by = 0; by < gh; by++) {
     for (let bx = 0; bx < gw; bx++) {
-      buf.length = 0;
-      for (let y = by * block; y < Math.min(height, (by + 1) * block); y++) for (let x = bx * block; x < Math.min(width, (bx + 1) * block); x++) buf.push(img[y * width + x]);
-      grid[by * gw + bx] = quantile(buf, blockQ);
+      let k = 0;
+      for (let y = by * block; y < Math.min(height, (by + 1) * block); y++) for (let x = bx * block; x < Math.min(width, (bx + 1) * block); x++) blockValues[k++] = img[y * width + x];
+      grid[by * gw + bx] = quantile(blockValues.subarray(0, k), blockQ);
     }
   }
+  const buf: number[] = [];
   replaceBorderSteps(grid, gw, gh, 0.15, polarity);
   if (polarity) fillInkBlocks(grid, gw, gh, polarity);
   const smooth = new Float32Array(grid.length);
@@ -204,10 +205,11 @@ export function estimateBackground(img: Float32Array, width: number, height: num
     const i0 = Math.min(n - 2, Math.max(0, Math.floor(g)));
     return [i0, i0 + 1, Math.max(-0.5, Math.min(1.5, g - i0))];
   };
+  const xs = Array.from({ length: width }, (_, x) => axis(x + 0.5, gw));
   for (let y = 0; y < height; y++) {
     const [y0, y1, fy] = axis(y + 0.5, gh);
     for (let x = 0; x < width; x++) {
-      const [x0, x1, fx] = axis(x + 0.5, gw);
+      const [x0, x1, fx] = xs[x];
       const top = smooth[y0 * gw + x0] * (1 - fx) + smooth[y0 * gw + x1] * fx;
       const bot = smooth[y1 * gw + x0] * (1 - fx) + smooth[y1 * gw + x1] * fx;
       out[y * width + x] = Math.min(1, Math.max(0, top * (1 - fy) + bot * fy));
@@ -697,6 +699,13 @@ export interface PipelineOptions {
 export function chromaImage(data: Uint8Array, width: number, height: number, channels: number): Float32Array | null {
   if (channels < 3) return null;
   const n = width * height;
+  // a grey picture stored as RGB (a scan, a screenshot) has no colour to read: no pixel is off the grey axis
+  let grey = true;
+  for (let i = 0; i < n && grey; i++) {
+    const o = i * channels;
+    grey = data[o] === data[o + 1] && data[o] === data[o + 2];
+  }
+  if (grey) return null;
   const paper = [0, 1, 2].map((c) => {
     const v = new Float32Array(n);
     for (let i = 0; i < n; i++) v[i] = data[i * channels + c] / 255;

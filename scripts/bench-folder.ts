@@ -1,0 +1,81 @@
+/**
+ * `udq predict DIR` throughput (issue #20): a folder of Semeion digits rendered as 176 px scans
+ * (as scripts/semeion-eval.ts renders them), predicted with the defaults (adaptive passes) and
+ * with `--samples 100`, against the sampler's own fixed-100 bound (deep ort cached passes/s /
+ * 100 on the same pictures' 28x28 images), all measured in this one run. Decoding alone
+ * (the picture pipeline, in process and on the worker pool) is timed too.
+ *
+ *   node --import tsx scripts/bench-folder.ts [--count 500] [--model models/deep]
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { initBackend } from '../src/engine/backend';
+import { loadPredictor } from '../src/uq/predictor';
+import { readGate } from '../src/gate/gate-file';
+import { mnistSanityThresholds } from '../src/gate/sanity';
+import { collectPictureFiles, predictFiles } from '../src/predict/predict';
+import { loadImageAsMnist } from '../src/data/image';
+
+const { values: args } = parseArgs({
+  options: {
+    count: { type: 'string', default: '500' },
+    model: { type: 'string', default: 'models/deep' },
+    semeion: { type: 'string', default: '../shared/data/semeion-digits.data.gz' },
+  },
+});
+
+async function scan(bits: number[]): Promise<Buffer> {
+  const ink = Buffer.from(bits.map((b) => (b > 0.5 ? 0 : 255)));
+  const up = await sharp(ink, { raw: { width: 16, height: 16, channels: 1 } }).resize(128, 128, { kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
+  return sharp(up.data, { raw: { width: 128, height: 128, channels: up.info.channels as 1 | 3 } })
+    .extend({ top: 24, bottom: 24, left: 24, right: 24, background: { r: 255, g: 255, b: 255 } })
+    .blur(2)
+    .png()
+    .toBuffer();
+}
+
+(async () => {
+  await initBackend();
+  const count = Number(args.count);
+  const rows = gunzipSync(readFileSync(args.semeion!)).toString('utf8').split('\n').filter((l) => l.trim());
+  const dir = mkdtempSync(join(tmpdir(), 'udq-folder-'));
+  try {
+    for (let i = 0; i < count; i++) writeFileSync(join(dir, `scan-${String(i).padStart(5, '0')}.png`), await scan(rows[i % rows.length].trim().split(/\s+/).slice(0, 256).map(Number)));
+    const files = collectPictureFiles([dir]);
+    const model = await loadPredictor(args.model!);
+    const gate = readGate(model.dir);
+    const base = { samples: gate?.samples ?? 100, seed: 0, gate, sanity: gate?.sanity ?? mnistSanityThresholds() };
+    const time = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+      const t0 = performance.now();
+      const r = await f();
+      return [r, (performance.now() - t0) / 1000];
+    };
+    await predictFiles(model, files.slice(0, 20), base); // warm up
+    const [images, decodeS] = await time(async () => {
+      const out: Float32Array[] = [];
+      for (const f of files) out.push((await loadImageAsMnist(f)).pixels);
+      return out;
+    });
+    const pixels = new Float32Array(images.length * 784);
+    images.forEach((p, i) => pixels.set(p, i * 784));
+    const [, samplerS] = await time(() => model.sample({ count: images.length, pixels, keys: new Uint32Array(images.length) }, { samples: 100, seed: 0 }));
+    const [fixed, fixedS] = await time(() => predictFiles(model, files, base));
+    const [adaptive, adaptiveS] = await time(() => predictFiles(model, files, { ...base, adaptive: true }));
+    const bound = count / samplerS;
+    const rate = (s: number) => count / s;
+    const same = adaptive.filter((p, i) => p.verdict === fixed[i].verdict && p.digit === fixed[i].digit).length;
+    const passes = adaptive.reduce((a, p) => a + (p.passes ?? 0), 0) / count;
+    console.log(`${count} Semeion scans (176 px PNG), ${args.model} on ${model.engine}`);
+    console.log(`decode + picture pipeline alone (one after another): ${(1000 * decodeS / count).toFixed(1)} ms/picture, ${rate(decodeS).toFixed(0)} pictures/s`);
+    console.log(`sampler alone, fixed 100 passes on the 28x28 images: ${bound.toFixed(0)} pictures/s (the bound)`);
+    console.log(`predict DIR --samples 100: ${rate(fixedS).toFixed(0)} pictures/s = ${(rate(fixedS) / bound).toFixed(2)}x the bound`);
+    console.log(`predict DIR (adaptive, ${passes.toFixed(1)} passes a picture on average): ${rate(adaptiveS).toFixed(0)} pictures/s = ${(rate(adaptiveS) / bound).toFixed(2)}x the bound; verdict and digit equal to fixed 100 on ${same}/${count}`);
+    model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
