@@ -17,7 +17,7 @@ import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
 import { mnistSanityThresholds } from '../src/gate/sanity';
 import { predictFiles, Prediction, PictureInput } from '../src/predict/predict';
-import { loadImageAsMnist, preprocessToMnist } from '../src/data/image';
+import { loadImageAsMnist, preprocessToMnist } from '../src/image/load';
 import { loadMnist } from '../src/data/mnist';
 import { readIdxImages } from '../src/data/idx';
 import { loadAdversary } from '../src/data/sources';

@@ -18,7 +18,7 @@ import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
 import { mnistSanityThresholds } from '../src/gate/sanity';
 import { collectPictureFiles, predictFiles } from '../src/predict/predict';
-import { loadImageAsMnist } from '../src/data/image';
+import { loadImageAsMnist } from '../src/image/load';
 
 const { values: args } = parseArgs({
   options: {

@@ -18,7 +18,7 @@ import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
 import { mnistSanityThresholds } from '../src/gate/sanity';
 import { loadMnist } from '../src/data/mnist';
-import { loadImageAsMnist } from '../src/data/image';
+import { loadImageAsMnist } from '../src/image/load';
 import { predictFiles } from '../src/predict/predict';
 import { NO_DIGIT_GROUPS, PhotoGroup, renderPhoto } from '../test/helpers/photo';
 import { mulberry32 } from '../src/random';

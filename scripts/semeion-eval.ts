@@ -23,7 +23,7 @@ import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
 import { mnistSanityThresholds } from '../src/gate/sanity';
 import { predictFiles } from '../src/predict/predict';
-import { preprocessToMnist, toBytes } from '../src/data/image';
+import { preprocessToMnist, toBytes } from '../src/image/load';
 
 const { values: args } = parseArgs({
   options: {

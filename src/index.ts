@@ -50,7 +50,7 @@ export type { IdxArray, IdxType, ImageSet } from './data/idx';
 export { loadMnist } from './data/mnist';
 export { listSources, getSource, loadAdversary, concatSets } from './data/sources';
 export type { LabelledImages, Split } from './data/types';
-export { loadImageAsMnist, loadNumberAsMnist, preprocessToMnist, saveMnistPng, decodePicture } from './data/image';
+export { loadImageAsMnist, loadNumberAsMnist, preprocessToMnist, saveMnistPng, decodePicture } from './image/load';
 
 // training and export
 export { runTrain as train, runTrainEnsemble as trainEnsemble } from './train/run';

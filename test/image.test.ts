@@ -13,7 +13,7 @@ import {
   preprocessToMnist,
   resize,
   saveMnistPng,
-} from '../src/data/image';
+} from '../src/image/load';
 import { luminance } from '../src/image/pipeline';
 import { loadMnist } from '../src/data/mnist';
 import { ImageError } from '../src/errors';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { boxBlur, pictureToInk } from '../src/image/pipeline';
 import { checkPicture } from '../src/gate/sanity';
-import { preprocessToMnist } from '../src/data/image';
+import { preprocessToMnist } from '../src/image/load';
 import { makeRng } from '../src/data/synth/random';
 import { drawSegments, roundZeroSegments, Segment } from './helpers/user-pictures';
 

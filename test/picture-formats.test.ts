@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadImageAsMnist } from '../src/data/image';
+import { loadImageAsMnist } from '../src/image/load';
 
 let tmp: string;
 before(() => {

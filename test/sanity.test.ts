@@ -12,7 +12,7 @@ import {
 import type { ImageSet } from '../src/data/idx';
 import { loadMnist } from '../src/data/mnist';
 import { generateNoise } from '../src/data/noise';
-import { preprocessToMnist } from '../src/data/image';
+import { preprocessToMnist } from '../src/image/load';
 
 const N = 28 * 28;
 

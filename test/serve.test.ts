@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { loadUdq, Udq } from '../src/library';
 import { RunningServer, startServer } from '../src/serve/server';
 import { loadMnist } from '../src/data/mnist';
-import { mnistPng } from '../src/data/image';
+import { mnistPng } from '../src/image/load';
 
 // what the page functions below use of the browser's DOM (the project compiles without the DOM library)
 declare const document: { body: { dataset: Record<string, string | undefined> }; getElementById(id: string): { textContent: string | null } | null };

@@ -7,7 +7,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fnv1a32, parseShard, shardOf, takeShard } from '../src/predict/shard';
 import { mergeJsonl, parseJsonl, prepareResume } from '../src/predict/jsonl';
-import { saveMnistPng } from '../src/data/image';
+import { saveMnistPng } from '../src/image/load';
 import { loadMnist } from '../src/data/mnist';
 import { runCli } from './helpers/cli';
 import { ImageError } from '../src/errors';

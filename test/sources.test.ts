@@ -103,7 +103,7 @@ test('loadAdversary: a folder without pictures, or a path that does not exist', 
   await assert.rejects(loadAdversary(join(dir, 'nothing-here')), (e: Error) => e instanceof UsageError && /emnist-letters/.test(e.message));
 });
 
-test('loadAdversary: a folder with a real PNG goes through the default loader (src/data/image.ts)', async (t) => {
+test('loadAdversary: a folder with a real PNG goes through the default loader (src/image/load.ts)', async (t) => {
   const dir = tempDir(t);
   // dark vertical bar on white paper, 40x40
   const raw = Buffer.alloc(40 * 40, 255);

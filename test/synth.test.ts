@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { centerOfMass, inkBBox } from '../src/data/image';
+import { centerOfMass, inkBBox } from '../src/image/load';
 import { readIdxImages, writeIdx } from '../src/data/idx';
 import { loadMnist } from '../src/data/mnist';
 import { GLYPH_FONTS, LETTER_CLASSES, loadGlyph } from '../src/data/synth/glyphs';

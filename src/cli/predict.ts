@@ -15,7 +15,7 @@ import { predictionLine, prepareResume } from '../predict/jsonl';
 import type { InkOption } from '../image/pipeline';
 import { CountProgress } from './count-progress';
 import { NumberPrediction, predictNumbers } from '../predict/number';
-import { saveMnistPng } from '../data/image';
+import { saveMnistPng } from '../image/load';
 import { ImageError, UsageError } from '../errors';
 
 interface PredictCliOptions {

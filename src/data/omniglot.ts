@@ -76,7 +76,7 @@ type BufferLoader = (data: Buffer) => Promise<{ pixels: Float32Array }>;
 function defaultLoader(): BufferLoader {
   // required at call time so sharp is only loaded when pictures are converted
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require('./image') as typeof import('./image');
+  const mod = require('../image/load') as typeof import('../image/load');
   return (data) => mod.loadImageAsMnist(data, { name: 'omniglot' });
 }
 

@@ -231,8 +231,8 @@ function loadIdxPath(path: string, opts: AdversaryLoadOptions): LabelledImages {
 function defaultImageLoader(): ImageLoader {
   // required at call time so that sharp is loaded only when pictures are read
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require('./image') as { loadImageAsMnist?: ImageLoader };
-  if (typeof mod.loadImageAsMnist !== 'function') throw new DataError('picture loading is unavailable (src/data/image.ts has no loadImageAsMnist)');
+  const mod = require('../image/load') as { loadImageAsMnist?: ImageLoader };
+  if (typeof mod.loadImageAsMnist !== 'function') throw new DataError('picture loading is unavailable (src/image/load.ts has no loadImageAsMnist)');
   return mod.loadImageAsMnist;
 }
 

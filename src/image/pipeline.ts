@@ -26,7 +26,7 @@
  *    `fillThinHoles`      a thin pen's outline of a stroke is filled to the stroke;
  *    `normaliseStrokeWidth` a pen much thinner than MNIST's (relative to the character's
  *                          size) is thickened, so a fine pen on a big sheet reads like MNIST;
- * 8. the MNIST recipe (`preprocessToMnist` in data/image.ts): 20x20 box, centre of mass.
+ * 8. the MNIST recipe (`preprocessToMnist` in image/load.ts): 20x20 box, centre of mass.
  *
  * What the steps measured (PipelineInfo) is the evidence of the input check (gate/sanity.ts
  * `checkPicture`): strokes found, their contrast at their own scale, their pen path.

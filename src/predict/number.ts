@@ -3,7 +3,7 @@
  * digit gets its own verdict, and the number is accepted only when every digit is.
  */
 import type { Predictor } from '../uq/predictor';
-import { loadNumberAsMnist } from '../data/image';
+import { loadNumberAsMnist } from '../image/load';
 import { checkInput, checkPicture, ReasonDetail } from '../gate/sanity';
 import { Prediction, PredictOptions, scorePredictions } from './predict';
 

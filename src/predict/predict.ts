@@ -2,7 +2,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Predictor } from '../uq/predictor';
-import { loadImageAsMnist } from '../data/image';
+import { loadImageAsMnist } from '../image/load';
 import { featureVector } from '../uq/features';
 import { predictProba } from '../gate/logistic';
 import { adaptiveRounds, sampleAdaptive } from '../uq/adaptive';

@@ -18,7 +18,7 @@ import { basename, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type sharpType from 'sharp';
 import type { Udq } from '../library';
-import { mnistPng } from '../data/image';
+import { mnistPng } from '../image/load';
 import { PACKAGE_ROOT } from '../paths';
 import { UdqError, UsageError } from '../errors';
 import { RequestBatcher } from './batcher';

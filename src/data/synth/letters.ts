@@ -3,7 +3,7 @@
  * MNIST preprocessing. Image i of a seed depends only on (seed, i), so any prefix of a set is
  * the same images, and labels cycle a..z A..Z (balanced in every prefix of 52k images).
  */
-import { normaliseTone, preprocessToMnist, toBytes } from '../image';
+import { normaliseTone, preprocessToMnist, toBytes } from '../../image/load';
 import type { LabelledImages } from '../types';
 import { GLYPH_FONTS, GlyphFont, LETTER_CLASSES, loadGlyph } from './glyphs';
 import { hashSeed, makeRng } from './random';

@@ -21,7 +21,7 @@
  * on (seed, i). Everything ends with the MNIST preprocessing (20x20 box, centre of mass) and
  * MNIST's tone (`normaliseTone`), so no outlier differs from a digit by its grey levels alone.
  */
-import { MNIST_SIZE, normaliseTone, preprocessToMnist, toBytes } from '../image';
+import { MNIST_SIZE, normaliseTone, preprocessToMnist, toBytes } from '../../image/load';
 import type { ImageSet } from '../idx';
 import type { LabelledImages } from '../types';
 import { GLYPH_FONTS, Glyph, loadGlyph, SYMBOL_CHARS } from './glyphs';

@@ -15,9 +15,9 @@
 import type sharpType from 'sharp';
 import { writeFileSync } from 'node:fs';
 import { ImageError } from '../errors';
-import { InkOption, luminance, MEDIAN_NOISE, normaliseStrokeWidth, penGeometry, pictureToFlatInk, pictureToInk, PipelineInfo, pixelNoise } from '../image/pipeline';
-import { segmentNumber } from '../image/number';
-import { axisTaps, resize } from '../image/resample';
+import { InkOption, luminance, MEDIAN_NOISE, normaliseStrokeWidth, penGeometry, pictureToFlatInk, pictureToInk, PipelineInfo, pixelNoise } from './pipeline';
+import { segmentNumber } from './number';
+import { axisTaps, resize } from './resample';
 
 export { axisTaps, resize };
 
