@@ -24,7 +24,7 @@ async function make(dir: string): Promise<string[]> {
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
-    const { loadImageAsMnist } = await import('../src/data/image');
+    const { loadImageAsMnist } = await import('../src/image/load');
     const t0 = process.hrtime.bigint();
     const r = await loadImageAsMnist(process.argv[3]);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -18,7 +18,7 @@ import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
 import { mnistSanityThresholds } from '../src/gate/sanity';
 import { predictFiles, Prediction } from '../src/predict/predict';
-import { saveMnistPng } from '../src/data/image';
+import { saveMnistPng } from '../src/image/load';
 
 const { values: args } = parseArgs({
   options: {
