@@ -3,7 +3,7 @@
  * (as scripts/semeion-eval.ts renders them), predicted with the defaults (adaptive passes) and
  * with `--samples 100`, against the sampler's own fixed-100 bound (deep ort cached passes/s /
  * 100 on the same pictures' 28x28 images), all measured in this one run. Decoding alone
- * (the picture pipeline, in process and on the worker pool) is timed too.
+ * is timed too, and the defaults with 1 and 2 decode worker threads beside the sampler.
  *
  *   node --import tsx scripts/bench-folder.ts [--count 500] [--model models/deep]
  */
@@ -65,6 +65,13 @@ async function scan(bits: number[]): Promise<Buffer> {
     const [, samplerS] = await time(() => model.sample({ count: images.length, pixels, keys: new Uint32Array(images.length) }, { samples: 100, seed: 0 }));
     const [fixed, fixedS] = await time(() => predictFiles(model, files, base));
     const [adaptive, adaptiveS] = await time(() => predictFiles(model, files, { ...base, adaptive: true }));
+    const pooled: [number, number][] = [];
+    for (const threads of [1, 2]) {
+      const [r, sec] = await time(() => predictFiles(model, files, { ...base, adaptive: true, decodeThreads: threads }));
+      const same = r.every((p, i) => p.verdict === adaptive[i].verdict && p.digit === adaptive[i].digit && p.gateProbability === adaptive[i].gateProbability);
+      if (!same) throw new Error(`decode threads ${threads}: answers differ from the in-process pipeline`);
+      pooled.push([threads, sec]);
+    }
     const bound = count / samplerS;
     const rate = (s: number) => count / s;
     const same = adaptive.filter((p, i) => p.verdict === fixed[i].verdict && p.digit === fixed[i].digit).length;
@@ -74,6 +81,7 @@ async function scan(bits: number[]): Promise<Buffer> {
     console.log(`sampler alone, fixed 100 passes on the 28x28 images: ${bound.toFixed(0)} pictures/s (the bound)`);
     console.log(`predict DIR --samples 100: ${rate(fixedS).toFixed(0)} pictures/s = ${(rate(fixedS) / bound).toFixed(2)}x the bound`);
     console.log(`predict DIR (adaptive, ${passes.toFixed(1)} passes a picture on average): ${rate(adaptiveS).toFixed(0)} pictures/s = ${(rate(adaptiveS) / bound).toFixed(2)}x the bound; verdict and digit equal to fixed 100 on ${same}/${count}`);
+    for (const [threads, sec] of pooled) console.log(`predict DIR (adaptive, ${threads} decode worker${threads > 1 ? 's' : ''} beside the sampler): ${rate(sec).toFixed(0)} pictures/s = ${(rate(sec) / bound).toFixed(2)}x the bound (answers identical to in-process)`);
     model.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });

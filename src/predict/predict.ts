@@ -8,7 +8,8 @@ import { predictProba } from '../gate/logistic';
 import { adaptiveRounds, sampleAdaptive } from '../uq/adaptive';
 import { samplesPerImage } from '../uq/sample-count';
 import { checkInput, checkPicture, ReasonDetail, SanityThresholds } from '../gate/sanity';
-import type { InkOption } from '../image/pipeline';
+import type { InkOption, PipelineInfo } from '../image/pipeline';
+import { DecodePool } from '../image/decode-pool';
 import type { GateFile } from '../gate/gate-file';
 import { ImageError } from '../errors';
 
@@ -84,6 +85,11 @@ export interface PredictOptions {
   ink?: InkOption;
   /** files per batch (default 256) */
   batchSize?: number;
+  /**
+   * worker threads that decode pictures and run the picture pipeline while the main thread
+   * samples (default 0: in this thread)
+   */
+  decodeThreads?: number;
   /** add each class's mean probability and spread (classProbabilities, classStd) */
   detail?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -138,38 +144,75 @@ export async function predictFiles(model: Predictor, files: PictureInput[], opts
  */
 export async function streamPredictions(model: Predictor, files: PictureInput[], opts: PredictOptions, onBatch: (predictions: Prediction[]) => void | Promise<void>): Promise<void> {
   const batch = opts.batchSize ?? 256;
-  for (let start = 0; start < files.length; start += batch) {
-    await onBatch(await predictBatch(model, files.slice(start, start + batch), opts, start));
-    opts.onProgress?.(Math.min(files.length, start + batch), files.length);
+  const threads = opts.decodeThreads ?? 0;
+  const pool = threads > 0 && files.some((f) => typeof f === 'string' || f instanceof Uint8Array) ? new DecodePool(threads) : null;
+  const prepare = (start: number) => prepareBatch(files.slice(start, start + batch), opts, start, pool);
+  try {
+    // the next batch is decoded (on the pool's threads) while this one is sampled
+    let next: Promise<PreparedBatch> | null = files.length > 0 ? prepare(0) : null;
+    for (let start = 0; next; start += batch) {
+      const current = await next;
+      next = start + batch < files.length ? prepare(start + batch) : null;
+      await scorePredictions(model, current.toSample.map((t) => current.results[t.index]), current.toSample.map((t) => t.pixels), opts);
+      await onBatch(current.results);
+      opts.onProgress?.(Math.min(files.length, start + batch), files.length);
+    }
+  } finally {
+    await pool?.close();
   }
 }
 
-async function predictBatch(model: Predictor, files: PictureInput[], opts: PredictOptions, first: number): Promise<Prediction[]> {
+interface PreparedBatch {
+  results: Prediction[];
+  /** the pictures to sample: their index in results and their 28x28 image */
+  toSample: { index: number; pixels: Float32Array }[];
+}
+
+/** Decode a batch and run the input checks (on the pool's threads when given, else here), in input order. */
+async function prepareBatch(files: PictureInput[], opts: PredictOptions, first: number, pool: DecodePool | null): Promise<PreparedBatch> {
+  const load = async (input: PictureInput, file: string): Promise<{ pixels: Float32Array; info: PipelineInfo | null }> => {
+    if (typeof input !== 'string' && !(input instanceof Uint8Array)) return { pixels: mnistPixels(input.pixels), info: null };
+    if (pool) return pool.decode(input, { ink: opts.ink, name: file });
+    return loadImageAsMnist(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), { ink: opts.ink, name: file });
+  };
+  // with a pool every picture of the batch is handed out at once; in process, one after another
+  const loaded = pool
+    ? await Promise.allSettled(files.map((input, i) => load(input, inputName(input, first + i))))
+    : await sequential(files.map((input, i) => () => load(input, inputName(input, first + i))));
   const results: Prediction[] = [];
-  const toSample: { index: number; pixels: Float32Array }[] = [];
-  for (const [i, input] of files.entries()) {
-    const file = inputName(input, first + i);
+  const toSample: PreparedBatch['toSample'] = [];
+  loaded.forEach((r, i) => {
+    const file = inputName(files[i], first + i);
+    if (r.status === 'rejected') {
+      results.push({ file, verdict: 'error', error: (r.reason as Error).message });
+      return;
+    }
+    const img = r.value;
+    const picture = img.info ? checkPicture(img.info) : null;
+    const sanity = checkInput(img.pixels, opts.sanity);
+    const p: Prediction = { file, verdict: 'digit', pixels: img.pixels };
+    if (picture || !sanity.valid) {
+      p.verdict = 'rejected';
+      p.reason = `invalid-input:${picture ? picture.reason : sanity.reason}`;
+      p.reasonDetail = picture ? picture.reasonDetail : sanity.reasonDetail;
+    }
+    results.push(p);
+    toSample.push({ index: results.length - 1, pixels: img.pixels });
+  });
+  return { results, toSample };
+}
+
+/** Run `tasks` one after another, each outcome settled (as Promise.allSettled, without the concurrency). */
+async function sequential<T>(tasks: (() => Promise<T>)[]): Promise<PromiseSettledResult<T>[]> {
+  const out: PromiseSettledResult<T>[] = [];
+  for (const t of tasks) {
     try {
-      const img =
-        typeof input === 'string' || input instanceof Uint8Array
-          ? await loadImageAsMnist(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), { ink: opts.ink, name: file })
-          : { pixels: mnistPixels(input.pixels), info: null };
-      const picture = img.info ? checkPicture(img.info) : null;
-      const sanity = checkInput(img.pixels, opts.sanity);
-      const p: Prediction = { file, verdict: 'digit', pixels: img.pixels };
-      if (picture || !sanity.valid) {
-        p.verdict = 'rejected';
-        p.reason = `invalid-input:${picture ? picture.reason : sanity.reason}`;
-        p.reasonDetail = picture ? picture.reasonDetail : sanity.reasonDetail;
-      }
-      results.push(p);
-      toSample.push({ index: results.length - 1, pixels: img.pixels });
-    } catch (e) {
-      results.push({ file, verdict: 'error', error: (e as Error).message });
+      out.push({ status: 'fulfilled', value: await t() });
+    } catch (reason) {
+      out.push({ status: 'rejected', reason });
     }
   }
-  await scorePredictions(model, toSample.map((t) => results[t.index]), toSample.map((t) => t.pixels), opts);
-  return results;
+  return out;
 }
 
 /**

@@ -4,8 +4,8 @@
  * digit are settled. Most digits are: a clear 3 does not need 90 more passes to stay a 3.
  *
  * The passes are one sequence: round r draws passes prev..r-1 with the masks those pass
- * numbers have (McOptions.firstSample), so an image that runs to N gets exactly the samples
- * (and summary) of a fixed-N call, and one that stops at n got the first n of them.
+ * numbers have (McOptions.firstSample), so an image that runs to N gets exactly the samples of a
+ * fixed-N call (and its summary, within float rounding), and one that stops at n got the first n.
  *
  * The stopping rule. Each thing the answer depends on is a statistic T of the passes whose sign
  * is the answer:

@@ -20,7 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { drawNoise, StochasticLayer, stochasticLayer } from './stochastic';
 import { batchNormWeights } from '../models/batchnorm';
-import { logitScores, SampleSummary, summariseSamples } from './features';
+import { buildSummary, SampleSummary, summariseSamples } from './features';
 import { UsageError } from '../errors';
 
 export type SamplerMethod = 'cached' | 'naive';
@@ -173,23 +173,6 @@ export function isSoftmaxDense(layer: tf.layers.Layer): boolean {
 }
 
 /**
- * In place: rows of logits -> softmax probabilities (float64 arithmetic); returns each row's
- * energy, -logsumexp(z) (Liu et al. 2020: lower on in-distribution inputs), and max logit.
- */
-export function softmaxRows(values: Float32Array, rows: number, classes: number, energy: Float32Array, maxLogit: Float32Array): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * classes;
-    let m = -Infinity;
-    for (let k = 0; k < classes; k++) if (values[o + k] > m) m = values[o + k];
-    let sum = 0;
-    for (let k = 0; k < classes; k++) sum += Math.exp(values[o + k] - m);
-    for (let k = 0; k < classes; k++) values[o + k] = Math.exp(values[o + k] - m) / sum;
-    energy[r] = -(m + Math.log(sum));
-    maxLogit[r] = m;
-  }
-}
-
-/**
  * The samples of one chunk of `images` images, filled block by block (a block: `passes`
  * passes of every image, rows pass-major as the samplers produce them), then summarised.
  */
@@ -199,6 +182,8 @@ export class ChunkSamples {
   /** image-major: image, sample (filled only when `logits`) */
   readonly energies: Float32Array;
   readonly maxLogits: Float32Array;
+  /** each pass's entropy (natural log), image-major (filled only when `logits`) */
+  private readonly entropies: Float64Array;
 
   constructor(
     private readonly images: number,
@@ -208,23 +193,49 @@ export class ChunkSamples {
     private readonly logits: boolean,
   ) {
     this.samples = new Float32Array(images * n * classes);
-    this.energies = new Float32Array(images * n);
-    this.maxLogits = new Float32Array(images * n);
+    this.energies = new Float32Array(logits ? images * n : 0);
+    this.maxLogits = new Float32Array(logits ? images * n : 0);
+    this.entropies = new Float64Array(logits ? images * n : 0);
   }
 
-  /** `values`: (passes x images) rows of `classes`, row p*images+i = pass s0+p of image i (softmaxed in place when logits). */
+  /**
+   * `values`: (passes x images) rows of `classes`, row p*images+i = pass s0+p of image i. With
+   * logits, each row's softmax (float64, exp(z - max) / sum), energy -logsumexp(z), max logit and entropy are
+   * computed in one go while the row is copied to its image: the entropy of softmax(z) is
+   * logsumexp(z) - sum_k p_k z_k, with no logarithm per class.
+   */
   addBlock(values: Float32Array, s0: number, passes: number): void {
     const { images: b, n, classes } = this;
-    const energy = new Float32Array(passes * b);
-    const maxLogit = new Float32Array(passes * b);
-    if (this.logits) softmaxRows(values, passes * b, classes, energy, maxLogit);
+    const samples = this.samples;
+    const exps = new Float64Array(classes);
     for (let p = 0; p < passes; p++) {
       for (let i = 0; i < b; i++) {
         const src = (p * b + i) * classes;
-        const dst = (i * n + s0 + p) * classes;
-        for (let k = 0; k < classes; k++) this.samples[dst + k] = values[src + k];
-        this.energies[i * n + s0 + p] = energy[p * b + i];
-        this.maxLogits[i * n + s0 + p] = maxLogit[p * b + i];
+        const at = i * n + s0 + p;
+        const dst = at * classes;
+        if (!this.logits) {
+          for (let k = 0; k < classes; k++) samples[dst + k] = values[src + k];
+          continue;
+        }
+        let m = -Infinity;
+        for (let k = 0; k < classes; k++) if (values[src + k] > m) m = values[src + k];
+        let sum = 0;
+        for (let k = 0; k < classes; k++) {
+          const e = Math.exp(values[src + k] - m);
+          exps[k] = e;
+          sum += e;
+        }
+        let pz = 0;
+        for (let k = 0; k < classes; k++) {
+          const q = exps[k] / sum;
+          samples[dst + k] = q;
+          pz += q * (values[src + k] - m);
+        }
+        const logSum = Math.log(sum);
+        this.energies[at] = -(m + logSum);
+        this.maxLogits[at] = m;
+        // H = lse(z) - sum p z = log(sum) - sum p (z - m); never below 0 by rounding
+        this.entropies[at] = Math.max(0, logSum - pz);
       }
     }
   }
@@ -232,9 +243,47 @@ export class ChunkSamples {
   /** Append one summary per image to `out`. */
   summarise(out: SampleSummary[]): void {
     const { images: b, n, classes } = this;
+    if (!this.logits) {
+      for (let i = 0; i < b; i++) out.push(summariseSamples(this.samples.subarray(i * n * classes, (i + 1) * n * classes), n, classes));
+      return;
+    }
+    const mean = new Float64Array(classes);
+    const variance = new Float64Array(classes);
+    const counts = new Uint32Array(classes);
+    const samples = this.samples;
     for (let i = 0; i < b; i++) {
-      const summary = summariseSamples(this.samples.subarray(i * n * classes, (i + 1) * n * classes), n, classes);
-      if (this.logits) Object.assign(summary, logitScores(this.energies.subarray(i * n, (i + 1) * n), this.maxLogits.subarray(i * n, (i + 1) * n)));
+      const base = i * n * classes;
+      mean.fill(0);
+      variance.fill(0);
+      counts.fill(0);
+      let entropy = 0;
+      let energy = 0;
+      let maxLogit = 0;
+      for (let s = 0; s < n; s++) {
+        const o = base + s * classes;
+        let top = 0;
+        for (let k = 0; k < classes; k++) {
+          const q = samples[o + k];
+          mean[k] += q;
+          if (q > samples[o + top]) top = k;
+        }
+        counts[top]++;
+        entropy += this.entropies[i * n + s];
+        energy += this.energies[i * n + s];
+        maxLogit += this.maxLogits[i * n + s];
+      }
+      for (let k = 0; k < classes; k++) mean[k] /= n;
+      for (let s = 0; s < n; s++) {
+        const o = base + s * classes;
+        for (let k = 0; k < classes; k++) {
+          const d = samples[o + k] - mean[k];
+          variance[k] += d * d;
+        }
+      }
+      for (let k = 0; k < classes; k++) variance[k] /= n;
+      const summary = buildSummary(n, classes, mean, variance, entropy / n, counts);
+      summary.energy = energy / n;
+      summary.maxLogit = maxLogit / n;
       out.push(summary);
     }
   }
