@@ -1,6 +1,7 @@
 /** `udq predict FILE...`: verdict, digit and uncertainty for each image. */
 import { Command } from 'commander';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP, noGateNote } from './common';
@@ -25,6 +26,7 @@ interface PredictCliOptions {
   format: 'table' | 'json' | 'csv' | 'jsonl';
   shard?: string;
   resume?: string;
+  decodeThreads?: number;
   savePreprocessed?: string;
   backend?: string;
   engine?: string;
@@ -37,6 +39,11 @@ export const PREDICTION_COLUMNS = ['file', 'verdict', 'reason', 'reasonDetail', 
 export function predictionRow(p: Prediction): (string | number)[] {
   const num = (x?: number) => (x === undefined ? '' : Number(x.toFixed(4)));
   return [p.file, p.verdict, p.reason ?? '', p.reasonDetail?.short ?? '', p.digit ?? '', num(p.probability), num(p.meanStd), num(p.mutualInformation), num(p.predictiveEntropy), num(p.gateProbability), p.passes ?? '', p.error ?? ''];
+}
+
+/** Decode workers for a run of `pictures` when the user does not say: two on 2+ cores for more than 64 pictures (worker start-up costs more than it saves below that). */
+export function defaultDecodeThreads(pictures: number, cores = availableParallelism()): number {
+  return pictures > 64 && cores >= 2 ? 2 : 0;
 }
 
 export function registerPredict(program: Command, io: Io): void {
@@ -52,6 +59,7 @@ export function registerPredict(program: Command, io: Io): void {
     .option('--resume <file.jsonl>', 'append JSON lines to this file, skipping pictures it already has (created when missing; unreadable pictures are retried)')
     .option('--save-preprocessed <dir>', 'write the 28x28 images the model actually saw')
     .option('--number', 'each picture is a number written with several digits: read them left to right, each with its own verdict')
+    .option('--decode-threads <n>', 'worker threads that decode pictures while the model samples (default: 2 for more than 64 pictures on a machine with 2 or more cores, else 0 = in the main thread)', nonNegativeInt)
     .option('--ink <polarity>', 'auto (decided from the background), dark (dark ink on light paper) or light (light ink on a dark ground)', choice(['auto', 'dark', 'light'] as const), 'auto')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--engine <name>', ENGINE_OPTION_HELP)
@@ -118,7 +126,8 @@ export function registerPredict(program: Command, io: Io): void {
       if (opts.savePreprocessed) mkdirSync(opts.savePreprocessed, { recursive: true });
       const results: Prediction[] = [];
       let failed = 0;
-      await streamPredictions(model, files, { samples, adaptive, seed: opts.seed, gate, sanity, ink: opts.ink, onProgress: bar ? (d) => bar.update(d) : undefined }, async (batch) => {
+      const decodeThreads = opts.decodeThreads ?? defaultDecodeThreads(files.length);
+      await streamPredictions(model, files, { samples, adaptive, seed: opts.seed, gate, sanity, ink: opts.ink, decodeThreads, onProgress: bar ? (d) => bar.update(d) : undefined }, async (batch) => {
         for (const p of batch) {
           if (p.verdict === 'error') failed++;
           if (opts.savePreprocessed && p.pixels) await saveMnistPng(p.pixels, join(opts.savePreprocessed, `${basename(p.file, extname(p.file))}.28x28.png`));

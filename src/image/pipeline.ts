@@ -133,7 +133,8 @@ export function histogramQuantile(values: ArrayLike<number>, q: number): number 
   const bins = 4096;
   const hist = new Uint32Array(bins);
   const k = (bins - 1) / (hi - lo);
-  for (let i = 0; i < values.length; i++) hist[Math.floor((values[i] - lo) * k)]++;
+  // (v - lo) * k lies in [0, bins - 1]: truncation is the floor
+  for (let i = 0; i < values.length; i++) hist[((values[i] - lo) * k) | 0]++;
   const target = Math.floor(q * (values.length - 1));
   let acc = 0;
   for (let b = 0; b < bins; b++) {

@@ -43,9 +43,10 @@ export interface Prediction {
 
 /**
  * What can be predicted: a picture file's path, a picture's encoded bytes (PNG, JPEG, WebP...),
- * or an image already in MNIST form (784 values, white ink on black, 0..1 or 0..255).
+ * or an image already in MNIST form (784 values, white ink on black, 0..1 or 0..255), with the
+ * picture pipeline's facts (`info`) when the pipeline made it (then the picture checks run on it).
  */
-export type PictureInput = string | Uint8Array | { pixels: ArrayLike<number>; name?: string };
+export type PictureInput = string | Uint8Array | { pixels: ArrayLike<number>; name?: string; info?: PipelineInfo | null };
 
 /** The name a prediction reports for input `i`. */
 export function inputName(input: PictureInput, i: number): string {
@@ -90,6 +91,8 @@ export interface PredictOptions {
    * samples (default 0: in this thread)
    */
   decodeThreads?: number;
+  /** a running decode pool to use instead (kept open; a server's) */
+  decodePool?: DecodePool;
   /** add each class's mean probability and spread (classProbabilities, classStd) */
   detail?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -145,7 +148,8 @@ export async function predictFiles(model: Predictor, files: PictureInput[], opts
 export async function streamPredictions(model: Predictor, files: PictureInput[], opts: PredictOptions, onBatch: (predictions: Prediction[]) => void | Promise<void>): Promise<void> {
   const batch = opts.batchSize ?? 256;
   const threads = opts.decodeThreads ?? 0;
-  const pool = threads > 0 && files.some((f) => typeof f === 'string' || f instanceof Uint8Array) ? new DecodePool(threads) : null;
+  const own = !opts.decodePool && threads > 0 && files.some((f) => typeof f === 'string' || f instanceof Uint8Array) ? new DecodePool(threads) : null;
+  const pool = opts.decodePool ?? own;
   const prepare = (start: number) => prepareBatch(files.slice(start, start + batch), opts, start, pool);
   try {
     // the next batch is decoded (on the pool's threads) while this one is sampled
@@ -158,7 +162,7 @@ export async function streamPredictions(model: Predictor, files: PictureInput[],
       opts.onProgress?.(Math.min(files.length, start + batch), files.length);
     }
   } finally {
-    await pool?.close();
+    await own?.close();
   }
 }
 
@@ -171,7 +175,7 @@ interface PreparedBatch {
 /** Decode a batch and run the input checks (on the pool's threads when given, else here), in input order. */
 async function prepareBatch(files: PictureInput[], opts: PredictOptions, first: number, pool: DecodePool | null): Promise<PreparedBatch> {
   const load = async (input: PictureInput, file: string): Promise<{ pixels: Float32Array; info: PipelineInfo | null }> => {
-    if (typeof input !== 'string' && !(input instanceof Uint8Array)) return { pixels: mnistPixels(input.pixels), info: null };
+    if (typeof input !== 'string' && !(input instanceof Uint8Array)) return { pixels: mnistPixels(input.pixels), info: input.info ?? null };
     if (pool) return pool.decode(input, { ink: opts.ink, name: file });
     return loadImageAsMnist(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength), { ink: opts.ink, name: file });
   };

@@ -22,7 +22,9 @@ import { mnistPng } from '../image/load';
 import { PACKAGE_ROOT } from '../paths';
 import { UdqError, UsageError } from '../errors';
 import { RequestBatcher } from './batcher';
-import type { Prediction } from '../predict/predict';
+import type { PictureInput, Prediction } from '../predict/predict';
+import { DecodePool } from '../image/decode-pool';
+import { availableParallelism } from 'node:os';
 
 export interface ServeLimits {
   /** largest request body in bytes */
@@ -45,6 +47,8 @@ export interface ServeOptions {
   limits?: Partial<ServeLimits>;
   /** exactly N MC passes per picture (default: adaptive, up to the gate's N) */
   samples?: number;
+  /** worker threads decoding pictures as requests arrive, beside the sampling (default: 2 on 2+ cores, else 0) */
+  decodeThreads?: number;
   seed?: number;
   /** one line per request, e.g. the CLI's stderr */
   log?: (line: string) => void;
@@ -133,7 +137,10 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
   const log = opts.log ?? (() => undefined);
   const adaptive = opts.samples === undefined;
   // concurrent requests share one sampling call; one batch at a time (the model is shared)
-  const batcher = new RequestBatcher<Buffer, Prediction>((bodies) => udq.predict(bodies, { samples, adaptive, seed, detail: true }), {
+  // pictures are decoded on worker threads as they arrive, while the current batch samples
+  const decodeThreads = opts.decodeThreads ?? (availableParallelism() >= 2 ? 2 : 0);
+  const pool = decodeThreads > 0 ? new DecodePool(decodeThreads) : null;
+  const batcher = new RequestBatcher<PictureInput, Prediction>((inputs) => udq.predict(inputs, { samples, adaptive, seed, detail: true }), {
     windowMs: limits.batchWindowMs,
     maxBatch: limits.maxBatch,
     maxQueue: limits.maxQueue,
@@ -173,8 +180,16 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
     const size = await pictureSize(body);
     if (size.width * size.height > limits.maxPixels) throw new HttpError(413, `picture of ${size.width}x${size.height} pixels is over the limit of ${limits.maxPixels} pixels`);
     const t0 = performance.now();
+    let input: PictureInput = body;
+    if (pool) {
+      try {
+        input = { ...(await pool.decode(body, { name: 'picture' })), name: 'picture' };
+      } catch (e) {
+        throw new HttpError(400, (e as Error).message);
+      }
+    }
     onQueued();
-    const p = await batcher.submit(body);
+    const p = await batcher.submit(input);
     if (p.verdict === 'error') throw new HttpError(400, p.error ?? 'cannot read the picture');
     const { pixels, file: _file, ...fields } = p;
     return {
@@ -227,7 +242,7 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
     });
   });
   server.on('clientError', (_e, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
+  const listening = new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       const where = `${opts.host ?? '127.0.0.1'}:${opts.port ?? 8080}`;
       if (e.code === 'EADDRINUSE') reject(new UsageError(`cannot listen on ${where}: the port is in use (pick another with --port, or 0 for any free one)`));
@@ -237,11 +252,21 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
     });
     server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());
   });
+  try {
+    await listening;
+  } catch (e) {
+    // nothing may keep the process alive after a failed start
+    await pool?.close();
+    throw e;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}/`,
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool?.close();
+    },
   };
 }
