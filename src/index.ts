@@ -25,6 +25,10 @@ export type { Predictor, LoadPredictorOptions } from './uq/predictor';
 
 // MC-dropout sampling and its features
 export { sampleMcDropout } from './uq/mc-dropout';
+export { sampleAdaptive, adaptiveRounds, isSettled, leaveOneOutSummaries, ADAPTIVE_Z } from './uq/adaptive';
+export type { AdaptiveOptions, AdaptiveResult, VerdictGate } from './uq/adaptive';
+export { parseShard, takeShard, shardOf } from './predict/shard';
+export { mergeJsonl, parseJsonl } from './predict/jsonl';
 export type { McInput, McOptions, McResult, SamplerMethod, BnMode } from './uq/mc-dropout';
 export { OrtSampler } from './uq/ort-sampler';
 export { summariseSamples, featureVector, featureNames, FEATURE_SET_NAMES } from './uq/features';
