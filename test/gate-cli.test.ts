@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { adaptiveRounds } from '../src/uq/adaptive';
 import { runCli } from './helpers/cli';
 import { ExitCode } from '../src/errors';
 
@@ -22,7 +23,7 @@ const BLANK_PNG = join(ROOT, 'blank.png');
 const STATISTICS = ['meanInk', 'inkFraction', 'greyFraction', 'roughness'];
 const METRICS = ['auroc', 'aupr', 'fpr95', 'acceptRejectAccuracy', 'digitAcceptRate', 'adversaryRejectRate'];
 const SIMPLE_SCORES = ['maxSoftmax', 'entropy', 'mutualInformation', 'meanStd'];
-const CSV_COLUMNS = ['file', 'verdict', 'reason', 'reasonDetail', 'digit', 'probability', 'meanStd', 'mutualInformation', 'predictiveEntropy', 'gateProbability', 'error'];
+const CSV_COLUMNS = ['file', 'verdict', 'reason', 'reasonDetail', 'digit', 'probability', 'meanStd', 'mutualInformation', 'predictiveEntropy', 'gateProbability', 'passes', 'error'];
 
 const savedDataDir = process.env.UDQ_DATA_DIR;
 
@@ -217,6 +218,10 @@ test('predict --format csv: header + one row per file; --save-preprocessed write
   assert.equal(col(rows[3], 'digit'), '');
   assert.equal(col(rows[4], 'verdict'), 'rejected');
   assert.equal(col(rows[4], 'reason'), 'invalid-input:blank');
+  // adaptive passes: one of the rounds up to the gate's N for every sampled picture, none for the unreadable file
+  const rounds = adaptiveRounds((JSON.parse(readFileSync(join(MODEL, 'gate.json'), 'utf8')) as { samples: number }).samples).map(String);
+  for (const row of [rows[1], rows[2], rows[4]]) assert.ok(rounds.includes(col(row, 'passes')), `passes ${col(row, 'passes')} not in ${rounds.join(', ')}`);
+  assert.equal(col(rows[3], 'passes'), '');
   for (const row of [rows[1], rows[2], rows[4]]) {
     assert.match(col(row, 'digit'), /^[0-9]$/);
     for (const k of ['probability', 'gateProbability']) inUnit(Number(col(row, k)), `${col(row, 'file')} ${k}`);
