@@ -8,8 +8,7 @@
  *   node --import tsx scripts/adaptive-eval.ts [--model models/deep] [--samples 100] [--z 3]
  *        [--limit N per set] [--sets mnist,semeion,letters,omniglot,photos,users]
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/engine/backend';
@@ -24,6 +23,7 @@ import { loadAdversary } from '../src/data/sources';
 import { ADAPTIVE_Z } from '../src/uq/adaptive';
 import { NO_DIGIT_GROUPS, PhotoGroup, renderPhoto } from '../test/helpers/photo';
 import type { ImageSet } from '../src/data/idx';
+import { readSemeion } from './semeion-render';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,14 +48,10 @@ async function inputsOf(set: string): Promise<PictureInput[]> {
   switch (set) {
     case 'mnist':
       return fromSet(loadMnist('test').images, 'mnist');
-    case 'semeion': {
-      const text = gunzipSync(readFileSync('../shared/data/semeion-digits.data.gz')).toString('utf8');
-      const rows = text.split('\n').filter((l) => l.trim()).slice(0, limit);
-      return rows.map((l, i) => {
-        const bits = Float32Array.from(l.trim().split(/\s+/).slice(0, 256).map(Number), (x) => (x > 0.5 ? 1 : 0));
-        return { pixels: preprocessToMnist(bits, 16, 16, { threshold: 0 }).pixels, name: `semeion ${i}` };
-      });
-    }
+    case 'semeion':
+      return readSemeion('../shared/data/semeion-digits.data.gz')
+        .slice(0, limit)
+        .map((r, i) => ({ pixels: preprocessToMnist(Float32Array.from(r.bits), 16, 16, { threshold: 0 }).pixels, name: `semeion ${i}` }));
     case 'letters':
       return fromSet(readIdxImages('../shared/data/emnist-letters-dev-af-images-idx3-ubyte.gz'), 'letter');
     case 'omniglot':

@@ -7,12 +7,11 @@
  *
  *   node --import tsx scripts/bench-folder.ts [--count 500] [--model models/deep]
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
+import { readSemeion, renderSemeion } from './semeion-render';
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
@@ -28,23 +27,13 @@ const { values: args } = parseArgs({
   },
 });
 
-async function scan(bits: number[]): Promise<Buffer> {
-  const ink = Buffer.from(bits.map((b) => (b > 0.5 ? 0 : 255)));
-  const up = await sharp(ink, { raw: { width: 16, height: 16, channels: 1 } }).resize(128, 128, { kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
-  return sharp(up.data, { raw: { width: 128, height: 128, channels: up.info.channels as 1 | 3 } })
-    .extend({ top: 24, bottom: 24, left: 24, right: 24, background: { r: 255, g: 255, b: 255 } })
-    .blur(2)
-    .png()
-    .toBuffer();
-}
-
 (async () => {
   await initBackend();
   const count = Number(args.count);
-  const rows = gunzipSync(readFileSync(args.semeion!)).toString('utf8').split('\n').filter((l) => l.trim());
+  const rows = readSemeion(args.semeion!);
   const dir = mkdtempSync(join(tmpdir(), 'udq-folder-'));
   try {
-    for (let i = 0; i < count; i++) writeFileSync(join(dir, `scan-${String(i).padStart(5, '0')}.png`), await scan(rows[i % rows.length].trim().split(/\s+/).slice(0, 256).map(Number)));
+    for (let i = 0; i < count; i++) writeFileSync(join(dir, `scan-${String(i).padStart(5, '0')}.png`), await renderSemeion(rows[i % rows.length].bits, 'scan'));
     const files = collectPictureFiles([dir]);
     const model = await loadPredictor(args.model!);
     const gate = readGate(model.dir);

@@ -12,18 +12,16 @@
  *   node --import tsx scripts/semeion-eval.ts --file ../shared/data/semeion-digits.data.gz
  *        [--model models/deep] [--limit N] [--renderings scan,mnist-png]
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
 import { mnistSanityThresholds } from '../src/gate/sanity';
 import { predictFiles } from '../src/predict/predict';
-import { preprocessToMnist, toBytes } from '../src/image/load';
+import { readSemeion, renderSemeion as render } from './semeion-render';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,37 +32,10 @@ const { values: args } = parseArgs({
   },
 });
 
-/** One line of semeion.data: 256 pixel values then 10 one-hot labels. */
-export function parseSemeion(text: string): { bits: Uint8Array; label: number }[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => {
-      const v = l.trim().split(/\s+/).map(Number);
-      if (v.length < 266) throw new Error(`semeion line with ${v.length} values (expected 266)`);
-      return { bits: Uint8Array.from(v.slice(0, 256), (x) => (x > 0.5 ? 1 : 0)), label: v.slice(256, 266).indexOf(1) };
-    });
-}
-
-async function render(bits: Uint8Array, how: string): Promise<Buffer> {
-  if (how === 'scan') {
-    const ink = Buffer.from(bits.map((b) => (b ? 0 : 255)));
-    const up = await sharp(ink, { raw: { width: 16, height: 16, channels: 1 } }).resize(128, 128, { kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
-    return sharp(up.data, { raw: { width: 128, height: 128, channels: up.info.channels as 1 | 3 } })
-      .extend({ top: 24, bottom: 24, left: 24, right: 24, background: { r: 255, g: 255, b: 255 } })
-      .blur(2)
-      .png()
-      .toBuffer();
-  }
-  const m = preprocessToMnist(Float32Array.from(bits), 16, 16, { threshold: 0 });
-  return sharp(Buffer.from(toBytes(m.pixels)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
-}
-
 async function main(): Promise<void> {
   if (!args.file) throw new Error('--file semeion-digits.data.gz is required');
   await initBackend();
-  const raw = readFileSync(args.file);
-  let rows = parseSemeion((args.file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8'));
+  let rows = readSemeion(args.file);
   if (args.limit) rows = rows.slice(0, Number(args.limit));
   const model = await loadPredictor(args.model!);
   const gate = readGate(model.dir);

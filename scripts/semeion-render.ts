@@ -1,0 +1,43 @@
+/**
+ * The Semeion digits (`../shared/data/semeion-digits.data.gz`) as users bring such digits, for
+ * the evaluation and benchmark scripts: `scan` (8x bilinear upscale of the 16x16 bitmap,
+ * Gaussian blur 2, a 24 px white margin, black on white: 176 px PNG) and `mnist-png` (fitted
+ * into MNIST's 20x20 box and centred by mass in 28x28, white on black).
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import sharp from 'sharp';
+import { preprocessToMnist, toBytes } from '../src/image/load';
+
+/** One line of semeion.data: 256 pixel values then 10 one-hot labels. */
+export function parseSemeion(text: string): { bits: Uint8Array; label: number }[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const v = l.trim().split(/\s+/).map(Number);
+      if (v.length < 266) throw new Error(`semeion line with ${v.length} values (expected 266)`);
+      return { bits: Uint8Array.from(v.slice(0, 256), (x) => (x > 0.5 ? 1 : 0)), label: v.slice(256, 266).indexOf(1) };
+    });
+}
+
+export async function renderSemeion(bits: Uint8Array, how: string): Promise<Buffer> {
+  if (how === 'scan') {
+    const ink = Buffer.from(bits.map((b) => (b ? 0 : 255)));
+    const up = await sharp(ink, { raw: { width: 16, height: 16, channels: 1 } }).resize(128, 128, { kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
+    return sharp(up.data, { raw: { width: 128, height: 128, channels: up.info.channels as 1 | 3 } })
+      .extend({ top: 24, bottom: 24, left: 24, right: 24, background: { r: 255, g: 255, b: 255 } })
+      .blur(2)
+      .png()
+      .toBuffer();
+  }
+  const m = preprocessToMnist(Float32Array.from(bits), 16, 16, { threshold: 0 });
+  return sharp(Buffer.from(toBytes(m.pixels)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+}
+
+
+/** Every digit of a semeion.data(.gz) file. */
+export function readSemeion(path: string): { bits: Uint8Array; label: number }[] {
+  const raw = readFileSync(path);
+  return parseSemeion((path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8'));
+}
