@@ -83,10 +83,17 @@ export function parsePeerOutput(text: string): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
+/** The arch a peer's output names ("arch": "basic" in the PyTorch peer's JSON line); deep when it names none. */
+export function peerArch(output: string): Arch {
+  return /"arch":\s*"basic"|\bbasic\b/.test(output) ? 'basic' : 'deep';
+}
+
 function runPeer(command: string): PeerRow {
   try {
     const output = execSync(command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30 * 60 * 1000 });
-    return { command, passesPerSecond: parsePeerOutput(output), output: output.trim().split('\n').slice(-3).join(' | ') };
+    // the PyTorch peer's JSON line: its cached sampling loop
+    const cached = /"cached":\s*([0-9.]+)/.exec(output);
+    return { command, passesPerSecond: cached ? Number(cached[1]) : parsePeerOutput(output), output: output.trim().split('\n').slice(-3).join(' | ') };
   } catch (e) {
     return { command, passesPerSecond: null, output: `failed: ${String((e as Error).message).split('\n')[0]}` };
   }
@@ -216,12 +223,15 @@ async function main(): Promise<void> {
   console.log('\ndeterministic forward pass (tfjs model.predict, batch 64)');
   console.log(table(['arch', 'images', 'images/s'], predict.map((r) => [r.arch, r.images, r.imagesPerSecond.toFixed(0)])));
   if (peers.length) {
-    const deepOrt = rate('ort', 'deep', 'cached');
-    console.log('\npeers (external commands, run after ours)');
+    console.log('\npeers (external commands, run after ours; compared with our ort cached sampler of the arch they name, else deep)');
     console.log(
       table(
-        ['command', 'passes/s', 'ort deep cached / peer', 'output'],
-        peers.map((p) => [p.command, p.passesPerSecond?.toFixed(0) ?? '?', p.passesPerSecond && deepOrt ? `${(deepOrt / p.passesPerSecond).toFixed(2)}x` : '-', p.output]),
+        ['command', 'passes/s', 'ort cached / peer', 'output'],
+        peers.map((p) => {
+          const arch = peerArch(p.output);
+          const ours = rate('ort', arch, 'cached');
+          return [p.command, p.passesPerSecond?.toFixed(0) ?? '?', p.passesPerSecond && ours ? `${arch} ${(ours / p.passesPerSecond).toFixed(2)}x` : '-', p.output];
+        }),
       ),
     );
   }
