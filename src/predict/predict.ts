@@ -151,9 +151,9 @@ export async function streamPredictions(model: Predictor, files: PictureInput[],
   const own = !opts.decodePool && threads > 0 && files.some((f) => typeof f === 'string' || f instanceof Uint8Array) ? new DecodePool(threads) : null;
   const pool = opts.decodePool ?? own;
   const prepare = (start: number) => prepareBatch(files.slice(start, start + batch), opts, start, pool);
+  // the next batch is decoded (on the pool's threads) while this one is sampled
+  let next: Promise<PreparedBatch> | null = files.length > 0 ? prepare(0) : null;
   try {
-    // the next batch is decoded (on the pool's threads) while this one is sampled
-    let next: Promise<PreparedBatch> | null = files.length > 0 ? prepare(0) : null;
     for (let start = 0; next; start += batch) {
       const current = await next;
       next = start + batch < files.length ? prepare(start + batch) : null;
@@ -162,6 +162,8 @@ export async function streamPredictions(model: Predictor, files: PictureInput[],
       opts.onProgress?.(Math.min(files.length, start + batch), files.length);
     }
   } finally {
+    // a failure mid-run leaves the next batch in flight: its outcome no longer matters
+    next?.catch(() => undefined);
     await own?.close();
   }
 }
