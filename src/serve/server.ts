@@ -135,7 +135,8 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
   const samples = opts.samples ?? udq.samples;
   const seed = opts.seed ?? 0;
   const log = opts.log ?? (() => undefined);
-  const adaptive = opts.samples === undefined;
+  // adaptive unless a fixed N is asked for (an ensemble always samples its fixed passes)
+  const adaptive = opts.samples === undefined && udq.predictor.kind === 'model';
   // concurrent requests share one sampling call; one batch at a time (the model is shared)
   // pictures are decoded on worker threads as they arrive, while the current batch samples
   const decodeThreads = opts.decodeThreads ?? (availableParallelism() >= 2 ? 2 : 0);
