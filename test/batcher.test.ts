@@ -51,3 +51,18 @@ test('a run that returns the wrong number of results rejects the batch', async (
   await assert.rejects(r[1], /gave 1 results/);
   assert.equal(b.stats().admitted, 0);
 });
+
+test('drain waits for the running batch and the waiting ones', async () => {
+  const done: number[] = [];
+  const b = new RequestBatcher<number, number>(async (xs) => {
+    await sleep(20);
+    done.push(...xs);
+    return xs;
+  }, { windowMs: 1, maxBatch: 1, maxQueue: 10 });
+  await b.drain(); // idle: at once
+  const r = [1, 2].map((x) => (b.tryAdmit(), b.submit(x)));
+  await sleep(5);
+  await b.drain();
+  assert.deepEqual(done, [1, 2]);
+  await Promise.all(r);
+});

@@ -86,3 +86,19 @@ test('predict with decode workers and small batches (decoding the next batch whi
   assert.deepEqual(pooled.map((p) => p.file), files, 'input order');
   assert.equal(pooled.filter((p) => p.verdict === 'error').length, 2);
 });
+
+test('a decode worker that dies fails only its own jobs and is replaced: the pool goes on decoding', async () => {
+  const pool = new DecodePool(2);
+  try {
+    const before = await pool.decode(files[0], { name: files[0] });
+    // stop one worker from outside, as a crash would
+    await (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots[0].worker.terminate();
+    await new Promise((r) => setTimeout(r, 50));
+    const after = await Promise.all(files.slice(0, 6).map((f) => pool.decode(f, { name: f })));
+    assert.deepEqual(Array.from(after[0].pixels), Array.from(before.pixels));
+    assert.equal(after.length, 6);
+  } finally {
+    await pool.close();
+  }
+  await assert.rejects(pool.decode(files[0], { name: 'x' }), /closed/);
+});

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/engine/backend';
 import { buildModel } from '../src/models/architectures';
-import { sampleMcDropout, splitPoint } from '../src/uq/mc-dropout';
+import { ChunkSamples, sampleMcDropout, splitPoint } from '../src/uq/mc-dropout';
+import type { SampleSummary } from '../src/uq/features';
 import { loadMnist } from '../src/data/mnist';
 import { mulberry32 } from '../src/random';
 
@@ -140,4 +141,18 @@ test('the sampler reads logits: its softmax equals the model output (no dropout 
   }
   tf.dispose(x);
   model.dispose();
+});
+
+test('a logit of -Infinity (a class with probability 0) gives finite entropy and features', () => {
+  const acc = new ChunkSamples(1, 2, 3, true);
+  acc.addBlock(new Float32Array([2, -Infinity, 0, 1, -Infinity, 1]), 0, 2);
+  const out: SampleSummary[] = [];
+  acc.summarise(out);
+  const [s] = out;
+  for (const v of [s.expectedEntropy, s.predictiveEntropy, s.mutualInformation, s.energy!, s.maxLogit!]) assert.ok(Number.isFinite(v), String(v));
+  assert.equal(s.meanProbs[1], 0);
+  // pass 2 is an even split of two classes: entropy ln 2
+  const p0 = 1 / (1 + Math.exp(-2));
+  const h0 = -(p0 * Math.log(p0) + (1 - p0) * Math.log(1 - p0));
+  assert.ok(Math.abs(s.expectedEntropy - (h0 + Math.LN2) / 2) < 1e-6);
 });

@@ -72,6 +72,32 @@ test('JSON lines: a last line cut short is dropped; a bad line elsewhere names i
   assert.throws(() => parseJsonl('{"verdict":"digit"}\n', 'y.jsonl'), /y\.jsonl:1: not a udq prediction/);
 });
 
+test('a file that is not udq output is refused by --resume and left as it was', () => {
+  const f = join(dir, 'notes.txt');
+  writeFileSync(f, 'hello, no newline');
+  assert.throws(() => prepareResume(f), /not a JSON line/);
+  assert.equal(readFileSync(f, 'utf8'), 'hello, no newline');
+});
+
+test('--resume refuses a picture path and --shard refuses an empty value', async () => {
+  const pics = join(dir, 'pics');
+  const r = await runCli(['predict', pics, '--resume', join(pics, 'sub', 'digit-7.png')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /that is a picture/);
+  const s = await runCli(['predict', pics, '--shard', '']);
+  assert.equal(s.code, 2);
+  assert.match(s.stderr, /--shard/);
+});
+
+test("merging: an unreadable picture's row never replaces a row that read it", () => {
+  const merged = mergeJsonl([
+    { name: 'retry', text: '{"file":"a.png","verdict":"digit","digit":4}\n' },
+    { name: 'old', text: '{"file":"a.png","verdict":"error","error":"busy disk"}\n' },
+  ]);
+  assert.deepEqual(merged.predictions.map((p) => p.verdict), ['digit']);
+  assert.equal(merged.duplicates, 1);
+});
+
 test('merging shards: one row per picture, sorted by path, the last line of a picture wins', () => {
   const merged = mergeJsonl([
     { name: 's1', text: '{"file":"d/b.png","verdict":"error"}\n{"file":"d/c.png","verdict":"digit"}\n' },

@@ -10,7 +10,7 @@ import { loadPredictor, samplesPerImage } from '../uq/predictor';
 import { gateSamplingWarning, readGate } from '../gate/gate-file';
 import { mnistSanityThresholds } from '../gate/sanity';
 import { defaultModelDir } from './model-dir';
-import { collectPictureFiles, streamPredictions, Prediction } from '../predict/predict';
+import { collectPictureFiles, streamPredictions, Prediction, PICTURE_EXTENSIONS } from '../predict/predict';
 import { parseShard, takeShard } from '../predict/shard';
 import { predictionLine, prepareResume } from '../predict/jsonl';
 import type { InkOption } from '../image/pipeline';
@@ -67,7 +67,7 @@ export function registerPredict(program: Command, io: Io): void {
       await initBackend(opts.backend);
       let files = collectPictureFiles(args);
       if (files.length === 0) throw new UsageError(`no pictures in ${args.join(', ')}`);
-      if (opts.shard) files = takeShard(files, parseShard(opts.shard));
+      if (opts.shard !== undefined) files = takeShard(files, parseShard(opts.shard));
       let format = opts.format;
       if (opts.resume && opts.number) throw new UsageError('--resume is for single digits (not with --number)');
       if (format === 'jsonl' && opts.number) throw new UsageError('--format jsonl is for single digits (not with --number)');
@@ -76,7 +76,8 @@ export function registerPredict(program: Command, io: Io): void {
         if (lines.length) io.out(lines.join('\n'));
       };
       let closeOutput = () => undefined as void;
-      if (opts.resume) {
+      if (opts.resume !== undefined) {
+        if (PICTURE_EXTENSIONS.test(opts.resume)) throw new UsageError(`--resume ${opts.resume}: that is a picture; name the .jsonl file the results go to`);
         if (opts.format !== 'table' && opts.format !== 'jsonl') throw new UsageError('--resume writes JSON lines (use --format jsonl or leave --format out)');
         format = 'jsonl';
         const resume = prepareResume(opts.resume);
@@ -84,17 +85,23 @@ export function registerPredict(program: Command, io: Io): void {
         const before = files.length;
         files = files.filter((f) => !resume.done.has(f));
         io.err(`resuming ${opts.resume}: ${before - files.length} of ${before} pictures already done`);
-        const fd = openSync(opts.resume, 'a');
-        if (resume.needsNewline) writeSync(fd, '\n');
+        // opened at the first line, so nothing is left open when the model cannot be loaded
+        const path = opts.resume;
+        let fd: number | null = null;
         writeLines = (lines) => {
-          if (lines.length) writeSync(fd, lines.join('\n') + '\n');
+          if (lines.length === 0) return;
+          if (fd === null) {
+            fd = openSync(path, 'a');
+            if (resume.needsNewline) writeSync(fd, '\n');
+          }
+          writeSync(fd, lines.join('\n') + '\n');
         };
-        closeOutput = () => closeSync(fd);
+        closeOutput = () => {
+          if (fd !== null) closeSync(fd);
+          fd = null;
+        };
       }
-      if (files.length === 0) {
-        closeOutput();
-        return;
-      }
+      if (files.length === 0) return;
       const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine });
       for (const note of model.notes) io.err(`note: ${note}`);
       const gate = readGate(model.dir);
@@ -127,18 +134,21 @@ export function registerPredict(program: Command, io: Io): void {
       const results: Prediction[] = [];
       let failed = 0;
       const decodeThreads = opts.decodeThreads ?? defaultDecodeThreads(files.length);
-      await streamPredictions(model, files, { samples, adaptive, seed: opts.seed, gate, sanity, ink: opts.ink, decodeThreads, onProgress: bar ? (d) => bar.update(d) : undefined }, async (batch) => {
-        for (const p of batch) {
-          if (p.verdict === 'error') failed++;
-          if (opts.savePreprocessed && p.pixels) await saveMnistPng(p.pixels, join(opts.savePreprocessed, `${basename(p.file, extname(p.file))}.28x28.png`));
-          delete p.pixels;
-        }
-        if (format === 'jsonl') writeLines(batch.map(predictionLine));
-        else results.push(...batch);
-      });
-      bar?.done();
-      model.dispose();
-      closeOutput();
+      try {
+        await streamPredictions(model, files, { samples, adaptive, seed: opts.seed, gate, sanity, ink: opts.ink, decodeThreads, onProgress: bar ? (d) => bar.update(d) : undefined }, async (batch) => {
+          for (const p of batch) {
+            if (p.verdict === 'error') failed++;
+            if (opts.savePreprocessed && p.pixels) await saveMnistPng(p.pixels, join(opts.savePreprocessed, `${basename(p.file, extname(p.file))}.28x28.png`));
+            delete p.pixels;
+          }
+          if (format === 'jsonl') writeLines(batch.map(predictionLine));
+          else results.push(...batch);
+        });
+      } finally {
+        bar?.done();
+        model.dispose();
+        closeOutput();
+      }
       if (format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, sampling, samplesPerImage: samplesPerImage(model, samples), gate: gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null, predictions: results });
       else if (format === 'csv') io.out(stringify([[...PREDICTION_COLUMNS], ...results.map(predictionRow)]).trimEnd());
       else if (format === 'table') io.out(formatTable(['file', 'verdict', 'reason', 'why (measured)', 'digit', 'p(digit)', 'mean std', 'MI', 'entropy', 'p(reject)', 'passes', 'error'], results.map(predictionRow)));

@@ -3,7 +3,8 @@
  * into 28x28 images by `threads` workers while the main thread samples the previous batch.
  * Each worker runs exactly `loadImageAsMnist`, so its images are byte-identical to the
  * in-process ones (tested). Jobs go to the worker with the fewest outstanding; answers come
- * back by job id, so callers get them in their own order.
+ * back by job id, so callers get them in their own order. A worker that dies fails its own
+ * jobs (errors that are not ImageErrors) and is replaced.
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -34,7 +35,11 @@ export interface DecodedImage {
 interface Slot {
   worker: Worker;
   outstanding: number;
+  restarts: number;
 }
+
+/** Times one slot's worker is replaced after dying before the pool gives up. */
+const MAX_RESTARTS = 3;
 
 /** The worker's entry: the compiled .js beside this file, or the .ts source through tsx (tests, scripts). */
 function workerSource(): { code: string; eval: boolean } {
@@ -50,25 +55,44 @@ export class DecodePool {
   private readonly pending = new Map<number, { resolve: (d: DecodedImage) => void; reject: (e: Error) => void; slot: Slot }>();
   private nextId = 0;
   private failure: Error | null = null;
+  private closing = false;
+  private readonly src = workerSource();
 
   constructor(readonly threads: number) {
     if (!Number.isInteger(threads) || threads < 1) throw new Error(`decode threads must be a positive integer, got ${threads}`);
-    const src = workerSource();
     this.slots = Array.from({ length: threads }, () => {
-      const worker = new Worker(src.code, { eval: src.eval });
-      const slot: Slot = { worker, outstanding: 0 };
-      worker.on('message', (reply: DecodeReply) => this.answer(reply));
-      worker.on('error', (e) => this.fail(e));
-      worker.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`a decode worker stopped (exit code ${code})`));
-      });
+      const slot: Slot = { worker: null as unknown as Worker, outstanding: 0, restarts: 0 };
+      this.start(slot);
       return slot;
     });
+  }
+
+  /** (Re)start a slot's worker. A worker that dies fails only its own jobs and is replaced, up to MAX_RESTARTS times. */
+  private start(slot: Slot): void {
+    const worker = new Worker(this.src.code, { eval: this.src.eval });
+    slot.worker = worker;
+    let ended = false;
+    const died = (e: Error) => {
+      if (ended || this.closing) return;
+      ended = true;
+      for (const [id, p] of this.pending) {
+        if (p.slot !== slot) continue;
+        this.pending.delete(id);
+        p.reject(e);
+      }
+      slot.outstanding = 0;
+      if (slot.restarts++ < MAX_RESTARTS) this.start(slot);
+      else this.failure ??= e;
+    };
+    worker.on('message', (reply: DecodeReply) => this.answer(reply));
+    worker.on('error', (e) => died(e));
+    worker.on('exit', (code) => died(new Error(`a decode worker stopped (exit code ${code})`)));
   }
 
   /** The picture's 28x28 image as `loadImageAsMnist` makes it; rejects with an ImageError as it would. */
   decode(input: string | Uint8Array, opts: { ink?: InkOption; name: string }): Promise<DecodedImage> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new Error('the decode pool is closed'));
     const slot = this.slots.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
     const id = this.nextId++;
     return new Promise<DecodedImage>((resolve, reject) => {
@@ -84,7 +108,7 @@ export class DecodePool {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
-    p.slot.outstanding--;
+    p.slot.outstanding = Math.max(0, p.slot.outstanding - 1);
     if (reply.pixels) p.resolve({ pixels: reply.pixels, info: reply.info ?? null });
     else {
       const e = reply.errorName === 'ImageError' ? new ImageError(reply.error ?? 'cannot read the picture') : new Error(reply.error ?? 'decode failed');
@@ -92,15 +116,8 @@ export class DecodePool {
     }
   }
 
-  private fail(e: Error): void {
-    this.failure ??= e;
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(e);
-    }
-  }
-
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

@@ -42,18 +42,18 @@ export function parseJsonl(text: string, name: string): ParsedLines {
       try {
         value = JSON.parse(raw);
       } catch {
-        if (nl < 0) {
+        // only a record udq began to write counts as cut short; anything else is not our file
+        if (nl < 0 && raw.trimStart().startsWith('{"file":')) {
           partialTail = true;
           break;
         }
-        throw new UsageError(`${name}:${line}: not a JSON line`);
+        throw new UsageError(`${name}:${line}: not a JSON line (not a file written by udq predict --format jsonl)`);
       }
       if (!value || typeof value !== 'object' || typeof (value as Prediction).file !== 'string') throw new UsageError(`${name}:${line}: not a udq prediction (no "file")`);
       predictions.push(value as Prediction);
     }
+    completeBytes += Buffer.byteLength(raw, 'utf8') + (nl < 0 ? 0 : 1);
     pos = nl < 0 ? text.length : nl + 1;
-    if (nl >= 0) completeBytes = Buffer.byteLength(text.slice(0, pos), 'utf8');
-    else if (!partialTail) completeBytes = Buffer.byteLength(text, 'utf8');
   }
   return { predictions, completeBytes, partialTail };
 }
@@ -75,13 +75,17 @@ export function prepareResume(path: string): { done: Set<string>; droppedPartial
 export interface MergedResults {
   /** one per picture, sorted by file path */
   predictions: Prediction[];
-  /** pictures found in more than one line (the last line read wins) */
+  /** pictures found in more than one line (the last line read wins, unless it is an error and an earlier one is not) */
   duplicates: number;
   /** files whose partial last line was dropped */
   partialFiles: string[];
 }
 
-/** Join JSONL result files (shards, resumed runs) into one list, one row per picture, sorted by path. */
+/**
+ * Join JSONL result files (shards, resumed runs) into one list, one row per picture, sorted by
+ * path. A picture found twice keeps the last row read, except that an `error` row never
+ * replaces one that read the picture.
+ */
 export function mergeJsonl(files: { name: string; text: string }[]): MergedResults {
   const byFile = new Map<string, Prediction>();
   let duplicates = 0;
@@ -90,8 +94,10 @@ export function mergeJsonl(files: { name: string; text: string }[]): MergedResul
     const parsed = parseJsonl(f.text, f.name);
     if (parsed.partialTail) partialFiles.push(f.name);
     for (const p of parsed.predictions) {
-      if (byFile.has(p.file)) duplicates++;
-      byFile.set(p.file, p);
+      const seen = byFile.get(p.file);
+      if (seen) duplicates++;
+      // an unreadable picture's row never replaces a row that read it
+      if (!seen || p.verdict !== 'error' || seen.verdict === 'error') byFile.set(p.file, p);
     }
   }
   const predictions = [...byFile.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));

@@ -37,6 +37,7 @@ export class RequestBatcher<I, O> {
   private readonly counts = { requests: 0, batches: 0, largestBatch: 0 };
   /** seconds per request of recent batches (exponentially weighted): for Retry-After */
   private secondsPerRequest = 0.05;
+  private readonly drained: (() => void)[] = [];
 
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
@@ -58,6 +59,12 @@ export class RequestBatcher<I, O> {
   /** Seconds a client refused now should wait before trying again (at least 1). */
   retryAfterSeconds(): number {
     return Math.max(1, Math.ceil(this.admittedCount * this.secondsPerRequest));
+  }
+
+  /** Resolves when no batch runs and none waits (a server closing before the model is released). */
+  drain(): Promise<void> {
+    if (!this.running && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
   }
 
   stats(): BatcherStats {
@@ -117,6 +124,7 @@ export class RequestBatcher<I, O> {
         this.running = false;
         // requests that arrived during the batch have waited already: start at once
         if (this.waiting.length > 0) this.start();
+        else this.drained.splice(0).forEach((resolve) => resolve());
       });
   }
 }

@@ -20,7 +20,7 @@ import type sharpType from 'sharp';
 import type { Udq } from '../library';
 import { mnistPng } from '../image/load';
 import { PACKAGE_ROOT } from '../paths';
-import { UdqError, UsageError } from '../errors';
+import { ImageError, UdqError, UsageError } from '../errors';
 import { RequestBatcher } from './batcher';
 import type { PictureInput, Prediction } from '../predict/predict';
 import { DecodePool } from '../image/decode-pool';
@@ -186,7 +186,8 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
       try {
         input = { ...(await pool.decode(body, { name: 'picture' })), name: 'picture' };
       } catch (e) {
-        throw new HttpError(400, (e as Error).message);
+        // the picture's fault (400), or the server's (a decode worker died: 500)
+        throw new HttpError(e instanceof ImageError ? 400 : 500, (e as Error).message);
       }
     }
     onQueued();
@@ -267,6 +268,8 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
     server,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // a batch still sampling finishes before the caller may release the model
+      await batcher.drain();
       await pool?.close();
     },
   };

@@ -229,7 +229,8 @@ export class ChunkSamples {
         for (let k = 0; k < classes; k++) {
           const q = exps[k] / sum;
           samples[dst + k] = q;
-          pz += q * (values[src + k] - m);
+          // 0 * (-inf) would be NaN: a class with probability 0 adds nothing (0 ln 0 = 0)
+          if (q > 0) pz += q * (values[src + k] - m);
         }
         const logSum = Math.log(sum);
         this.energies[at] = -(m + logSum);
