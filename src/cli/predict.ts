@@ -112,8 +112,7 @@ export function registerPredict(program: Command, io: Io): void {
       const adaptive = opts.samples === undefined && model.kind === 'model';
       const sampling = adaptive ? 'adaptive' : 'fixed';
       if (opts.number) {
-        const samplesN = samples;
-        const res = await predictNumbers(model, files, { samples: samplesN, adaptive, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds(), ink: opts.ink });
+        const res = await predictNumbers(model, files, { samples, adaptive, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds(), ink: opts.ink });
         model.dispose();
         if (opts.savePreprocessed) {
           mkdirSync(opts.savePreprocessed, { recursive: true });
@@ -121,7 +120,7 @@ export function registerPredict(program: Command, io: Io): void {
         }
         const numRow = (r: NumberPrediction) => [r.file, r.verdict, r.number ?? '', (r.uncertainPositions ?? []).join(' '), r.reason ?? '', r.reasonDetail?.short ?? '', (r.digits ?? []).map((d) => `${d.digit ?? '?'}:${(d.probability ?? 0).toFixed(2)}${d.verdict === 'digit' ? '' : '!'}`).join(' '), r.error ?? ''];
         const head = ['file', 'verdict', 'number', 'uncertain', 'reason', opts.format === 'csv' ? 'reasonDetail' : 'why (measured)', 'digits', 'error'];
-        if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples: samplesN, sampling, predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
+        if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, sampling, predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
         else if (opts.format === 'csv') io.out(stringify([head, ...res.map(numRow)]).trimEnd());
         else io.out(formatTable(head, res.map(numRow)));
         const failedN = res.filter((r) => r.verdict === 'error').length;
