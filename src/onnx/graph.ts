@@ -25,6 +25,8 @@ export class GraphBuilder {
   private readonly inputs: onnx.IValueInfoProto[] = [];
   private readonly outputs: onnx.IValueInfoProto[] = [];
   private readonly used = new Set<string>();
+  /** operator domains other than ONNX's own, from ops written `domain:Op` */
+  private readonly domains = new Set<string>();
   private counter = 0;
 
   constructor(private readonly name: string) {}
@@ -66,12 +68,20 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Add a node; returns its (single) output name, `out` or a fresh one from the op type. */
-  node(opType: string, inputs: string[], attributes: Record<string, AttributeValue> = {}, out?: string): string {
+  /**
+   * Add a node; returns its (single) output name, `out` or a fresh one from the op type. An op
+   * of another domain than ONNX's is written `domain:Op` (e.g. `com.microsoft.nchwc:Conv`).
+   */
+  node(op: string, inputs: string[], attributes: Record<string, AttributeValue> = {}, out?: string): string {
+    const colon = op.lastIndexOf(':');
+    const domain = colon < 0 ? '' : op.slice(0, colon);
+    const opType = op.slice(colon + 1);
+    if (domain) this.domains.add(domain);
     const output = out ?? this.fresh(opType.toLowerCase());
     this.used.add(output);
     this.nodes.push({
       opType,
+      ...(domain ? { domain } : {}),
       name: this.fresh(`${opType.toLowerCase()}_node`),
       input: inputs,
       output: [output],
@@ -86,7 +96,7 @@ export class GraphBuilder {
       irVersion: IR_VERSION,
       producerName: 'udq',
       docString,
-      opsetImport: [{ domain: '', version: ONNX_OPSET }],
+      opsetImport: [{ domain: '', version: ONNX_OPSET }, ...[...this.domains].map((domain) => ({ domain, version: 1 }))],
       graph: {
         name: this.name,
         node: this.nodes,

@@ -135,10 +135,21 @@ export interface TrainingGraph {
   classes: number;
 }
 
+/** How the step graph computes its convolutions. */
+export interface TrainingGraphOptions {
+  /**
+   * onnxruntime's NCHWc block (16 with AVX-512, 8 with AVX2; {@link nchwcBlockSize}): the
+   * convolutions whose channels fit it run on onnxruntime's blocked-layout direct kernels
+   * (`com.microsoft.nchwc` Conv), forward, input gradient and weight gradient; the batch must
+   * then be a multiple of the block. 0 or absent: plain ONNX Conv / ConvTranspose / im2col.
+   */
+  nchwcBlock?: number;
+}
+
 /**
  * Build the training-step graph of `layers` (from {@link describeForTraining}).
  */
-export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode): TrainingGraph {
+export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode, opts: TrainingGraphOptions = {}): TrainingGraph {
   const g = new GraphBuilder('udq-train-step');
   const params: GraphParam[] = [];
   const masks: TrainingGraph['masks'] = [];
@@ -169,12 +180,16 @@ export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode):
       const [cin] = L.inShape;
       const kTf = param(L.index, 0, 'kernel', [L.kernel[0], L.kernel[1], cin, L.filters]);
       const bias = param(L.index, 1, 'bias', [L.filters]);
+      const B = opts.nchwcBlock ?? 0;
+      if (B > 1 && L.filters % B === 0 && (cin % B === 0 || cin < B)) {
+        h = nchwcConv(g, L, i === 0, B, h, kTf, bias, tape, grads, reluBackward);
+        return;
+      }
       const w = g.node('Transpose', [kTf], { perm: [3, 2, 0, 1] }); // [cout,cin,kh,kw]
       const input = h;
       const attrs = { kernel_shape: L.kernel, strides: L.strides, pads: L.pads };
       const z = g.node('Conv', [input, w, bias], attrs);
       const y = L.relu ? g.node('Relu', [z]) : z;
-      const [, ih, iw] = L.inShape;
       tape.push((dy) => {
         const dz = L.relu ? reluBackward(y)(dy) : dy;
         // bias: sum over batch and space
@@ -195,10 +210,7 @@ export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode):
         const dw = g.node('Reshape', [dwSum, g.int64s('dw', [cin, kh, kw, L.filters])]);
         grads.push({ name: kTf, grad: g.node('Transpose', [dw], { perm: [1, 2, 0, 3] }), shape: [kh, kw, cin, L.filters] });
         if (i === 0) return '';
-        // input: ConvTranspose with the forward's strides and pads; output_padding makes up
-        // the rows a strided forward conv skipped (ONNX's output_shape would re-centre the pads)
-        const opad = [ih - (L.strides[0] * (oh - 1) + L.kernel[0] - L.pads[0] - L.pads[2]), iw - (L.strides[1] * (ow - 1) + L.kernel[1] - L.pads[1] - L.pads[3])];
-        return g.node('ConvTranspose', [dz, w], { kernel_shape: L.kernel, strides: L.strides, pads: L.pads, output_padding: opad });
+        return convInputGradient(g, L, dz, w);
       });
       h = y;
     } else if (L.kind === 'bn') {
@@ -316,4 +328,113 @@ export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode):
     g.output(`grad:${gr.name}`, gr.shape);
   }
   return { bytes: g.toBytes('udq training step'), params, masks, batchNorms, classes: K };
+}
+
+type Tape = ((dy: string) => string)[];
+type Grads = { name: string; grad: string; shape: number[] }[];
+
+/** The input gradient of a conv as a ConvTranspose of `dz` by `w` [cout,cin,kh,kw], the forward's strides and pads. */
+function convInputGradient(g: GraphBuilder, L: Extract<TrainLayer, { kind: 'conv' }>, dz: string, w: string): string {
+  const [, ih, iw] = L.inShape;
+  const [oh, ow] = [L.outShape[1], L.outShape[2]];
+  // output_padding makes up the rows a strided forward conv skipped (ONNX's output_shape would re-centre the pads)
+  const opad = [ih - (L.strides[0] * (oh - 1) + L.kernel[0] - L.pads[0] - L.pads[2]), iw - (L.strides[1] * (ow - 1) + L.kernel[1] - L.pads[1] - L.pads[3])];
+  return g.node('ConvTranspose', [dz, w], { kernel_shape: L.kernel, strides: L.strides, pads: L.pads, output_padding: opad });
+}
+
+const NCHWC = 'com.microsoft.nchwc';
+
+/**
+ * A conv layer on onnxruntime's NCHWc kernels (MLAS's blocked direct convolution, the kernels
+ * its own graph optimizer uses for constant weights; here the weights are inputs, so the graph
+ * lays the filters out itself). Activations stay NCHW between layers; each convolution
+ * reorders its input to NCHWc ([N][C/B][H][W][B]) and its output back. The filter layouts are
+ * MLAS's: OIHWBiBo ([O/B][I/B][kh][kw][Bi][Bo]) when the input has >= B channels, OIHWBo
+ * ([O/B][I][kh][kw][Bo]) for fewer (the first layer's 1 channel).
+ * - forward: Conv(x, W) with the ReLU fused;
+ * - weight gradient: dW[o,i,a,b] = sum_{n,y,x} x[n,i,s y + a - p, s x + b - p] dz[n,o,y,x], a Conv
+ *   whose input is x with batch and channels swapped ([cin, N, H, W], so N must be a multiple of
+ *   B) and whose filter is dz likewise ([cout, N, oh, ow]), dilated by the stride, padded as the
+ *   forward: the output [cin, cout, kh, kw] is the gradient;
+ * - input gradient, stride 1: Conv(dz, W flipped, in and out swapped) padded k-1-p; strided
+ *   layers keep the ConvTranspose.
+ */
+function nchwcConv(
+  g: GraphBuilder,
+  L: Extract<TrainLayer, { kind: 'conv' }>,
+  first: boolean,
+  B: number,
+  input: string,
+  kTf: string,
+  bias: string,
+  tape: Tape,
+  grads: Grads,
+  reluBackward: (y: string) => (dy: string) => string,
+): string {
+  const [cin, ih, iw] = L.inShape;
+  const [cout, oh, ow] = L.outShape;
+  const [kh, kw] = L.kernel;
+  const reshape = (v: string, shape: number[]) => g.node('Reshape', [v, g.int64s('shape', shape)]);
+  const blockedIn = cin >= B;
+  // forward filter from tfjs's [kh,kw,cin,cout]
+  const wF = blockedIn
+    ? reshape(g.node('Transpose', [reshape(kTf, [kh, kw, cin / B, B, cout / B, B])], { perm: [4, 2, 0, 1, 3, 5] }), [cout, cin, kh, kw])
+    : reshape(g.node('Transpose', [reshape(kTf, [kh, kw, cin, cout / B, B])], { perm: [3, 2, 0, 1, 4] }), [cout, cin, kh, kw]);
+  const xIn = blockedIn ? g.node(`${NCHWC}:ReorderInput`, [input]) : input;
+  const attrs: Record<string, number[] | string> = { kernel_shape: L.kernel, strides: L.strides, pads: L.pads };
+  if (L.relu) attrs.activation = 'Relu';
+  const y = g.node(`${NCHWC}:ReorderOutput`, [g.node(`${NCHWC}:Conv`, [xIn, wF, bias], attrs)], { channels: cout });
+  tape.push((dy) => {
+    const dz = L.relu ? reluBackward(y)(dy) : dy;
+    grads.push({ name: bias, grad: g.node('ReduceSum', [dz, g.int64s('axes', [0, 2, 3])], { keepdims: 0 }), shape: [cout] });
+    const dzc = g.node(`${NCHWC}:ReorderInput`, [dz]); // [N][cout/B][oh][ow][B]
+    // weight gradient: input x^T [cin, N, ih, iw] in NCHWc over N; filter dz^T [cout, N, oh, ow] as OIHWBiBo
+    const xT = g.node(`${NCHWC}:ReorderInput`, [cin === 1 ? reshape(input, [1, -1, ih, iw]) : g.node('Transpose', [input], { perm: [1, 0, 2, 3] })]);
+    const dzT = reshape(g.node('Transpose', [reshape(dzc, [-1, B, cout / B, oh, ow, B])], { perm: [2, 0, 3, 4, 1, 5] }), [cout, -1, oh, ow]);
+    const dwc = g.node(`${NCHWC}:Conv`, [xT, dzT], { kernel_shape: [oh, ow], dilations: L.strides, pads: L.pads });
+    const dw = g.node(`${NCHWC}:ReorderOutput`, [dwc], { channels: cout }); // [cin, cout, kh, kw]
+    grads.push({ name: kTf, grad: g.node('Transpose', [dw], { perm: [2, 3, 0, 1] }), shape: [kh, kw, cin, cout] });
+    if (first) return '';
+    if (L.strides[0] !== 1 || L.strides[1] !== 1 || !blockedIn) {
+      const w = g.node('Transpose', [kTf], { perm: [3, 2, 0, 1] });
+      return convInputGradient(g, L, dz, w);
+    }
+    // input gradient: dz correlated with the flipped kernel, in and out channels swapped
+    // (OIHWBiBo with O = cin, I = cout), padded k-1-p on each side
+    const flipped = g.node('Slice', [kTf, g.int64s('starts', [-1, -1]), g.int64s('ends', [-(kh + 1), -(kw + 1)]), g.int64s('axes', [0, 1]), g.int64s('steps', [-1, -1])]);
+    const wD = reshape(g.node('Transpose', [reshape(flipped, [kh, kw, cin / B, B, cout / B, B])], { perm: [2, 4, 0, 1, 5, 3] }), [cin, cout, kh, kw]);
+    const pads = [kh - 1 - L.pads[0], kw - 1 - L.pads[1], kh - 1 - L.pads[2], kw - 1 - L.pads[3]];
+    return g.node(`${NCHWC}:ReorderOutput`, [g.node(`${NCHWC}:Conv`, [dzc, wD], { kernel_shape: L.kernel, pads })], { channels: cin });
+  });
+  return y;
+}
+
+/**
+ * onnxruntime's NCHWc block size on this machine (16 with AVX-512, 8 with AVX2, 4 otherwise),
+ * read off what its ReorderInput does to a [1,16,2,1] ramp; 0 when the op is missing or the
+ * layout is none of these (the step graph then uses plain ONNX convolutions).
+ */
+export async function nchwcBlockSize(ort: typeof import('onnxruntime-node')): Promise<number> {
+  try {
+    const g = new GraphBuilder('udq-nchwc-probe');
+    const x = g.input('x', [1, 16, 2, 1]);
+    g.node(`${NCHWC}:ReorderInput`, [x], {}, 'y');
+    g.output('y', [1, 16, 2, 1]);
+    const session = await ort.InferenceSession.create(g.toBytes(), { graphOptimizationLevel: 'disabled' });
+    try {
+      const ramp = Float32Array.from({ length: 32 }, (_, i) => i);
+      const y = (await session.run({ x: new ort.Tensor('float32', ramp, [1, 16, 2, 1]) })).y.data as Float32Array;
+      for (const B of [16, 8, 4]) {
+        // NCHWc: element (c, h) of the [16, 2] ramp (value 2c + h) sits at ((c / B) * 2 + h) * B + c % B
+        let same = y.length === 32;
+        for (let c = 0; c < 16 && same; c++) for (let h = 0; h < 2; h++) if (y[(Math.floor(c / B) * 2 + h) * B + (c % B)] !== 2 * c + h) same = false;
+        if (same) return B;
+      }
+      return 0;
+    } finally {
+      await session.release();
+    }
+  } catch {
+    return 0;
+  }
 }

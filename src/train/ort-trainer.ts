@@ -13,7 +13,7 @@
  */
 import type * as Ort from 'onnxruntime-node';
 import type * as tf from '@tensorflow/tfjs';
-import { BatchNormMode, buildTrainingGraph, describeForTraining, TrainingGraph } from '../onnx/train-graph';
+import { BatchNormMode, buildTrainingGraph, describeForTraining, nchwcBlockSize, TrainingGraph, TrainLayer } from '../onnx/train-graph';
 import { fillDropoutMask } from '../uq/masks';
 import { deriveSeed } from '../random';
 import { ModelError } from '../errors';
@@ -50,12 +50,19 @@ export class OrtTrainer {
   /** the hash seed of the dropout masks */
   private readonly maskSeed: number;
 
+  /** the plain-convolution session, opened for a batch that is not a multiple of the NCHWc block */
+  private plain?: Promise<Ort.InferenceSession>;
+
   private constructor(
     private readonly ort: typeof Ort,
     private readonly session: Ort.InferenceSession,
     readonly graph: TrainingGraph,
     readonly bnMode: BatchNormMode,
     seed: number,
+    private readonly layers: TrainLayer[],
+    /** the NCHWc block the main session's convolutions use (0: plain ONNX convolutions) */
+    readonly nchwcBlock: number,
+    private readonly threads: number | undefined,
   ) {
     this.maskSeed = deriveSeed(seed, 'train-masks');
   }
@@ -64,10 +71,12 @@ export class OrtTrainer {
    * Build the step graph of `model` (throws UnsupportedForOrtTraining when a layer is not
    * covered), open its session and take the model's current weights.
    */
-  static async create(ort: typeof Ort, model: tf.LayersModel, opts: { bnMode: BatchNormMode; seed: number; threads?: number }): Promise<OrtTrainer> {
-    const graph = buildTrainingGraph(describeForTraining(model), opts.bnMode);
+  static async create(ort: typeof Ort, model: tf.LayersModel, opts: { bnMode: BatchNormMode; seed: number; threads?: number; nchwc?: boolean }): Promise<OrtTrainer> {
+    const layers = describeForTraining(model);
+    const block = opts.nchwc === false ? 0 : await nchwcBlockSize(ort);
+    const graph = buildTrainingGraph(layers, opts.bnMode, { nchwcBlock: block });
     const session = await ort.InferenceSession.create(graph.bytes, ortSessionOptions(opts.threads));
-    const t = new OrtTrainer(ort, session, graph, opts.bnMode, opts.seed);
+    const t = new OrtTrainer(ort, session, graph, opts.bnMode, opts.seed, layers, block, opts.threads);
     t.readFrom(model);
     for (const p of graph.params) {
       const n = p.shape.reduce((a, b) => a * b, 1);
@@ -158,9 +167,20 @@ export class OrtTrainer {
     return this.fillMasks(rows, step).map((m) => Float32Array.from(m));
   }
 
+  /**
+   * The session for a batch of `rows`: the NCHWc graph's weight gradients take the batch as
+   * channels, so it needs a multiple of the block; another batch (an epoch's last) runs on the
+   * same step with plain convolutions.
+   */
+  private sessionFor(rows: number): Promise<Ort.InferenceSession> {
+    if (this.nchwcBlock === 0 || rows % this.nchwcBlock === 0) return Promise.resolve(this.session);
+    this.plain ??= this.ort.InferenceSession.create(buildTrainingGraph(this.layers, this.bnMode).bytes, ortSessionOptions(this.threads));
+    return this.plain;
+  }
+
   /** Loss, probabilities and gradients of one batch, nothing updated (tests compare these with tfjs). */
   async forwardBackward(b: OrtBatch, step = this.iterations): Promise<{ loss: number; probabilities: Float32Array; grads: Map<string, Float32Array>; batchStats: { mean: Float32Array; variance: Float32Array }[] }> {
-    const out = await this.session.run(this.feeds(b, step));
+    const out = await (await this.sessionFor(b.rows)).run(this.feeds(b, step));
     const grads = new Map<string, Float32Array>();
     for (const p of this.graph.params) grads.set(p.name, out[`grad:${p.name}`].data as Float32Array);
     const batchStats = this.bnMode === 'batch' ? this.graph.batchNorms.map((bn) => ({ mean: out[bn.mean].data as Float32Array, variance: out[bn.variance].data as Float32Array })) : [];
@@ -226,5 +246,6 @@ export class OrtTrainer {
 
   dispose(): void {
     void this.session.release();
+    void this.plain?.then((s) => s.release());
   }
 }
