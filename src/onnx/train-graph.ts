@@ -358,8 +358,9 @@ const NCHWC = 'com.microsoft.nchwc';
  *   whose input is x with batch and channels swapped ([cin, N, H, W], so N must be a multiple of
  *   B) and whose filter is dz likewise ([cout, N, oh, ow]), dilated by the stride, padded as the
  *   forward: the output [cin, cout, kh, kw] is the gradient;
- * - input gradient, stride 1: Conv(dz, W flipped, in and out swapped) padded k-1-p; strided
- *   layers keep the ConvTranspose.
+ * - input gradient: Conv(dz, W flipped, in and out swapped) padded k-1-p at stride 1; a strided
+ *   conv by phases ({@link inputGradientPhases}), one such Conv per phase, interleaved; a
+ *   ConvTranspose where the phases do not tile the input.
  */
 function nchwcConv(
   g: GraphBuilder,
@@ -397,18 +398,72 @@ function nchwcConv(
     const dw = g.node(`${NCHWC}:ReorderOutput`, [dwc], { channels: cout }); // [cin, cout, kh, kw]
     grads.push({ name: kTf, grad: g.node('Transpose', [dw], { perm: [2, 3, 0, 1] }), shape: [kh, kw, cin, cout] });
     if (first) return '';
-    if (L.strides[0] !== 1 || L.strides[1] !== 1 || !blockedIn) {
-      const w = g.node('Transpose', [kTf], { perm: [3, 2, 0, 1] });
-      return convInputGradient(g, L, dz, w);
-    }
-    // input gradient: dz correlated with the flipped kernel, in and out channels swapped
-    // (OIHWBiBo with O = cin, I = cout), padded k-1-p on each side
-    const flipped = g.node('Slice', [kTf, g.int64s('starts', [-1, -1]), g.int64s('ends', [-(kh + 1), -(kw + 1)]), g.int64s('axes', [0, 1]), g.int64s('steps', [-1, -1])]);
-    const wD = reshape(g.node('Transpose', [reshape(flipped, [kh, kw, cin / B, B, cout / B, B])], { perm: [2, 4, 0, 1, 5, 3] }), [cin, cout, kh, kw]);
-    const pads = [kh - 1 - L.pads[0], kw - 1 - L.pads[1], kh - 1 - L.pads[2], kw - 1 - L.pads[3]];
-    return g.node(`${NCHWC}:ReorderOutput`, [g.node(`${NCHWC}:Conv`, [dzc, wD], { kernel_shape: L.kernel, pads })], { channels: cin });
+    if (!blockedIn) return convInputGradient(g, L, dz, g.node('Transpose', [kTf], { perm: [3, 2, 0, 1] }));
+    const phases = inputGradientPhases(L);
+    if (!phases) return convInputGradient(g, L, dz, g.node('Transpose', [kTf], { perm: [3, 2, 0, 1] }));
+    // input gradient by phases: the rows y = s q + r of dx (and likewise columns) are dz
+    // correlated with the kernel taps a = s j + f, flipped; one stride-1 Conv per phase, the
+    // phases interleaved by two Concats in the blocked layout ([q][r][p][c][B] is [y][x][B])
+    const [sy, sx] = L.strides;
+    const phaseConv = (py: GradientPhase, px: GradientPhase) => {
+      const taps = g.node('Slice', [kTf, g.int64s('starts', [py.start, px.start]), g.int64s('ends', [py.end, px.end]), g.int64s('axes', [0, 1]), g.int64s('steps', [-sy, -sx])]);
+      const wD = reshape(g.node('Transpose', [reshape(taps, [py.taps, px.taps, cin / B, B, cout / B, B])], { perm: [2, 4, 0, 1, 5, 3] }), [cin, cout, py.taps, px.taps]);
+      return g.node(`${NCHWC}:Conv`, [dzc, wD], { kernel_shape: [py.taps, px.taps], pads: [py.padBefore, px.padBefore, py.padAfter, px.padAfter] });
+    };
+    if (phases.rows.length === 1 && phases.cols.length === 1) return g.node(`${NCHWC}:ReorderOutput`, [phaseConv(phases.rows[0], phases.cols[0])], { channels: cin });
+    const rows = phases.rows.map((py) => {
+      const cols = phases.cols.map((px) => reshape(phaseConv(py, px), [-1, cin / B, ih / sy, iw / sx, 1, B]));
+      return reshape(g.node('Concat', cols, { axis: 4 }), [-1, cin / B, ih / sy, 1, iw, B]);
+    });
+    return g.node(`${NCHWC}:ReorderOutput`, [reshape(g.node('Concat', rows, { axis: 3 }), [-1, cin, ih, iw])], { channels: cin });
   });
   return y;
+}
+
+/** One phase of a strided input gradient along one axis: the kernel taps it takes (a Slice, flipped) and its Conv's pads. */
+interface GradientPhase {
+  taps: number;
+  start: number;
+  end: number;
+  padBefore: number;
+  padAfter: number;
+}
+
+/**
+ * The phases of a conv's input gradient along each axis (stride 1: one phase, the whole
+ * kernel flipped, padded k-1-p), or undefined when they do not tile the input evenly (the
+ * input not a multiple of the stride, a phase without taps, a negative pad): ConvTranspose then.
+ * For output row y = s q + r of dx: the taps a = s j + f with f = (r + p) mod s reach it from
+ * dz row q + c - j, c = (r + p - f) / s; flipped (t = taps-1-j) that is a correlation padded
+ * taps-1-c before.
+ */
+export function inputGradientPhases(L: Extract<TrainLayer, { kind: 'conv' }>): { rows: GradientPhase[]; cols: GradientPhase[] } | undefined {
+  const axis = (d: 0 | 1): GradientPhase[] | undefined => {
+    const s = L.strides[d];
+    const k = L.kernel[d];
+    const p = L.pads[d];
+    const size = L.inShape[1 + d];
+    const out = L.outShape[1 + d];
+    if (size % s !== 0) return undefined;
+    const q = size / s;
+    const phases: GradientPhase[] = [];
+    for (let r = 0; r < s; r++) {
+      const f = (r + p) % s;
+      const taps = Math.ceil((k - f) / s);
+      if (taps < 1) return undefined;
+      const c = (r + p - f) / s;
+      const padBefore = taps - 1 - c;
+      const padAfter = q - out - padBefore + taps - 1;
+      if (padBefore < 0 || padAfter < 0) return undefined;
+      // taps s (taps-1) + f down to f: a Slice from that row with step -s, ending before f
+      const start = s * (taps - 1) + f;
+      phases.push({ taps, start, end: f - 1 >= 0 ? f - 1 : -(k + 1), padBefore, padAfter });
+    }
+    return phases;
+  };
+  const rows = axis(0);
+  const cols = axis(1);
+  return rows && cols ? { rows, cols } : undefined;
 }
 
 /**
