@@ -246,24 +246,40 @@ export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode, 
         variance = rs(vIn);
       }
       const invStd = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [variance, eps])])]);
-      const xhat = g.node('Mul', [centred || g.node('Sub', [input, mean]), invStd]);
-      const y = g.node('Add', [g.node('Mul', [xhat, rs(gamma)]), rs(beta)]);
-      tape.push((dy) => {
-        // one product dy * xhat and one sum of each, shared by gamma's and beta's gradients and dx
-        const dyx = g.node('Mul', [dy, xhat]);
-        const sumDyx = g.node('ReduceSum', [dyx, g.int64s('axes', axes)], { keepdims: 1 });
-        const sumDy = g.node('ReduceSum', [dy, g.int64s('axes', axes)], { keepdims: 1 });
-        grads.push({ name: gamma, grad: g.node('Reshape', [sumDyx, g.int64s('cshape', [L.channels])]), shape: [L.channels] });
-        grads.push({ name: beta, grad: g.node('Reshape', [sumDy, g.int64s('cshape', [L.channels])]), shape: [L.channels] });
-        const scale = g.node('Mul', [rs(gamma), invStd]);
-        if (bnMode === 'frozen') return g.node('Mul', [dy, scale]);
-        // dx = gamma/sigma * (dy - mean(dy) - xhat * mean(dy * xhat)), the means over the M = N*H*W values per channel
-        const shape = g.node('Shape', [dy]);
-        const count = g.node('Cast', [g.node('ReduceProd', [g.node('Gather', [shape, g.int64s('reduced', axes)])], { keepdims: 1 })], { to: 1 });
-        const k = g.node('Div', [scale, count]); // gamma / (sigma M), per channel
-        const correction = g.node('Add', [g.node('Mul', [xhat, g.node('Mul', [sumDyx, k])]), g.node('Mul', [sumDy, k])]);
-        return g.node('Sub', [g.node('Mul', [dy, scale]), correction]);
-      });
+      const flat = (v: string) => g.node('Reshape', [v, g.int64s('cshape', [L.channels])]);
+      // the output in one pass: onnxruntime's (inference) BatchNormalization with these statistics
+      const stats = batchNorms[batchNorms.length - 1];
+      const y = g.node('BatchNormalization', [input, gamma, beta, stats.mean, stats.variance], { epsilon: { float: L.epsilon } });
+      if (bnMode === 'frozen') {
+        const xhat = g.node('Mul', [g.node('Sub', [input, mean]), invStd]);
+        tape.push((dy) => {
+          grads.push({ name: gamma, grad: flat(g.node('ReduceSum', [g.node('Mul', [dy, xhat]), g.int64s('axes', axes)], { keepdims: 1 })), shape: [L.channels] });
+          grads.push({ name: beta, grad: g.node('ReduceSum', [dy, g.int64s('axes', axes)], { keepdims: 0 }), shape: [L.channels] });
+          return g.node('Mul', [dy, g.node('Mul', [rs(gamma), invStd])]);
+        });
+      } else {
+        tape.push((dy) => {
+          // with c = x - mean and r = 1/sigma (xhat = c r), per channel over the M = N*H*W values:
+          // dgamma = r sum(dy c), dbeta = sum(dy), and
+          // dx = gamma r (dy - mean(dy) - xhat mean(dy xhat)) = s dy + v + c u
+          // with s = gamma r, k = s / M, v = -k sum(dy), u = -k r^2 sum(dy c):
+          // s dy + v in one pass (a BatchNormalization with mean 0, variance 1, epsilon 0)
+          const sumDyc = g.node('ReduceSum', [g.node('Mul', [dy, centred]), g.int64s('axes', axes)], { keepdims: 1 });
+          const sumDy = g.node('ReduceSum', [dy, g.int64s('axes', axes)], { keepdims: 1 });
+          grads.push({ name: gamma, grad: flat(g.node('Mul', [sumDyc, invStd])), shape: [L.channels] });
+          grads.push({ name: beta, grad: flat(sumDy), shape: [L.channels] });
+          const scale = g.node('Mul', [rs(gamma), invStd]);
+          const shape = g.node('Shape', [dy]);
+          const count = g.node('Cast', [g.node('ReduceProd', [g.node('Gather', [shape, g.int64s('reduced', axes)])], { keepdims: 1 })], { to: 1 });
+          const k = g.node('Neg', [g.node('Div', [scale, count])]); // -gamma / (sigma M), per channel
+          const v = g.node('Mul', [k, sumDy]);
+          const u = g.node('Mul', [g.node('Mul', [k, g.node('Mul', [invStd, invStd])]), sumDyc]);
+          const zeros = g.floats('zeros', new Float32Array(L.channels), [L.channels]);
+          const ones = g.floats('ones', new Float32Array(L.channels).fill(1), [L.channels]);
+          const affine = g.node('BatchNormalization', [dy, flat(scale), flat(v), zeros, ones], { epsilon: { float: 0 } });
+          return g.node('Add', [affine, g.node('Mul', [centred, u])]);
+        });
+      }
       h = y;
     } else if (L.kind === 'maxpool') {
       const [c, ih, iw] = L.inShape;
