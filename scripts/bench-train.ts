@@ -86,7 +86,7 @@ async function timeTraining(arch: Arch, steps: number, train: ReturnType<typeof 
 }
 
 /** The ort engine's img/s: `steps` training steps (Adam included) after two warm-up steps. */
-async function timeOrtTraining(arch: Arch, steps: number, train: ReturnType<typeof loadMnist>): Promise<number> {
+async function timeOrtTraining(arch: Arch, steps: number, train: ReturnType<typeof loadMnist>): Promise<{ seconds: number; nchwcBlock: number }> {
   const ort = tryLoadOrt();
   if (!ort) throw new Error('onnxruntime-node is not installed');
   const model = buildModel(arch, SEED);
@@ -103,9 +103,10 @@ async function timeOrtTraining(arch: Arch, steps: number, train: ReturnType<type
   const t0 = performance.now();
   for (let b = 0; b < steps; b++) await step(2 + (b % 8));
   const seconds = (performance.now() - t0) / 1000;
+  const nchwcBlock = trainer.nchwcBlock;
   trainer.dispose();
   model.dispose();
-  return seconds;
+  return { seconds, nchwcBlock };
 }
 
 /** An external command's img/s (JSON `imgPerSecond`, or the number before "img/s"). */
@@ -152,9 +153,10 @@ async function main(): Promise<void> {
   for (const arch of ARCHS) {
     try {
       if (!args.json) process.stderr.write(`timing ort ${arch}: ${ORT_STEPS[arch]} steps of ${BATCH}...\n`);
-      const seconds = await timeOrtTraining(arch, ORT_STEPS[arch], train);
+      const { seconds, nchwcBlock } = await timeOrtTraining(arch, ORT_STEPS[arch], train);
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      rows.push({ backend: 'ort', arch, status: 'ok', steps: ORT_STEPS[arch], batch: BATCH, seconds, imagesPerSecond: (ORT_STEPS[arch] * BATCH) / seconds });
+      const note = nchwcBlock ? `NCHWc convolutions, block ${nchwcBlock}` : 'plain ONNX convolutions';
+      rows.push({ backend: 'ort', arch, status: 'ok', steps: ORT_STEPS[arch], batch: BATCH, seconds, imagesPerSecond: (ORT_STEPS[arch] * BATCH) / seconds, note });
     } catch (e) {
       rows.push({ backend: 'ort', arch, status: 'unavailable', note: (e as Error).message });
     }
