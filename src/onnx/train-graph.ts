@@ -15,8 +15,12 @@
  * Backward ops: softmax cross-entropy (p - t) * w; Dense: x^T dy, sum(dy), dy W^T; ReLU: dy where
  * y > 0; Dropout: dy * mask; MaxPool 2x2: dy to the window's (first) maximum;
  * BatchNorm (batch statistics): the closed form dx = (g / sigma) (dy - mean(dy) - xhat
- * mean(dy xhat)); Conv: the input gradient as a ConvTranspose with the forward's strides and
- * pads, the weight gradient as one GEMM of the output gradient by an im2col of the padded input.
+ * mean(dy xhat)); Conv, with `nchwcBlock` (onnxruntime's blocked-layout kernels, see
+ * {@link nchwcConv}): the forward, the weight gradient (a Conv of the input by the output
+ * gradient, batch as channels) and the input gradient (a Conv by the flipped kernel, by phases
+ * when strided) all as NCHWc Convs; without it (or for a batch that is not a multiple of the
+ * block) the input gradient as a ConvTranspose with the forward's strides and pads, the weight
+ * gradient as one GEMM of the output gradient by an im2col of the padded input.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from './graph';

@@ -73,9 +73,18 @@ export class OrtTrainer {
    */
   static async create(ort: typeof Ort, model: tf.LayersModel, opts: { bnMode: BatchNormMode; seed: number; threads?: number; nchwc?: boolean }): Promise<OrtTrainer> {
     const layers = describeForTraining(model);
-    const block = opts.nchwc === false ? 0 : await nchwcBlockSize(ort);
-    const graph = buildTrainingGraph(layers, opts.bnMode, { nchwcBlock: block });
-    const session = await ort.InferenceSession.create(graph.bytes, ortSessionOptions(opts.threads));
+    let block = opts.nchwc === false ? 0 : await nchwcBlockSize(ort);
+    let graph = buildTrainingGraph(layers, opts.bnMode, { nchwcBlock: block });
+    let session: Ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(graph.bytes, ortSessionOptions(opts.threads));
+    } catch (e) {
+      if (!block) throw e;
+      // a build of onnxruntime that reorders but will not run this NCHWc graph: plain convolutions
+      block = 0;
+      graph = buildTrainingGraph(layers, opts.bnMode);
+      session = await ort.InferenceSession.create(graph.bytes, ortSessionOptions(opts.threads));
+    }
     const t = new OrtTrainer(ort, session, graph, opts.bnMode, opts.seed, layers, block, opts.threads);
     t.readFrom(model);
     for (const p of graph.params) {
