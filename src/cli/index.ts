@@ -14,11 +14,12 @@ import { registerExport } from './export';
 import { registerServe } from './serve';
 import { registerImport } from './import';
 import { registerMerge } from './merge';
+import { registerEnsemble } from './ensemble';
 
 export type Register = (program: Command, io: Io) => void;
 
 /** Commands, in the order `udq --help` lists them. */
-const COMMANDS: Register[] = [registerInfo, registerData, registerTrain, registerImport, registerCalibrate, registerEvaluate, registerPredict, registerMerge, registerReport, registerServe, registerExport];
+const COMMANDS: Register[] = [registerInfo, registerData, registerTrain, registerEnsemble, registerImport, registerCalibrate, registerEvaluate, registerPredict, registerMerge, registerReport, registerServe, registerExport];
 
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command('udq')

@@ -1,0 +1,130 @@
+/**
+ * `udq ensemble`: join models udq trained separately (from scratch with different seeds, the
+ * way a deep ensemble is made) into one ensemble directory, as `udq train --ensemble` writes
+ * it: each model copied to members/m<i> with its manifest (plus its place in the ensemble),
+ * ensemble.json with the members' records and the MNIST test accuracy of their averaged
+ * softmax. The members' gates are not copied: an ensemble needs its own (`udq calibrate`).
+ */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import {
+  clearEnsembleDir,
+  EnsembleManifest,
+  EnsembleMemberManifest,
+  EnsembleMemberRecord,
+  EnsembleMode,
+  ensureWritableEnsembleDir,
+  isEnsembleDir,
+  memberDir,
+  memberDirName,
+  writeEnsembleManifest,
+} from './ensemble';
+import { loadModelFiles, MANIFEST_FILE, ModelManifest, readTrainedManifest, writeJsonAtomic } from './store';
+import { loadMnist, mnistSha256 } from '../data/mnist';
+import { classificationReport, predictProbabilities } from '../train/evaluate';
+import { averageProbabilities } from '../uq/ensemble';
+import { relativePath } from '../paths';
+import { VERSION } from '../version';
+import { ModelError, UsageError } from '../errors';
+
+export interface AssembleOptions {
+  /** model directories, one per member, in member order */
+  members: string[];
+  out: string;
+  sampling: EnsembleMode;
+  force?: boolean;
+  /** the command line, recorded in ensemble.json */
+  argv?: string[];
+  /** a line of progress for the user */
+  log?: (line: string) => void;
+}
+
+export interface AssembleSummary {
+  dir: string;
+  K: number;
+  memberTestAccuracy: number[];
+  testAccuracy: number;
+}
+
+/** Where `dir` lies inside `parent` (or is it). */
+function inside(dir: string, parent: string): boolean {
+  const rel = relative(parent, dir);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel));
+}
+
+export async function assembleEnsemble(opts: AssembleOptions): Promise<AssembleSummary> {
+  const log = opts.log ?? (() => {});
+  if (opts.members.length < 2) throw new UsageError('an ensemble needs at least 2 member models (--members A,B)');
+  const out = resolve(opts.out);
+  const dirs = opts.members.map((m) => resolve(m));
+  const seen = new Set<string>();
+  const manifests: ModelManifest[] = dirs.map((dir, i) => {
+    const given = opts.members[i];
+    if (seen.has(dir)) throw new UsageError(`--members names ${given} twice: an ensemble of copies is one model`);
+    seen.add(dir);
+    if (inside(dir, out) || inside(out, dir)) throw new UsageError(`--out ${opts.out} and member ${given} overlap: write the ensemble somewhere else`);
+    if (!existsSync(dir)) throw new ModelError(`member ${given} does not exist`);
+    if (isEnsembleDir(dir)) throw new UsageError(`member ${given} is an ensemble; name its member models instead`);
+    if (!existsSync(join(dir, MANIFEST_FILE))) throw new ModelError(`member ${given} has no ${MANIFEST_FILE} (not a model udq trained; \`udq import\` one first)`);
+    return readTrainedManifest(dir);
+  });
+  const arch = manifests[0].arch;
+  manifests.forEach((m, i) => {
+    if (m.arch !== arch) throw new UsageError(`member ${opts.members[i]} is ${m.arch}, member ${opts.members[0]} is ${arch}: members share one architecture`);
+  });
+  ensureWritableEnsembleDir(out, Boolean(opts.force));
+  const removed = clearEnsembleDir(out);
+  if (removed.length) log(`--force: removed ${removed.join(', ')} from ${relativePath(out)}`);
+  const test = loadMnist('test');
+  const records: EnsembleMemberRecord[] = [];
+  const testProbs: Float32Array[] = [];
+  for (let i = 0; i < dirs.length; i++) {
+    const m = manifests[i];
+    const target = memberDir(out, i);
+    mkdirSync(target, { recursive: true });
+    for (const f of ['model.json', 'weights.bin']) copyFileSync(join(dirs[i], f), join(target, f));
+    const memberManifest: EnsembleMemberManifest = { ...m, ensembleMember: { index: i, of: dirs.length, heldOutFold: null } };
+    writeJsonAtomic(join(target, MANIFEST_FILE), memberManifest);
+    const model = await loadModelFiles(target);
+    testProbs.push(predictProbabilities(model, test.images));
+    model.dispose();
+    log(`member ${i + 1}/${dirs.length}: ${relativePath(dirs[i])} (seed ${m.seed ?? '?'}, test accuracy ${m.testAccuracy.toFixed(4)})`);
+    records.push({
+      dir: memberDirName(i),
+      seed: m.seed ?? NaN,
+      heldOutFold: null,
+      trainImages: m.trainImages,
+      valImages: m.valImages,
+      bestEpoch: m.bestEpoch,
+      testAccuracy: m.testAccuracy,
+      trainingSeconds: m.trainingSeconds,
+    });
+  }
+  const report = classificationReport(averageProbabilities(testProbs), test.labels!, test.classNames!);
+  const manifest: EnsembleManifest & { assembledFrom: string[] } = {
+    format: 'udq-ensemble',
+    formatVersion: 1,
+    arch,
+    K: dirs.length,
+    kfold: false,
+    sampling: opts.sampling,
+    seed: manifests[0].seed ?? NaN,
+    seeds: records.map((r) => r.seed),
+    epochs: Math.max(...manifests.map((m) => m.epochs)),
+    batchSize: manifests[0].batchSize,
+    backend: manifests[0].backend,
+    trainImages: manifests[0].trainImages + manifests[0].valImages,
+    valImages: manifests[0].valImages,
+    memberTestAccuracy: records.map((r) => r.testAccuracy),
+    testAccuracy: report.accuracy,
+    trainingSeconds: records.reduce((a, r) => a + r.trainingSeconds, 0),
+    members: records,
+    dataset: { name: 'mnist', trainSha256: mnistSha256('train'), testSha256: mnistSha256('test') },
+    udqVersion: VERSION,
+    date: new Date().toISOString(),
+    command: opts.argv?.length ? `udq ${opts.argv.join(' ')}` : undefined,
+    assembledFrom: opts.members.map((m) => relativePath(resolve(m))),
+  };
+  writeEnsembleManifest(out, manifest);
+  return { dir: out, K: dirs.length, memberTestAccuracy: manifest.memberTestAccuracy, testAccuracy: report.accuracy };
+}
