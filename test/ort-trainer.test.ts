@@ -103,13 +103,13 @@ function tfjsReference(model: tf.LayersModel, b: OrtBatch, masks: Float32Array[]
 
 // 32 rows of deep run on the NCHWc convolutions where onnxruntime has them (a multiple of every block:
 // 4, 8, 16); 30 rows on the plain ONNX convolutions the trainer falls back to for such a batch
+// (the frozen-BatchNorm path differs from the batch one only outside the convolutions)
 const cases: { arch: 'basic' | 'deep'; bnMode: BatchNormMode; oe: number; rows: number }[] = [
   { arch: 'basic', bnMode: 'batch', oe: 0, rows: 32 },
   { arch: 'deep', bnMode: 'batch', oe: 0, rows: 32 },
   { arch: 'deep', bnMode: 'frozen', oe: 8, rows: 32 },
   { arch: 'basic', bnMode: 'batch', oe: 0, rows: 30 },
   { arch: 'deep', bnMode: 'batch', oe: 0, rows: 30 },
-  { arch: 'deep', bnMode: 'frozen', oe: 8, rows: 30 },
 ];
 
 for (const c of cases) {
