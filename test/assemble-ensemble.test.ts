@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli';
@@ -51,7 +51,7 @@ test('udq ensemble joins two trained models: members copied with their manifests
   assert.match(p.stdout, /"digit":\s*3/);
 });
 
-test('udq ensemble refuses: one member, a member twice, mixed architectures, an ensemble as a member, an existing directory without --force', async () => {
+test('udq ensemble refuses: one member, a member twice, mixed architectures, an ensemble as a member, an --out over a member, an existing directory without --force; a bad member leaves the old ensemble as it was', async () => {
   const out = join(dir, 'ens2');
   const cases: [string[], number, RegExp][] = [
     [['--members', 'models/basic'], ExitCode.usage, /at least 2/],
@@ -73,4 +73,24 @@ test('udq ensemble refuses: one member, a member twice, mixed architectures, an 
   assert.equal(nested.code, ExitCode.usage);
   assert.match(nested.stderr, /is an ensemble/);
   assert.equal((await runCli(['ensemble', '--members', MEMBERS.join(','), '--out', out, '--force'])).code, 0);
+  // --out over a member, directly or through a link: refused before anything is removed
+  const link = join(dir, 'link-to-basic');
+  symlinkSync(join(process.cwd(), 'models/basic'), link);
+  for (const target of ['models/basic', link]) {
+    const over = await runCli(['ensemble', '--members', MEMBERS.join(','), '--out', target, '--force']);
+    assert.equal(over.code, ExitCode.usage, over.stderr);
+    assert.match(over.stderr, /overlap/);
+  }
+  assert.ok(existsSync('models/basic/weights.bin'));
+  // a member without its weights: refused, and the ensemble already in --out is untouched
+  const bad = join(dir, 'no-weights');
+  mkdirSync(bad);
+  copyFileSync('models/basic/udq.json', join(bad, 'udq.json'));
+  copyFileSync('models/basic/model.json', join(bad, 'model.json'));
+  const before = readFileSync(join(out, 'ensemble.json'), 'utf8');
+  const r = await runCli(['ensemble', '--members', `models/basic,${bad}`, '--out', out, '--force']);
+  assert.equal(r.code, ExitCode.model, r.stderr);
+  assert.match(r.stderr, /no weights\.bin/);
+  assert.equal(readFileSync(join(out, 'ensemble.json'), 'utf8'), before);
+  assert.ok(existsSync(join(out, 'members', 'm1', 'weights.bin')));
 });

@@ -12,7 +12,7 @@ import { tryLoadOrt } from '../src/engine/engine';
 import { buildModel } from '../src/models/architectures';
 import { loadMnist } from '../src/data/mnist';
 import { OrtTrainer, OrtBatch } from '../src/train/ort-trainer';
-import { describeForTraining, UnsupportedForOrtTraining, BatchNormMode } from '../src/onnx/train-graph';
+import { describeForTraining, nchwcCovers, UnsupportedForOrtTraining, BatchNormMode } from '../src/onnx/train-graph';
 import { relError } from './helpers/compare';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,7 +113,7 @@ const cases: { arch: 'basic' | 'deep'; bnMode: BatchNormMode; oe: number; rows: 
 ];
 
 for (const c of cases) {
-  test(`ort training step = tfjs autodiff: ${c.arch}, BatchNorm ${c.bnMode}${c.oe ? ', with outlier rows' : ''}, ${c.rows} rows (${c.rows % 16 || c.arch === 'basic' ? 'plain convolutions' : 'NCHWc convolutions'}; loss, every gradient, batch statistics within 1e-3)`, { skip: ort ? false : 'onnxruntime-node is not installed' }, async () => {
+  test(`ort training step = tfjs autodiff: ${c.arch}, BatchNorm ${c.bnMode}${c.oe ? ', with outlier rows' : ''}, ${c.rows} rows (${c.rows % 16 || c.arch === 'basic' ? 'plain convolutions' : 'NCHWc convolutions where onnxruntime has them'}; loss, every gradient, batch statistics within 1e-3)`, { skip: ort ? false : 'onnxruntime-node is not installed' }, async () => {
     const model = buildModel(c.arch, 7);
     if (c.bnMode === 'frozen') {
       // moving statistics that are not the identity, so the frozen path is really tested
@@ -148,6 +148,36 @@ for (const c of cases) {
     model.dispose();
   });
 }
+
+test('ort training step = tfjs autodiff on other conv shapes: a strided valid conv the NCHWc weight gradient does not fit (plain ops), a stride-2 same conv with one-sided padding (NCHWc, by phases)', { skip: ort ? false : 'onnxruntime-node is not installed' }, async () => {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
+      tf.layers.conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: 'valid', activation: 'relu' }), // 26 -> 12: (26 - 3) % 2 = 1
+      tf.layers.conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }), // 12 -> 6, pads 0 before, 1 after
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  const layers = describeForTraining(model);
+  const convs = layers.filter((l): l is Extract<typeof l, { kind: 'conv' }> => l.kind === 'conv');
+  assert.deepEqual(convs.map((l) => nchwcCovers(l, 16)), [true, false, true]);
+  const trainer = await OrtTrainer.create(ort!, model, { bnMode: 'batch', seed: 11 });
+  if (process.arch === 'x64') assert.ok(trainer.nchwcBlock > 0);
+  const b = batchOf(0, 32);
+  const got = await trainer.forwardBackward(b, 5);
+  const backend = tf.getBackend();
+  await tf.setBackend('cpu');
+  const want = tfjsReference(model, b, trainer.masksFor(b.rows, 5), 'batch');
+  await tf.setBackend(backend);
+  assert.ok(Math.abs(got.loss - want.loss) <= 1e-3 * Math.abs(want.loss), `loss ${got.loss} vs ${want.loss}`);
+  for (const p of trainer.graph.params) {
+    const e = relError(got.grads.get(p.name)!, want.grads.get(`${p.layer}/${p.slot}`)!);
+    assert.ok(e <= 1e-3, `${p.name}: relative error ${e}`);
+  }
+  trainer.dispose();
+  model.dispose();
+});
 
 test('ort trainer: the same seed gives the same weights run to run; another seed other weights (basic; deep on NCHWc with a 30-row batch on the plain graph between)', { skip: ort ? false : 'onnxruntime-node is not installed' }, async () => {
   for (const arch of ['basic', 'deep'] as const) {

@@ -5,7 +5,7 @@
  * ensemble.json with the members' records and the MNIST test accuracy of their averaged
  * softmax. The members' gates are not copied: an ensemble needs its own (`udq calibrate`).
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import {
   clearEnsembleDir,
@@ -15,6 +15,7 @@ import {
   EnsembleMode,
   ensureWritableEnsembleDir,
   isEnsembleDir,
+  MEMBERS_DIR,
   memberDir,
   memberDirName,
   writeEnsembleManifest,
@@ -46,6 +47,11 @@ export interface AssembleSummary {
   testAccuracy: number;
 }
 
+/** The path with its links resolved as far as it exists (an --out not made yet keeps its own name). */
+function real(path: string): string {
+  return existsSync(path) ? realpathSync(path) : path;
+}
+
 /** Where `dir` lies inside `parent` (or is it). */
 function inside(dir: string, parent: string): boolean {
   const rel = relative(parent, dir);
@@ -55,8 +61,8 @@ function inside(dir: string, parent: string): boolean {
 export async function assembleEnsemble(opts: AssembleOptions): Promise<AssembleSummary> {
   const log = opts.log ?? (() => {});
   if (opts.members.length < 2) throw new UsageError('an ensemble needs at least 2 member models (--members A,B)');
-  const out = resolve(opts.out);
-  const dirs = opts.members.map((m) => resolve(m));
+  const out = real(resolve(opts.out));
+  const dirs = opts.members.map((m) => real(resolve(m)));
   const seen = new Set<string>();
   const manifests: ModelManifest[] = dirs.map((dir, i) => {
     const given = opts.members[i];
@@ -65,7 +71,8 @@ export async function assembleEnsemble(opts: AssembleOptions): Promise<AssembleS
     if (inside(dir, out) || inside(out, dir)) throw new UsageError(`--out ${opts.out} and member ${given} overlap: write the ensemble somewhere else`);
     if (!existsSync(dir)) throw new ModelError(`member ${given} does not exist`);
     if (isEnsembleDir(dir)) throw new UsageError(`member ${given} is an ensemble; name its member models instead`);
-    if (!existsSync(join(dir, MANIFEST_FILE))) throw new ModelError(`member ${given} has no ${MANIFEST_FILE} (not a model udq trained; \`udq import\` one first)`);
+    if (!existsSync(join(dir, MANIFEST_FILE))) throw new ModelError(`member ${given} has no ${MANIFEST_FILE} (not a model udq trained)`);
+    for (const f of ['model.json', 'weights.bin']) if (!existsSync(join(dir, f))) throw new ModelError(`member ${given} has no ${f}`);
     return readTrainedManifest(dir);
   });
   const arch = manifests[0].arch;
@@ -73,32 +80,44 @@ export async function assembleEnsemble(opts: AssembleOptions): Promise<AssembleS
     if (m.arch !== arch) throw new UsageError(`member ${opts.members[i]} is ${m.arch}, member ${opts.members[0]} is ${arch}: members share one architecture`);
   });
   ensureWritableEnsembleDir(out, Boolean(opts.force));
-  const removed = clearEnsembleDir(out);
-  if (removed.length) log(`--force: removed ${removed.join(', ')} from ${relativePath(out)}`);
+  // every member loaded and scored before anything in --out is touched
   const test = loadMnist('test');
-  const records: EnsembleMemberRecord[] = [];
   const testProbs: Float32Array[] = [];
   for (let i = 0; i < dirs.length; i++) {
-    const m = manifests[i];
-    const target = memberDir(out, i);
-    mkdirSync(target, { recursive: true });
-    for (const f of ['model.json', 'weights.bin']) copyFileSync(join(dirs[i], f), join(target, f));
-    const memberManifest: EnsembleMemberManifest = { ...m, ensembleMember: { index: i, of: dirs.length, heldOutFold: null } };
-    writeJsonAtomic(join(target, MANIFEST_FILE), memberManifest);
-    const model = await loadModelFiles(target);
-    testProbs.push(predictProbabilities(model, test.images));
-    model.dispose();
-    log(`member ${i + 1}/${dirs.length}: ${relativePath(dirs[i])} (seed ${m.seed ?? '?'}, test accuracy ${m.testAccuracy.toFixed(4)})`);
-    records.push({
-      dir: memberDirName(i),
-      seed: m.seed ?? NaN,
-      heldOutFold: null,
-      trainImages: m.trainImages,
-      valImages: m.valImages,
-      bestEpoch: m.bestEpoch,
-      testAccuracy: m.testAccuracy,
-      trainingSeconds: m.trainingSeconds,
-    });
+    const model = await loadModelFiles(dirs[i]);
+    try {
+      testProbs.push(predictProbabilities(model, test.images));
+    } finally {
+      model.dispose();
+    }
+    log(`member ${i + 1}/${dirs.length}: ${relativePath(dirs[i])} (seed ${manifests[i].seed ?? '?'}, test accuracy ${manifests[i].testAccuracy.toFixed(4)})`);
+  }
+  const removed = clearEnsembleDir(out);
+  if (removed.length) log(`--force: removed ${removed.join(', ')} from ${relativePath(out)}`);
+  const records: EnsembleMemberRecord[] = [];
+  try {
+    for (let i = 0; i < dirs.length; i++) {
+      const m = manifests[i];
+      const target = memberDir(out, i);
+      mkdirSync(target, { recursive: true });
+      for (const f of ['model.json', 'weights.bin']) copyFileSync(join(dirs[i], f), join(target, f));
+      const memberManifest: EnsembleMemberManifest = { ...m, ensembleMember: { index: i, of: dirs.length, heldOutFold: null } };
+      writeJsonAtomic(join(target, MANIFEST_FILE), memberManifest);
+      records.push({
+        dir: memberDirName(i),
+        seed: m.seed ?? NaN,
+        heldOutFold: null,
+        trainImages: m.trainImages,
+        valImages: m.valImages,
+        bestEpoch: m.bestEpoch,
+        testAccuracy: m.testAccuracy,
+        trainingSeconds: m.trainingSeconds,
+      });
+    }
+  } catch (e) {
+    // nothing half-written: a members/ directory alone would make the next run refuse --out
+    rmSync(join(out, MEMBERS_DIR), { recursive: true, force: true });
+    throw e;
   }
   const report = classificationReport(averageProbabilities(testProbs), test.labels!, test.classNames!);
   const manifest: EnsembleManifest & { assembledFrom: string[] } = {

@@ -187,7 +187,7 @@ export function buildTrainingGraph(layers: TrainLayer[], bnMode: BatchNormMode, 
       const kTf = param(L.index, 0, 'kernel', [L.kernel[0], L.kernel[1], cin, L.filters]);
       const bias = param(L.index, 1, 'bias', [L.filters]);
       const B = opts.nchwcBlock ?? 0;
-      if (B > 1 && L.filters % B === 0 && (cin % B === 0 || cin < B)) {
+      if (nchwcCovers(L, B)) {
         h = nchwcConv(g, L, i === 0, B, h, kTf, bias, tape, grads, reluBackward);
         return;
       }
@@ -440,6 +440,20 @@ function nchwcConv(
   return y;
 }
 
+/**
+ * Whether a conv layer runs on the NCHWc kernels with block B: its output channels a multiple
+ * of B, its input channels too (or fewer than B: the first layer), and the weight gradient's
+ * Conv (output size (in + pads - s (out - 1)) per axis) exactly the kernel's size, which a
+ * strided layer whose padded input the stride does not divide misses (e.g. 3x3 stride 2 valid
+ * on 14x14 would give a 4x4 gradient): such a layer keeps the plain ops.
+ */
+export function nchwcCovers(L: Extract<TrainLayer, { kind: 'conv' }>, B: number): boolean {
+  const [cin, ih, iw] = L.inShape;
+  if (!(B > 1) || L.filters % B !== 0 || !(cin % B === 0 || cin < B)) return false;
+  const fits = (size: number, before: number, after: number, k: number, s: number, out: number) => size + before + after - s * (out - 1) === k;
+  return fits(ih, L.pads[0], L.pads[2], L.kernel[0], L.strides[0], L.outShape[1]) && fits(iw, L.pads[1], L.pads[3], L.kernel[1], L.strides[1], L.outShape[2]);
+}
+
 /** One phase of a strided input gradient along one axis: the kernel taps it takes (a Slice, flipped) and its Conv's pads. */
 interface GradientPhase {
   taps: number;
@@ -487,9 +501,9 @@ export function inputGradientPhases(L: Extract<TrainLayer, { kind: 'conv' }>): {
 }
 
 /**
- * onnxruntime's NCHWc block size on this machine (16 with AVX-512, 8 with AVX2, 4 otherwise),
- * read off what its ReorderInput does to a [1,16,2,1] ramp; 0 when the op is missing or the
- * layout is none of these (the step graph then uses plain ONNX convolutions).
+ * onnxruntime's NCHWc block size on this machine (16 with AVX-512, 8 with AVX2; MLAS sets its
+ * own elsewhere), read off what its ReorderInput does to a [1,16,2,1] ramp; 0 when the op is
+ * missing or the layout is none of 16, 8, 4 (the step graph then uses plain ONNX convolutions).
  */
 export async function nchwcBlockSize(ort: typeof import('onnxruntime-node')): Promise<number> {
   try {
