@@ -17,15 +17,15 @@ import {
   isEnsembleDir,
   MEMBERS_DIR,
   memberDir,
-  memberDirName,
+  memberRecord,
+  membersManifestFields,
   writeEnsembleManifest,
 } from './ensemble';
 import { loadModelFiles, MANIFEST_FILE, ModelManifest, readTrainedManifest, writeJsonAtomic } from './store';
-import { loadMnist, mnistSha256 } from '../data/mnist';
+import { loadMnist } from '../data/mnist';
 import { classificationReport, predictProbabilities } from '../train/evaluate';
 import { averageProbabilities } from '../uq/ensemble';
 import { relativePath } from '../paths';
-import { VERSION } from '../version';
 import { ModelError, UsageError } from '../errors';
 
 export interface AssembleOptions {
@@ -103,16 +103,7 @@ export async function assembleEnsemble(opts: AssembleOptions): Promise<AssembleS
       for (const f of ['model.json', 'weights.bin']) copyFileSync(join(dirs[i], f), join(target, f));
       const memberManifest: EnsembleMemberManifest = { ...m, ensembleMember: { index: i, of: dirs.length, heldOutFold: null } };
       writeJsonAtomic(join(target, MANIFEST_FILE), memberManifest);
-      records.push({
-        dir: memberDirName(i),
-        seed: m.seed ?? NaN,
-        heldOutFold: null,
-        trainImages: m.trainImages,
-        valImages: m.valImages,
-        bestEpoch: m.bestEpoch,
-        testAccuracy: m.testAccuracy,
-        trainingSeconds: m.trainingSeconds,
-      });
+      records.push(memberRecord(i, m.seed ?? NaN, null, m));
     }
   } catch (e) {
     // nothing half-written: a members/ directory alone would make the next run refuse --out
@@ -134,14 +125,7 @@ export async function assembleEnsemble(opts: AssembleOptions): Promise<AssembleS
     backend: manifests[0].backend,
     trainImages: manifests[0].trainImages + manifests[0].valImages,
     valImages: manifests[0].valImages,
-    memberTestAccuracy: records.map((r) => r.testAccuracy),
-    testAccuracy: report.accuracy,
-    trainingSeconds: records.reduce((a, r) => a + r.trainingSeconds, 0),
-    members: records,
-    dataset: { name: 'mnist', trainSha256: mnistSha256('train'), testSha256: mnistSha256('test') },
-    udqVersion: VERSION,
-    date: new Date().toISOString(),
-    command: opts.argv?.length ? `udq ${opts.argv.join(' ')}` : undefined,
+    ...membersManifestFields(records, report.accuracy, opts.argv),
     assembledFrom: opts.members.map((m) => relativePath(resolve(m))),
   };
   writeEnsembleManifest(out, manifest);

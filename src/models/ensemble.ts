@@ -13,6 +13,8 @@ import { loadModel, MANIFEST_FILE, ModelManifest, writeJsonAtomic } from './stor
 import type { LabelledImages } from '../data/types';
 import { splitValidation } from '../train/batches';
 import { deriveSeed } from '../random';
+import { mnistSha256 } from '../data/mnist';
+import { VERSION } from '../version';
 import { ExistsError, ModelError, UsageError } from '../errors';
 
 export const ENSEMBLE_FILE = 'ensemble.json';
@@ -82,6 +84,47 @@ export interface EnsembleMemberManifest extends ModelManifest {
 
 export function isEnsembleDir(dir: string): boolean {
   return existsSync(join(dir, ENSEMBLE_FILE));
+}
+
+/** Member `index`'s record in ensemble.json, from what its training reported (a summary or its manifest). */
+export function memberRecord(
+  index: number,
+  seed: number,
+  heldOutFold: FoldRange | null,
+  trained: Pick<EnsembleMemberRecord, 'trainImages' | 'valImages' | 'bestEpoch' | 'testAccuracy' | 'trainingSeconds'>,
+): EnsembleMemberRecord {
+  return {
+    dir: memberDirName(index),
+    seed,
+    heldOutFold,
+    trainImages: trained.trainImages,
+    valImages: trained.valImages,
+    bestEpoch: trained.bestEpoch,
+    testAccuracy: trained.testAccuracy,
+    trainingSeconds: trained.trainingSeconds,
+  };
+}
+
+/**
+ * The fields of ensemble.json that follow from its members however they were made (trained
+ * together, or joined by `udq ensemble`): their records and test accuracies, the averaged
+ * softmax's `testAccuracy`, the training time in all, the data, the version, date and command.
+ */
+export function membersManifestFields(
+  records: EnsembleMemberRecord[],
+  testAccuracy: number,
+  argv: string[] = [],
+): Pick<EnsembleManifest, 'memberTestAccuracy' | 'testAccuracy' | 'trainingSeconds' | 'members' | 'dataset' | 'udqVersion' | 'date' | 'command'> {
+  return {
+    memberTestAccuracy: records.map((r) => r.testAccuracy),
+    testAccuracy,
+    trainingSeconds: records.reduce((a, r) => a + r.trainingSeconds, 0),
+    members: records,
+    dataset: { name: 'mnist', trainSha256: mnistSha256('train'), testSha256: mnistSha256('test') },
+    udqVersion: VERSION,
+    date: new Date().toISOString(),
+    command: argv.length ? `udq ${argv.join(' ')}` : undefined,
+  };
 }
 
 export function memberDirName(index: number): string {

@@ -418,8 +418,7 @@ function nchwcConv(
     const dw = g.node(`${NCHWC}:ReorderOutput`, [dwc], { channels: cout }); // [cin, cout, kh, kw]
     grads.push({ name: kTf, grad: g.node('Transpose', [dw], { perm: [2, 3, 0, 1] }), shape: [kh, kw, cin, cout] });
     if (first) return '';
-    if (!blockedIn) return convInputGradient(g, L, dz, g.node('Transpose', [kTf], { perm: [3, 2, 0, 1] }));
-    const phases = inputGradientPhases(L);
+    const phases = blockedIn ? inputGradientPhases(L) : undefined;
     if (!phases) return convInputGradient(g, L, dz, g.node('Transpose', [kTf], { perm: [3, 2, 0, 1] }));
     // input gradient by phases: the rows y = s q + r of dx (and likewise columns) are dz
     // correlated with the kernel taps a = s j + f, flipped; one stride-1 Conv per phase, the

@@ -25,7 +25,8 @@ import {
   FoldRange,
   kfoldRanges,
   memberDir,
-  memberDirName,
+  memberRecord,
+  membersManifestFields,
   memberSeed,
   memberTrainingSet,
   MEMBERS_DIR,
@@ -376,16 +377,7 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
     }
     members.push(summary);
     testProbs.push(probs);
-    records.push({
-      dir: memberDirName(i),
-      seed: plan.seed,
-      heldOutFold: plan.heldOutFold,
-      trainImages: summary.trainImages,
-      valImages: summary.valImages,
-      bestEpoch: summary.bestEpoch,
-      testAccuracy: summary.testAccuracy,
-      trainingSeconds: summary.trainingSeconds,
-    });
+    records.push(memberRecord(i, plan.seed, plan.heldOutFold, summary));
   }
   init?.model.dispose();
   const ensembleReport = classificationReport(averageProbabilities(testProbs), test.labels!, test.classNames!);
@@ -403,14 +395,7 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
     backend: backend.backend,
     trainImages: train.images.count,
     valImages: splitValidation(train.images.count, opts.valSplit).val,
-    memberTestAccuracy: records.map((r) => r.testAccuracy),
-    testAccuracy: ensembleReport.accuracy,
-    trainingSeconds: records.reduce((a, r) => a + r.trainingSeconds, 0),
-    members: records,
-    dataset: { name: 'mnist', trainSha256: mnistSha256('train'), testSha256: mnistSha256('test') },
-    udqVersion: VERSION,
-    date: new Date().toISOString(),
-    command: argv.length ? `udq ${argv.join(' ')}` : undefined,
+    ...membersManifestFields(records, ensembleReport.accuracy, argv),
   };
   writeEnsembleManifest(dir, manifest);
   progress.line(`ensemble test accuracy ${ensembleReport.accuracy.toFixed(4)} (members ${manifest.memberTestAccuracy.map((a) => a.toFixed(4)).join(', ')}); saved ${dir}`);
