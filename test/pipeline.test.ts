@@ -14,6 +14,7 @@ import {
   removeRuledLines,
   replaceBorderSteps,
   segmentInk,
+  selectKth,
   strokeWidth,
 } from '../src/image/pipeline';
 import { labelComponents, selectCharacter } from '../src/image/components';
@@ -57,6 +58,25 @@ test('histogramQuantile agrees with a sort within 1/4096 of the range', () => {
   const v = Float32Array.from({ length: 10000 }, () => r() * 2 - 0.5);
   const s = Float32Array.from(v).sort();
   for (const q of [0, 0.1, 0.5, 0.98]) assert.ok(Math.abs(histogramQuantile(v, q) - s[Math.floor(q * (v.length - 1))]) < 2 / 4096 + 1e-6);
+});
+
+test('selectKth gives the value a sort puts at rank k: ties, runs, sorted and reversed input, every k', () => {
+  const r = mulberry32(11);
+  const cases: Float32Array[] = [
+    Float32Array.from([5]),
+    Float32Array.from([2, 1]),
+    Float32Array.from([3, 3, 3, 3]),
+    Float32Array.from({ length: 50 }, (_, i) => i),
+    Float32Array.from({ length: 50 }, (_, i) => 50 - i),
+    Float32Array.from({ length: 97 }, () => Math.floor(r() * 4) / 4),
+    Float32Array.from({ length: 169 }, () => r()),
+  ];
+  for (const values of cases) {
+    const sorted = Float32Array.from(values).sort();
+    for (let k = 0; k < values.length; k++) assert.equal(selectKth(Float32Array.from(values), values.length, k), sorted[k], `n=${values.length} k=${k}`);
+  }
+  // only the first n values count
+  assert.equal(selectKth(Float32Array.from([9, 1, 5, -100]), 3, 0), 1);
 });
 
 test('estimateBackground follows a lighting gradient and ignores a digit-sized dark mark', () => {

@@ -107,14 +107,51 @@ export function median3(img: Float32Array, width: number, height: number): Float
   return out;
 }
 
-function quantile(values: Float32Array | number[], q: number): number {
+/** Work space of {@link quantile}'s exact path (each worker thread has its own module instance). */
+const SELECT_SCRATCH = new Float32Array(4096);
+
+/**
+ * The q-quantile of `values` as the element at rank floor(q (n - 1)): exact (the values as
+ * float32, as a sorted Float32Array would hold them) for up to 4096 values, by selection;
+ * {@link histogramQuantile} beyond.
+ */
+function quantile(values: ArrayLike<number>, q: number): number {
   const n = values.length;
   if (n === 0) return 0;
   if (n <= 4096) {
-    const s = values instanceof Float32Array ? values.slice().sort() : Float32Array.from(values).sort();
-    return s[Math.min(n - 1, Math.max(0, Math.floor(q * (n - 1))))];
+    const s = SELECT_SCRATCH;
+    for (let i = 0; i < n; i++) s[i] = values[i];
+    return selectKth(s, n, Math.min(n - 1, Math.max(0, Math.floor(q * (n - 1)))));
   }
   return histogramQuantile(values, q);
+}
+
+/**
+ * The k-th smallest of a[0..n) (0-based), partially reordering `a` (Hoare's selection, as in
+ * Wirth's "Algorithms + Data Structures"): the value a sort would put at index k, in linear time.
+ */
+export function selectKth(a: Float32Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    do {
+      while (a[i] < pivot) i++;
+      while (pivot < a[j]) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    } while (i <= j);
+    if (j < k) lo = i;
+    if (k < i) hi = j;
+  }
+  return a[k];
 }
 
 /**
@@ -206,14 +243,22 @@ export function estimateBackground(img: Float32Array, width: number, height: num
     const i0 = Math.min(n - 2, Math.max(0, Math.floor(g)));
     return [i0, i0 + 1, Math.max(-0.5, Math.min(1.5, g - i0))];
   };
-  const xs = Array.from({ length: width }, (_, x) => axis(x + 0.5, gw));
+  const xs0 = new Int32Array(width);
+  const xs1 = new Int32Array(width);
+  const fxs = new Float64Array(width);
+  for (let x = 0; x < width; x++) [xs0[x], xs1[x], fxs[x]] = axis(x + 0.5, gw);
   for (let y = 0; y < height; y++) {
     const [y0, y1, fy] = axis(y + 0.5, gh);
+    const r0 = y0 * gw;
+    const r1 = y1 * gw;
+    const row = y * width;
     for (let x = 0; x < width; x++) {
-      const [x0, x1, fx] = xs[x];
-      const top = smooth[y0 * gw + x0] * (1 - fx) + smooth[y0 * gw + x1] * fx;
-      const bot = smooth[y1 * gw + x0] * (1 - fx) + smooth[y1 * gw + x1] * fx;
-      out[y * width + x] = Math.min(1, Math.max(0, top * (1 - fy) + bot * fy));
+      const x0 = xs0[x];
+      const x1 = xs1[x];
+      const fx = fxs[x];
+      const top = smooth[r0 + x0] * (1 - fx) + smooth[r0 + x1] * fx;
+      const bot = smooth[r1 + x0] * (1 - fx) + smooth[r1 + x1] * fx;
+      out[row + x] = Math.min(1, Math.max(0, top * (1 - fy) + bot * fy));
     }
   }
   return out;
@@ -322,9 +367,10 @@ export function replaceBorderSteps(grid: Float32Array, gw: number, gh: number, s
 }
 
 /** Robust noise level: 1.4826 x the median absolute deviation of img - background. */
-export function noiseSigma(img: Float32Array, bg: Float32Array): number {
+export function noiseSigma(img: Float32Array, bg: Float32Array | number): number {
   const d = new Float32Array(img.length);
-  for (let i = 0; i < img.length; i++) d[i] = Math.abs(img[i] - bg[i]);
+  if (typeof bg === 'number') for (let i = 0; i < img.length; i++) d[i] = Math.abs(img[i] - bg);
+  else for (let i = 0; i < img.length; i++) d[i] = Math.abs(img[i] - bg[i]);
   return 1.4826 * quantile(d, 0.5);
 }
 
@@ -333,16 +379,26 @@ export function noiseSigma(img: Float32Array, bg: Float32Array): number {
  * 3 sigma + 0.04) below the background vs above it, where the background is at the paper's
  * level. Ties (a blank picture) say `dark`.
  */
-export function detectPolarity(img: Float32Array, bg: Float32Array, sigma = noiseSigma(img, bg)): Polarity {
+export function detectPolarity(img: Float32Array, bg: Float32Array | number, sigma = noiseSigma(img, bg)): Polarity {
   const tau = 3 * sigma + 0.04;
+  let below = 0;
+  let above = 0;
+  if (typeof bg === 'number') {
+    // one level everywhere: every pixel is on the paper's level
+    for (let i = 0; i < img.length; i++) {
+      const d = img[i] - bg;
+      if (d < -tau) below += -d - tau;
+      else if (d > tau) above += d - tau;
+    }
+    return above > below ? 'light' : 'dark';
+  }
   // only where the background is the paper's (within 0.2 of its median level): the rim of a
   // table or a shadow band along the frame says nothing about the ink
   const paper = quantile(bg, 0.5);
-  let below = 0;
-  let above = 0;
   for (let i = 0; i < img.length; i++) {
-    if (Math.abs(bg[i] - paper) > 0.2) continue;
-    const d = img[i] - bg[i];
+    const b = bg[i];
+    if (Math.abs(b - paper) > 0.2) continue;
+    const d = img[i] - b;
     if (d < -tau) below += -d - tau;
     else if (d > tau) above += d - tau;
   }
@@ -394,10 +450,10 @@ export function boxBlur(img: Float32Array, width: number, height: number, r: num
   return out;
 }
 
-/** Robust sigma (1.4826 x median absolute value) of values centred on 0. */
-function robustSigma(values: Float32Array): number {
+/** Robust sigma (1.4826 x median absolute deviation) of `values` around `centre` (the deviations as float32). */
+function robustSigma(values: Float32Array, centre: number): number {
   const a = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) a[i] = Math.abs(values[i]);
+  for (let i = 0; i < values.length; i++) a[i] = Math.abs(values[i] - centre);
   return 1.4826 * quantile(a, 0.5);
 }
 
@@ -408,30 +464,36 @@ function robustSigma(values: Float32Array): number {
  */
 export function flattenInk(img: Float32Array, bg: Float32Array, polarity: Polarity, width: number, height: number): FlatInk {
   const rel = new Float32Array(img.length);
-  for (let i = 0; i < img.length; i++) {
-    const b = bg[i];
-    const v = polarity === 'dark' ? (b - img[i]) / Math.max(b, 0.05) : (img[i] - b) / Math.max(1 - b, 0.05);
-    rel[i] = v;
+  if (polarity === 'dark') {
+    for (let i = 0; i < img.length; i++) {
+      const b = bg[i];
+      rel[i] = (b - img[i]) / Math.max(b, 0.05);
+    }
+  } else {
+    for (let i = 0; i < img.length; i++) {
+      const b = bg[i];
+      rel[i] = (img[i] - b) / Math.max(1 - b, 0.05);
+    }
   }
   // the paper's own level of rel is not 0 where the background sits at a high quantile of a
   // block (grainy paper under a background at its 80th percentile): noise is measured around it
   const paper = quantile(rel, 0.5);
-  const centred = new Float32Array(rel.length);
-  for (let i = 0; i < rel.length; i++) centred[i] = rel[i] - paper;
-  const sigma = robustSigma(centred);
+  const sigma = robustSigma(rel, paper);
   const floor = Math.max(0, paper) + 3 * sigma + 0.03;
   const ink = new Float32Array(rel.length);
-  const lit: number[] = [];
+  // the ink values above the floor, unrounded (as doubles)
+  const lit = new Float64Array(rel.length);
+  let count = 0;
   let max = 0;
   for (let i = 0; i < rel.length; i++) {
     const v = rel[i] - floor;
     if (v > 0) {
       ink[i] = v;
-      lit.push(v);
+      lit[count++] = v;
       if (v > max) max = v;
     }
   }
-  const top = lit.length ? quantile(lit, 0.98) : 0;
+  const top = count ? quantile(lit.subarray(0, count), 0.98) : 0;
   // nothing written: no ink stands out by MIN_INK above the noise floor (blank paper, flat noise)
   if (top < MIN_INK) return { ink: new Float32Array(rel.length), sigma, contrast: 0, snr: 0 };
   // a faint pencil still spans 0..1; noise alone stays faint because top is small in units of sigma
@@ -445,14 +507,13 @@ export function flattenInk(img: Float32Array, bg: Float32Array, polarity: Polari
  * absolute deviation, at least 0.004).
  */
 export function strokeSnr(rel: Float32Array, ink: Float32Array, width: number, height: number): number {
-  const core: number[] = [];
-  for (let i = 0; i < ink.length; i++) if (ink[i] >= 0.5) core.push(rel[i]);
-  if (core.length === 0) return 0;
+  const core = new Float32Array(ink.length);
+  let count = 0;
+  for (let i = 0; i < ink.length; i++) if (ink[i] >= 0.5) core[count++] = rel[i];
+  if (count === 0) return 0;
   const smooth = Math.max(width, height) > 64 ? boxBlur(rel, width, height, 2) : rel;
   const level = quantile(smooth, 0.5);
-  const dev = new Float32Array(smooth.length);
-  for (let i = 0; i < smooth.length; i++) dev[i] = smooth[i] - level;
-  return (quantile(core, 0.5) - level) / Math.max(robustSigma(dev), 0.004);
+  return (quantile(core.subarray(0, count), 0.5) - level) / Math.max(robustSigma(smooth, level), 0.004);
 }
 
 /** Result of {@link segmentInk}. */
@@ -504,10 +565,11 @@ export function segmentInk(ink: Float32Array, width: number, height: number, lev
   let x1 = -1;
   let y1 = -1;
   const kept = new Uint8Array(ink.length);
+  const keepLabel = new Uint8Array(components.length + 1);
+  for (const l of keep) keepLabel[l] = 1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const l = labels[y * width + x];
-      if (!l || !keep.has(l)) continue;
+      if (!keepLabel[labels[y * width + x]]) continue;
       kept[y * width + x] = 1;
       area++;
       if (x < x0) x0 = x;
@@ -585,17 +647,21 @@ function runLengths(mask: Uint8Array, width: number, height: number, vertical: b
   const out = new Uint16Array(mask.length);
   const outer = vertical ? width : height;
   const inner = vertical ? height : width;
-  const at = (o: number, i: number) => (vertical ? i * width + o : o * width + i);
+  // pixel (o, i) of a line is at o * lineStep + i * step
+  const step = vertical ? width : 1;
+  const lineStep = vertical ? 1 : width;
   for (let o = 0; o < outer; o++) {
+    const base = o * lineStep;
     let i = 0;
     while (i < inner) {
-      if (!mask[at(o, i)]) {
+      if (!mask[base + i * step]) {
         i++;
         continue;
       }
       let j = i;
-      while (j < inner && mask[at(o, j)]) j++;
-      for (let k = i; k < j; k++) out[at(o, k)] = Math.min(65535, j - i);
+      while (j < inner && mask[base + j * step]) j++;
+      const run = Math.min(65535, j - i);
+      for (let k = i; k < j; k++) out[base + k * step] = run;
       i = j;
     }
   }
@@ -609,12 +675,15 @@ function runLengths(mask: Uint8Array, width: number, height: number, vertical: b
 export function strokeWidth(ink: Float32Array, width: number, height: number): number {
   let area = 0;
   let perimeter = 0;
-  const at = (x: number, y: number) => (x >= 0 && y >= 0 && x < width && y < height && ink[y * width + x] >= 0.35 ? 1 : 0);
   for (let y = 0; y < height; y++) {
+    const row = y * width;
     for (let x = 0; x < width; x++) {
-      if (!at(x, y)) continue;
+      const i = row + x;
+      if (!(ink[i] >= 0.35)) continue;
       area++;
-      perimeter += 4 - at(x - 1, y) - at(x + 1, y) - at(x, y - 1) - at(x, y + 1);
+      // set 4-neighbours inside the frame
+      const n = (x > 0 && ink[i - 1] >= 0.35 ? 1 : 0) + (x + 1 < width && ink[i + 1] >= 0.35 ? 1 : 0) + (y > 0 && ink[i - width] >= 0.35 ? 1 : 0) + (y + 1 < height && ink[i + width] >= 0.35 ? 1 : 0);
+      perimeter += 4 - n;
     }
   }
   return perimeter > 0 ? (2 * area) / perimeter : 0;
@@ -762,7 +831,7 @@ function flattenGrey(lum: Float32Array, width: number, height: number, forced?: 
   // polarity: a first guess against the picture's median level (the paper is most of the frame,
   // even where thick strokes fill whole blocks), then the background for that polarity,
   // checked once more against it
-  let polarity = forced ?? detectPolarity(lum, new Float32Array(lum.length).fill(quantile(lum, 0.5)));
+  let polarity = forced ?? detectPolarity(lum, Math.fround(quantile(lum, 0.5)));
   let bg = estimateBackground(lum, width, height, polarity);
   if (!forced) {
     const again = detectPolarity(lum, bg);
