@@ -11,7 +11,7 @@ import { saveMnistPng } from '../src/image/load';
 import { loadMnist } from '../src/data/mnist';
 import { runCli } from './helpers/cli';
 import { ImageError } from '../src/errors';
-import { defaultThreads } from '../src/engine/engine';
+import { defaultThreads, ortSessionOptions } from '../src/engine/engine';
 
 const REPO = join(__dirname, '..');
 
@@ -198,3 +198,11 @@ for (const [value, want] of [
     assert.equal(defaultThreads(value === undefined ? {} : { UDQ_THREADS: value }), want);
   });
 }
+
+test('sampling sessions let onnxruntime\'s threads sleep between ops; the trainer\'s may spin', () => {
+  const sampling = ortSessionOptions(2);
+  assert.equal(sampling.intraOpNumThreads, 2);
+  assert.deepEqual(sampling.extra, { session: { intra_op: { allow_spinning: '0' } } });
+  const training = ortSessionOptions(2, { spinning: true });
+  assert.equal(training.extra, undefined);
+});

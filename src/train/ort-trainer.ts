@@ -80,13 +80,13 @@ export class OrtTrainer {
     let graph = buildTrainingGraph(layers, opts.bnMode, { nchwcBlock: block });
     let session: Ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(graph.bytes, ortSessionOptions(opts.threads));
+      session = await ort.InferenceSession.create(graph.bytes, ortSessionOptions(opts.threads, { spinning: true }));
     } catch (e) {
       if (!block) throw e;
       // a build of onnxruntime that reorders but will not run this NCHWc graph: plain convolutions
       block = 0;
       graph = buildTrainingGraph(layers, opts.bnMode);
-      session = await ort.InferenceSession.create(graph.bytes, ortSessionOptions(opts.threads));
+      session = await ort.InferenceSession.create(graph.bytes, ortSessionOptions(opts.threads, { spinning: true }));
     }
     const t = new OrtTrainer(ort, session, graph, opts.bnMode, opts.seed, layers, block, opts.threads);
     t.readFrom(model);
@@ -186,7 +186,7 @@ export class OrtTrainer {
    */
   private sessionFor(rows: number): Promise<Ort.InferenceSession> {
     if (this.nchwcBlock === 0 || rows % this.nchwcBlock === 0) return Promise.resolve(this.session);
-    this.plain ??= this.ort.InferenceSession.create(buildTrainingGraph(this.layers, this.bnMode).bytes, ortSessionOptions(this.threads));
+    this.plain ??= this.ort.InferenceSession.create(buildTrainingGraph(this.layers, this.bnMode).bytes, ortSessionOptions(this.threads, { spinning: true }));
     return this.plain;
   }
 
