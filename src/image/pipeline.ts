@@ -367,10 +367,9 @@ export function replaceBorderSteps(grid: Float32Array, gw: number, gh: number, s
 }
 
 /** Robust noise level: 1.4826 x the median absolute deviation of img - background. */
-export function noiseSigma(img: Float32Array, bg: Float32Array | number): number {
+export function noiseSigma(img: Float32Array, bg: Float32Array): number {
   const d = new Float32Array(img.length);
-  if (typeof bg === 'number') for (let i = 0; i < img.length; i++) d[i] = Math.abs(img[i] - bg);
-  else for (let i = 0; i < img.length; i++) d[i] = Math.abs(img[i] - bg[i]);
+  for (let i = 0; i < img.length; i++) d[i] = Math.abs(img[i] - bg[i]);
   return 1.4826 * quantile(d, 0.5);
 }
 
@@ -379,19 +378,10 @@ export function noiseSigma(img: Float32Array, bg: Float32Array | number): number
  * 3 sigma + 0.04) below the background vs above it, where the background is at the paper's
  * level. Ties (a blank picture) say `dark`.
  */
-export function detectPolarity(img: Float32Array, bg: Float32Array | number, sigma = noiseSigma(img, bg)): Polarity {
+export function detectPolarity(img: Float32Array, bg: Float32Array, sigma = noiseSigma(img, bg)): Polarity {
   const tau = 3 * sigma + 0.04;
   let below = 0;
   let above = 0;
-  if (typeof bg === 'number') {
-    // one level everywhere: every pixel is on the paper's level
-    for (let i = 0; i < img.length; i++) {
-      const d = img[i] - bg;
-      if (d < -tau) below += -d - tau;
-      else if (d > tau) above += d - tau;
-    }
-    return above > below ? 'light' : 'dark';
-  }
   // only where the background is the paper's (within 0.2 of its median level): the rim of a
   // table or a shadow band along the frame says nothing about the ink
   const paper = quantile(bg, 0.5);
@@ -831,7 +821,7 @@ function flattenGrey(lum: Float32Array, width: number, height: number, forced?: 
   // polarity: a first guess against the picture's median level (the paper is most of the frame,
   // even where thick strokes fill whole blocks), then the background for that polarity,
   // checked once more against it
-  let polarity = forced ?? detectPolarity(lum, Math.fround(quantile(lum, 0.5)));
+  let polarity = forced ?? detectPolarity(lum, new Float32Array(lum.length).fill(quantile(lum, 0.5)));
   let bg = estimateBackground(lum, width, height, polarity);
   if (!forced) {
     const again = detectPolarity(lum, bg);
