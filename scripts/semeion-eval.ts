@@ -9,8 +9,11 @@
  * Prints, per rendering: argmax accuracy, accepted, accuracy on the accepted ones, and the
  * coverage at which accuracy on the accepted ones is 99% (pictures ranked by p(reject)).
  *
+ * `--per-digit` adds, per rendering and digit: argmax accuracy, accepted, accepted but wrong, and
+ * what the misread ones were read as.
+ *
  *   node --import tsx scripts/semeion-eval.ts --file ../shared/data/semeion-digits.data.gz
- *        [--model models/deep] [--limit N] [--renderings scan,mnist-png]
+ *        [--model models/deep] [--limit N] [--renderings scan,mnist-png] [--per-digit]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +32,7 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: 'models/deep' },
     limit: { type: 'string' },
     renderings: { type: 'string', default: 'scan,mnist-png' },
+    'per-digit': { type: 'boolean', default: false },
   },
 });
 
@@ -66,6 +70,16 @@ async function main(): Promise<void> {
       const refused = preds.filter((p) => p.reason?.startsWith('invalid-input')).length;
       const f3 = (x: number) => x.toFixed(3);
       console.log(`${how}\t${f3(right.filter(Boolean).length / rows.length)}\t${f3(nAcc / rows.length)}\t${f3(nAcc ? accRight / nAcc : 0)}\t${f3(cover)}\t${refused}`);
+      if (args['per-digit']) {
+        for (let d = 0; d < 10; d++) {
+          const idx = rows.flatMap((r, i) => (r.label === d ? [i] : []));
+          const readAs = new Map<string, number>();
+          for (const i of idx) if (!right[i]) readAs.set(String(preds[i].digit), (readAs.get(String(preds[i].digit)) ?? 0) + 1);
+          const misread = [...readAs].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join(', ');
+          const n = Math.max(1, idx.length);
+          console.log(`  ${how} ${d}\tn ${idx.length}\targmax ${f3(idx.filter((i) => right[i]).length / n)}\taccepted ${f3(idx.filter((i) => accepted[i]).length / n)}\taccepted wrong ${idx.filter((i) => accepted[i] && !right[i]).length}\tmisread as ${misread || '-'}`);
+        }
+      }
     }
   } finally {
     model.dispose();

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import {
   addFragment,
   augmentBatch,
+  continentalOne,
+  drawSegment,
   augmentSpec,
   drawAugment,
   elasticField,
@@ -12,6 +14,7 @@ import {
   sourcePoint,
   thickenStroke,
   thinStroke,
+  USERS_PARTS,
   USERS_RECIPE,
   warpImage,
   Warp,
@@ -156,6 +159,12 @@ test('parseAugment: recipes, part lists, removal, the old pixel form, and bad na
   assert.equal(augmentSpec(parseAugment('users')), 'users');
   assert.equal(augmentSpec(parseAugment('3')), '3');
   assert.equal(augmentSpec(parseAugment('users,-fragment')), 'shift,rotate,shear,scale,aspect,thickness,elastic');
+  // `users` keeps its meaning (the shipped models were trained with it); style is added by name
+  assert.deepEqual(parseAugment('users')!.parts, [...USERS_PARTS]);
+  assert.ok(!USERS_PARTS.includes('style'));
+  assert.deepEqual(parseAugment('users,style')!.parts, [...USERS_PARTS, 'style']);
+  assert.equal(augmentSpec(parseAugment('users,style')), 'users,style');
+  assert.equal(augmentSpec(parseAugment('style,rotate')), 'rotate,style');
   assert.throws(() => parseAugment('twirl'), /unknown part or recipe "twirl"/);
   assert.throws(() => parseAugment('users,-spin'), /unknown part "spin"/);
   assert.throws(() => parseAugment('shift,-shift'), /no part left/);
@@ -197,4 +206,111 @@ test('augmentBatch is seeded: the same seed gives the same batch, another seed a
     const ratio = sum(out.subarray(b * 784, (b + 1) * 784)) / sum(base.subarray(b * 784, (b + 1) * 784));
     assert.ok(ratio > 0.4 && ratio < 3, `image ${b}: ink ratio ${ratio}`);
   }
+});
+
+/** ink-weighted box of pixels >= 0.3: [x0, y0, x1, y1] */
+function inkBox(img: Float32Array): [number, number, number, number] {
+  let x0 = S, y0 = S, x1 = -1, y1 = -1;
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+    if (img[y * S + x] < 0.3) continue;
+    x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+  }
+  return [x0, y0, x1, y1];
+}
+
+test('drawSegment: full ink on the segment, none beyond the pen, the brightest value wins', () => {
+  const w = 20;
+  const c = new Float32Array(w * w);
+  c[5 * w + 18] = 0.7;
+  drawSegment(c, w, 2, 5, 15, 5, 2);
+  const cases: [number, number, number][] = [
+    // x, y, expected value (pen 2: 1.5 - the distance from the segment, clamped to [0, 1])
+    [2, 5, 1], [8, 5, 1], [15, 5, 1], [8, 6, 0.5], [8, 4, 0.5], [8, 7, 0], [1, 5, 0.5], [16, 5, 0.5], [17, 5, 0], [18, 5, 0.7], [0, 5, 0],
+  ];
+  for (const [x, y, v] of cases) assert.ok(Math.abs(c[y * w + x] - v) < 1e-6, `(${x}, ${y}) = ${c[y * w + x]}, expected ${v}`);
+});
+
+test('continentalOne: the up-stroke runs from the top of the stem down to the left, a foot spans the bottom, and the 1 is fitted to MNIST\'s box again', () => {
+  // an upright stem 3 px wide, 20 px tall, centred as an MNIST 1
+  const stem = rect(13, 16, 4, 24);
+  const cases: { name: string; s: { length: number; angleDeg: number; foot: number }; check(out: Float32Array): void }[] = [
+    {
+      name: 'no flag, no foot: the stem is unchanged',
+      s: { length: 0, angleDeg: 30, foot: 0 },
+      check: (out) => assert.deepEqual(inkBox(out), inkBox(stem)),
+    },
+    {
+      name: 'a flag of half the height at 40 degrees: ink left of the stem in its upper half, none in its lower half',
+      s: { length: 0.5, angleDeg: 40, foot: 0 },
+      check: (out) => {
+        const [x0, y0, x1, y1] = inkBox(out);
+        assert.equal(y1 - y0 + 1, 20, 'height fitted to 20');
+        assert.ok(x1 - x0 + 1 >= 8, `wider than the stem: ${x1 - x0 + 1}`);
+        let upperLeft = 0;
+        let lowerLeft = 0;
+        for (let y = y0; y <= y1; y++) for (let x = x0; x < x1 - 3; x++) if (out[y * S + x] >= 0.3) (y < (y0 + y1) / 2 ? upperLeft++ : lowerLeft++);
+        assert.ok(upperLeft >= 10, `up-stroke ink in the upper half: ${upperLeft}`);
+        assert.equal(lowerLeft, 0);
+        // centred by mass, as the MNIST recipe does
+        const [cx, cy] = centroid(out);
+        assert.ok(Math.abs(cx - 14) <= 1 && Math.abs(cy - 14) <= 1, `centre of mass ${cx}, ${cy}`);
+      },
+    },
+    {
+      name: 'a foot: ink on both sides of the stem in the bottom rows',
+      s: { length: 0, angleDeg: 30, foot: 0.3 },
+      check: (out) => {
+        const [x0, , x1, y1] = inkBox(out);
+        assert.ok(x1 - x0 + 1 >= 12, `foot width ${x1 - x0 + 1}`);
+        let left = 0;
+        let right = 0;
+        for (let x = 0; x < S; x++) if (out[y1 * S + x] >= 0.3) (x < 14 ? left++ : right++);
+        assert.ok(left >= 4 && right >= 4, `foot ${left} left, ${right} right`);
+      },
+    },
+  ];
+  for (const c of cases) {
+    const out = continentalOne(stem, c.s);
+    assert.equal(out.length, S * S);
+    try {
+      c.check(out);
+    } catch (e) {
+      throw new Error(`${c.name}: ${(e as Error).message}`);
+    }
+  }
+  // a 1 leaning right far: the up-stroke is never flatter than 50 degrees from the vertical
+  // (flatter it is a 7's bar): no ink in the top rows far left of the top of the stem
+  const lean = new Float32Array(S * S);
+  for (let y = 4; y < 24; y++) for (let dx = 0; dx < 3; dx++) lean[y * S + Math.round(8 + (23 - y) * 0.5) + dx] = 1;
+  const out = continentalOne(lean, { length: 0.6, angleDeg: 45, foot: 0 });
+  const [x0, y0] = inkBox(out);
+  let topRowsFarLeft = 0;
+  for (let y = y0; y < y0 + 3; y++) for (let x = x0; x < x0 + 4; x++) if (out[y * S + x] >= 0.3) topRowsFarLeft++;
+  assert.equal(topRowsFarLeft, 0, 'no 7-like bar along the top');
+  // no ink: unchanged
+  const empty = new Float32Array(S * S);
+  assert.equal(continentalOne(empty, { length: 0.5, angleDeg: 30, foot: 0.3 }), empty);
+});
+
+test('style: only images labelled 1 get it, a users run draws exactly as without the part, and labels are needed', () => {
+  const set = loadMnist('test');
+  const n = 32;
+  const base = Float32Array.from(set.images.pixels.subarray(0, n * 784), (v) => v / 255);
+  const labels = set.labels!.subarray(0, n);
+  const run = (spec: string, withLabels: boolean) => {
+    const buf = base.slice();
+    augmentBatch(buf, n, { ...parseAugment(spec)!, p: 1, style: 1, parts: parseAugment(spec)!.parts }, mulberry32(3), undefined, withLabels ? (b) => labels[b] : undefined);
+    return buf;
+  };
+  const styled = run('style', true);
+  const ones = [...labels].map((l, b) => (l === 1 ? b : -1)).filter((b) => b >= 0);
+  assert.ok(ones.length >= 3, 'some 1s in the batch');
+  for (let b = 0; b < n; b++) {
+    const changed = styled.subarray(b * 784, (b + 1) * 784).some((v, k) => v !== base[b * 784 + k]);
+    assert.equal(changed, labels[b] === 1, `image ${b} (label ${labels[b]})`);
+  }
+  // without labels the part does nothing
+  assert.deepEqual(run('style', false), base);
+  // a recipe without style draws the same whatever the labels
+  assert.deepEqual(run('users', true), run('users', false));
 });

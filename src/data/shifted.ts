@@ -15,7 +15,7 @@ export function shiftedDigits(set: LabelledImages, recipe: AugmentRecipe, seed: 
   const floats = Float32Array.from(pixels.subarray(0, count * size), (v) => v / 255);
   const original = floats.slice();
   const pool = { count, image: (i: number) => original.subarray(i * size, (i + 1) * size) };
-  augmentBatch(floats, count, { ...recipe, p: 1 }, mulberry32(deriveSeed(seed, 'shifted-digits')), pool);
+  augmentBatch(floats, count, { ...recipe, p: 1 }, mulberry32(deriveSeed(seed, 'shifted-digits')), pool, set.labels ? (i) => set.labels![i] : undefined);
   const out = new Uint8Array(count * size);
   for (let i = 0; i < out.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(floats[i] * 255)));
   return { ...set, name: `${set.name}, augmented (${augmentSpec(recipe)})`, images: { count, rows, cols, pixels: out } };

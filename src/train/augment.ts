@@ -14,16 +14,25 @@
  * - `elastic`: a smooth random displacement field (Simard et al. 2003), random at control points
  *   every `elasticSpacing` px and interpolated, its largest displacement up to `elasticPx` px;
  * - `fragment`: with probability `fragment`, the edge of another digit enters from the left or
- *   right, as a digit cut out of a written number shows a piece of its neighbour.
+ *   right, as a digit cut out of a written number shows a piece of its neighbour;
+ * - `style` (not in `users`; `--augment users,style`): a writing convention MNIST's American
+ *   writers rarely use: with probability `style`, a 1 gets the continental up-stroke (a flag
+ *   from its top down to the left, `flagLength` of its height at `flagAngle` degrees from the
+ *   stem), and with probability `foot` of those also a foot; then it is fitted to MNIST's box
+ *   again ({@link continentalOne}). Needs the images' labels.
  *
  * Each image is augmented with probability `p`; the geometric parts are composed into one
  * resampling (bilinear, zero outside), so an image is interpolated once. All draws come from
  * the `random` passed in, so a seed fixes the batch.
  */
 import { UsageError } from '../errors';
+import { preprocessToMnist } from '../image/load';
 
-export const AUGMENT_PARTS = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment'] as const;
+export const AUGMENT_PARTS = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment', 'style'] as const;
 export type AugmentPart = (typeof AUGMENT_PARTS)[number];
+
+/** The parts of the `users` recipe (the round 4 models were trained with it: it keeps its meaning). */
+export const USERS_PARTS: readonly AugmentPart[] = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment'];
 
 export interface AugmentRecipe {
   parts: AugmentPart[];
@@ -39,11 +48,19 @@ export interface AugmentRecipe {
   elasticPx: number;
   elasticSpacing: number;
   fragment: number;
+  /** probability that a 1 is written with the continental up-stroke */
+  style: number;
+  /** the up-stroke's length, as a share of the 1's height */
+  flagLength: [number, number];
+  /** the up-stroke's angle from the stem, degrees */
+  flagAngle: [number, number];
+  /** probability that a continental 1 also gets a foot */
+  foot: number;
 }
 
-/** The ranges of the `users` recipe (every part on). */
+/** The ranges of every part; the `users` recipe (USERS_PARTS on). */
 export const USERS_RECIPE: AugmentRecipe = {
-  parts: [...AUGMENT_PARTS],
+  parts: [...USERS_PARTS],
   p: 0.8,
   shift: 2,
   rotateDeg: 15,
@@ -55,12 +72,17 @@ export const USERS_RECIPE: AugmentRecipe = {
   elasticPx: 2,
   elasticSpacing: 7,
   fragment: 0.15,
+  style: 0.5,
+  flagLength: [0.3, 0.7],
+  flagAngle: [20, 45],
+  foot: 0.25,
 };
 
 /**
  * `--augment`'s value as a recipe, or null for none:
  * - `0` / `off`: none; a bare integer N: shifts of up to N px only (udq's earlier `--augment N`);
- * - `users`: every part; `users,-elastic`: every part but elastic (for measuring one part);
+ * - `users`: every part but `style`; `users,-elastic`: those but elastic (for measuring one part);
+ *   `users,style`: all of them;
  * - a list of parts (`rotate,aspect,thickness`): those parts with the `users` ranges.
  */
 export function parseAugment(spec: string | number | undefined): AugmentRecipe | null {
@@ -71,7 +93,7 @@ export function parseAugment(spec: string | number | undefined): AugmentRecipe |
   const items = s.split(',').map((x) => x.trim()).filter(Boolean);
   let parts: AugmentPart[] = [];
   for (const item of items) {
-    if (item === 'users') parts = [...AUGMENT_PARTS];
+    if (item === 'users') parts = [...USERS_PARTS];
     else if (item.startsWith('-')) {
       const name = item.slice(1) as AugmentPart;
       if (!AUGMENT_PARTS.includes(name)) throw new UsageError(`--augment: unknown part "${name}" (parts: ${AUGMENT_PARTS.join(', ')})`);
@@ -89,7 +111,9 @@ export function parseAugment(spec: string | number | undefined): AugmentRecipe |
 export function augmentSpec(r: AugmentRecipe | null): string {
   if (!r) return 'off';
   if (r.parts.length === 1 && r.parts[0] === 'shift' && r.p === 1) return String(r.shift);
-  if (r.parts.length === AUGMENT_PARTS.length) return 'users';
+  const users = USERS_PARTS.every((p) => r.parts.includes(p));
+  if (users && r.parts.length === USERS_PARTS.length) return 'users';
+  if (users) return ['users', ...r.parts.filter((p) => !USERS_PARTS.includes(p))].join(',');
   return r.parts.join(',');
 }
 
@@ -287,10 +311,16 @@ export interface AugmentDraw {
   field: DisplacementField | null;
   stroke: 'thicken' | 'thin' | null;
   fragment: { side: 'left' | 'right'; width: number; dy: number; neighbour: number } | null;
+  /** a continental 1 (`style`), drawn only for images labelled 1 */
+  style?: ContinentalOne | null;
 }
 
-/** Draw one image's parameters from the recipe; `pool` is how many images a neighbour may come from. */
-export function drawAugment(r: AugmentRecipe, random: () => number, pool: number): AugmentDraw {
+/**
+ * Draw one image's parameters from the recipe; `pool` is how many images a neighbour may come
+ * from, `label` the image's class where known (the `style` part needs it). Without `style` the
+ * draws are the same as before the part existed, so a `users` run is reproduced exactly.
+ */
+export function drawAugment(r: AugmentRecipe, random: () => number, pool: number, label?: number): AugmentDraw {
   const on = (p: AugmentPart) => r.parts.includes(p);
   const u = (a: number, b: number) => a + (b - a) * random();
   const scale = on('scale') ? u(r.scale[0], r.scale[1]) : 1;
@@ -313,13 +343,17 @@ export function drawAugment(r: AugmentRecipe, random: () => number, pool: number
   if (on('fragment') && pool > 0 && random() < r.fragment) {
     fragment = { side: random() < 0.5 ? 'left' : 'right', width: 2 + Math.floor(random() * 4), dy: Math.round(u(-3, 3)), neighbour: Math.floor(random() * pool) };
   }
-  return { warp, field, stroke, fragment };
+  let style: ContinentalOne | null = null;
+  if (on('style') && label === 1 && random() < r.style) {
+    style = { length: u(r.flagLength[0], r.flagLength[1]), angleDeg: u(r.flagAngle[0], r.flagAngle[1]), foot: random() < r.foot ? u(0.2, 0.35) : 0 };
+  }
+  return style ? { warp, field, stroke, fragment, style } : { warp, field, stroke, fragment };
 }
 
 /** Apply a drawn augmentation to `img` (28x28) into `out`; `neighbourOf(i)` gives pool image i. */
 export function applyAugment(img: Float32Array, d: AugmentDraw, out: Float32Array, neighbourOf?: (i: number) => Float32Array): Float32Array {
   const tmp = new Float32Array(SIDE * SIDE);
-  let cur = img;
+  let cur = d.style ? continentalOne(img, d.style) : img;
   if (d.stroke === 'thicken') cur = thickenStroke(cur, new Float32Array(SIDE * SIDE));
   else if (d.stroke === 'thin') cur = thinStroke(cur, new Float32Array(SIDE * SIDE));
   warpImage(cur, d.warp, d.field ?? undefined, tmp);
@@ -330,15 +364,105 @@ export function applyAugment(img: Float32Array, d: AugmentDraw, out: Float32Arra
 
 /**
  * In place on a filled batch (`count` images of 784 in `buf`): each image, with probability
- * `r.p`, augmented by the recipe. A fragment's neighbour is image `i` of `pool` (0..1 floats).
+ * `r.p`, augmented by the recipe. A fragment's neighbour is image `i` of `pool` (0..1 floats);
+ * `labelOf(b)` is image b's class (for `style`; images without labels never get it).
  */
-export function augmentBatch(buf: Float32Array, count: number, r: AugmentRecipe, random: () => number, pool?: { count: number; image(i: number): Float32Array }): void {
+export function augmentBatch(buf: Float32Array, count: number, r: AugmentRecipe, random: () => number, pool?: { count: number; image(i: number): Float32Array }, labelOf?: (b: number) => number): void {
   const img = new Float32Array(SIDE * SIDE);
   for (let b = 0; b < count; b++) {
     if (random() >= r.p) continue;
     const o = b * SIDE * SIDE;
     img.set(buf.subarray(o, o + SIDE * SIDE));
-    const d = drawAugment(r, random, pool?.count ?? 0);
+    const d = drawAugment(r, random, pool?.count ?? 0, labelOf?.(b));
     applyAugment(img, d, buf.subarray(o, o + SIDE * SIDE), pool ? (i) => pool.image(i) : undefined);
+  }
+}
+
+/** The continental 1's strokes, relative to the 1's own height (`style`). */
+export interface ContinentalOne {
+  /** up-stroke length, share of the height */
+  length: number;
+  /** up-stroke angle from the stem, degrees, turned towards the left */
+  angleDeg: number;
+  /** half-width of a foot, share of the height; 0 for none */
+  foot: number;
+}
+
+/**
+ * A 1 written the continental way: an up-stroke from the top of the stem down to the left
+ * (`length` of the 1's height, `angleDeg` from the stem, at most 50 degrees from the vertical), and a foot across its bottom when
+ * `foot` > 0, drawn with the digit's own pen (its ink area over its height, 1.5-3.5 px,
+ * anti-aliased, brightest wins); then fitted to MNIST's 20x20 box and centred by mass again, as
+ * such a 1 is after the picture pipeline. An image without ink is returned unchanged. Pure.
+ */
+export function continentalOne(img: Float32Array, s: ContinentalOne): Float32Array {
+  const INK = 0.3;
+  let top = -1;
+  let bottom = -1;
+  let area = 0;
+  for (let y = 0; y < SIDE; y++) {
+    for (let x = 0; x < SIDE; x++) {
+      const v = img[y * SIDE + x];
+      area += v;
+      if (v < INK) continue;
+      if (top < 0) top = y;
+      bottom = y;
+    }
+  }
+  if (top < 0 || bottom - top < 4) return img;
+  // the stem's ends: ink-weighted centres of its top and bottom two rows
+  const rowCentre = (y0: number, y1: number): number => {
+    let m = 0;
+    let mx = 0;
+    for (let y = y0; y <= y1; y++) for (let x = 0; x < SIDE; x++) {
+      const v = img[y * SIDE + x];
+      if (v < INK) continue;
+      m += v;
+      mx += v * x;
+    }
+    return m > 0 ? mx / m : CENTRE;
+  };
+  const tx = rowCentre(top, top + 1);
+  const bx = rowCentre(bottom - 1, bottom);
+  const h = bottom - top;
+  // the stem's lean: positive when its bottom lies left of its top
+  const sx = tx - bx;
+  const sy = h;
+  // the stem's downward direction turned towards -x by the angle, but never flatter than 50
+  // degrees from the vertical (flatter, on a 1 leaning right, it is a 7's bar)
+  const a = Math.min((s.angleDeg * Math.PI) / 180 + Math.atan2(sx, sy), (50 * Math.PI) / 180);
+  const dx = -Math.sin(a);
+  const dy = Math.cos(a);
+  const pen = Math.min(3.5, Math.max(1.5, area / (h + 1)));
+  // drawn on a larger canvas (the up-stroke and foot may reach past the 28x28 frame), then refitted
+  const M = 14;
+  const W = SIDE + 2 * M;
+  const canvas = new Float32Array(W * W);
+  for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) canvas[(y + M) * W + x + M] = img[y * SIDE + x];
+  const L = s.length * h;
+  drawSegment(canvas, W, tx + M, top + M, tx + M + L * dx, top + M + L * dy, pen);
+  if (s.foot > 0) {
+    const f = s.foot * h;
+    drawSegment(canvas, W, bx + M - f, bottom + M, bx + M + f, bottom + M, pen);
+  }
+  return preprocessToMnist(canvas, W, W, { threshold: 0.02, normalize: false }).pixels;
+}
+
+/** An anti-aliased segment of width `pen` drawn into a `w`-wide canvas (brightest wins). */
+export function drawSegment(canvas: Float32Array, w: number, x0: number, y0: number, x1: number, y1: number, pen: number): void {
+  const h = canvas.length / w;
+  const len2 = (x1 - x0) ** 2 + (y1 - y0) ** 2;
+  const r = pen / 2;
+  const xa = Math.max(0, Math.floor(Math.min(x0, x1) - r - 1));
+  const xb = Math.min(w - 1, Math.ceil(Math.max(x0, x1) + r + 1));
+  const ya = Math.max(0, Math.floor(Math.min(y0, y1) - r - 1));
+  const yb = Math.min(h - 1, Math.ceil(Math.max(y0, y1) + r + 1));
+  for (let y = ya; y <= yb; y++) {
+    for (let x = xa; x <= xb; x++) {
+      const t = len2 > 0 ? Math.max(0, Math.min(1, ((x - x0) * (x1 - x0) + (y - y0) * (y1 - y0)) / len2)) : 0;
+      const d = Math.hypot(x - (x0 + t * (x1 - x0)), y - (y0 + t * (y1 - y0)));
+      const v = Math.max(0, Math.min(1, r + 0.5 - d));
+      if (v > canvas[y * w + x]) canvas[y * w + x] = v;
+    }
   }
 }

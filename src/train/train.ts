@@ -258,7 +258,7 @@ export async function trainModel(train: LabelledImages, opts: TrainOptions): Pro
           if (b > 0 && baseOptions.lrSchedule === 'cosine') setLr(b);
           fillBatch(train.images, order, start, end, xBuf, { maxShift: baseOptions.augmentShift, random: rand });
           if (oe) warpBatch(xBuf, n, rand);
-          if (recipe) augmentBatch(xBuf, n, recipe, rand, digitPool);
+          if (recipe) augmentBatch(xBuf, n, recipe, rand, digitPool, (k) => labels[order[start + k]]);
           fillOneHot(labels, order, start, end, classes, yBuf);
           let loss: number;
           let acc: number;
