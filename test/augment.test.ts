@@ -3,9 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   addFragment,
+  applyAugment,
   augmentBatch,
   continentalOne,
   drawSegment,
+  erodeX,
+  fillStretch,
   augmentSpec,
   drawAugment,
   elasticField,
@@ -313,4 +316,55 @@ test('style: only images labelled 1 get it, a users run draws exactly as without
   assert.deepEqual(run('style', false), base);
   // a recipe without style draws the same whatever the labels
   assert.deepEqual(run('users', true), run('users', false));
+});
+
+test('fillStretch: the stretch that makes the ink box as wide as asked, never below 1 nor above the cap', () => {
+  const cases: [string, Float32Array, number, number, number][] = [
+    // name, image, aspect, max, expected
+    ['a 4x20 bar to 0.8', rect(12, 16, 4, 24), 0.8, 10, 4],
+    ['capped at 3', rect(12, 16, 4, 24), 0.8, 3, 3],
+    ['already wide: 1', rect(4, 24, 10, 18), 1, 3, 1],
+    ['square to 1: 1', rect(4, 24, 4, 24), 1, 3, 1],
+    ['10x20 to 1', rect(9, 19, 4, 24), 1, 3, 2],
+    ['no ink: 1', new Float32Array(S * S), 1, 3, 1],
+  ];
+  for (const [name, img, aspect, max, want] of cases) assert.ok(Math.abs(fillStretch(img, aspect, max) - want) < 1e-9, `${name}: ${fillStretch(img, aspect, max)}`);
+});
+
+test('erodeX: a bar loses r columns each side, rows are untouched, r = 0 is the identity', () => {
+  const bar = rect(8, 18, 5, 9);
+  const cases: [number, [number, number] | null][] = [
+    [0, [8, 17]],
+    [1, [9, 16]],
+    [3, [11, 14]],
+    [5, null],
+  ];
+  for (const [r, cols] of cases) {
+    const out = erodeX(bar, r);
+    const [x0, y0, x1, y1] = inkBox(out);
+    if (!cols) assert.equal(x1, -1, `r ${r}: all gone`);
+    else {
+      assert.deepEqual([x0, x1], cols, `r ${r}`);
+      assert.deepEqual([y0, y1], [5, 8], `r ${r}: rows`);
+    }
+  }
+  // ink at the frame's edge counts the outside as paper
+  assert.equal(erodeX(rect(0, 4, 0, 28), 1)[10 * S + 0], 0);
+});
+
+test('fill: a narrow digit comes out wider, with a pen about as wide as before', () => {
+  const stem = rect(13, 15, 4, 24);
+  const out = new Float32Array(S * S);
+  applyAugment(stem, { warp: { ...IDENTITY_WARP }, field: null, stroke: null, fragment: null, fill: { aspect: 0.8, max: 3 } }, out);
+  // a vertical bar stretched 3x is 6 wide, thinned back by 2 columns each side
+  const [x0, , x1] = inkBox(out);
+  assert.ok(x1 - x0 + 1 >= 2 && x1 - x0 + 1 <= 4, `width ${x1 - x0 + 1}`);
+  // a slanted stroke becomes a flatter diagonal: its box at least twice as wide
+  const slant = new Float32Array(S * S);
+  for (let y = 4; y < 24; y++) for (let dx = 0; dx < 2; dx++) slant[y * S + Math.round(16 - (y - 4) * 0.2) + dx] = 1;
+  const before = inkBox(slant);
+  applyAugment(slant, { warp: { ...IDENTITY_WARP }, field: null, stroke: null, fragment: null, fill: { aspect: 0.8, max: 3 } }, out);
+  const after = inkBox(out);
+  assert.ok(after[2] - after[0] >= 2 * (before[2] - before[0]), `${before} -> ${after}`);
+  assert.deepEqual([after[1], after[3]], [before[1], before[3]], 'height kept');
 });

@@ -19,7 +19,11 @@
  *   writers rarely use: with probability `style`, a 1 gets the continental up-stroke (a flag
  *   from its top down to the left, `flagLength` of its height at `flagAngle` degrees from the
  *   stem), and with probability `foot` of those also a foot; then it is fitted to MNIST's box
- *   again ({@link continentalOne}). Needs the images' labels.
+ *   again ({@link continentalOne}). Needs the images' labels;
+ * - `fill` (not in `users`): with probability `fill`, the digit's width stretched (at most
+ *   `fillMax` times) until its box is `fillAspect` as wide as tall, instead of the `aspect`
+ *   draw: digits normalised to fill a square box, as some forms' and data sets' processing
+ *   leaves them (Semeion's and USPS's 16x16 scans): a narrow 1 becomes a wide diagonal.
  *
  * Each image is augmented with probability `p`; the geometric parts are composed into one
  * resampling (bilinear, zero outside), so an image is interpolated once. All draws come from
@@ -28,7 +32,7 @@
 import { UsageError } from '../errors';
 import { preprocessToMnist } from '../image/load';
 
-export const AUGMENT_PARTS = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment', 'style'] as const;
+export const AUGMENT_PARTS = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment', 'style', 'fill'] as const;
 export type AugmentPart = (typeof AUGMENT_PARTS)[number];
 
 /** The parts of the `users` recipe (the round 4 models were trained with it: it keeps its meaning). */
@@ -56,6 +60,12 @@ export interface AugmentRecipe {
   flagAngle: [number, number];
   /** probability that a continental 1 also gets a foot */
   foot: number;
+  /** probability that a digit is stretched to fill a square box */
+  fill: number;
+  /** width over height of a filled digit's box */
+  fillAspect: [number, number];
+  /** the most a filled digit's width is stretched */
+  fillMax: number;
 }
 
 /** The ranges of every part; the `users` recipe (USERS_PARTS on). */
@@ -76,6 +86,9 @@ export const USERS_RECIPE: AugmentRecipe = {
   flagLength: [0.3, 0.7],
   flagAngle: [20, 45],
   foot: 0.25,
+  fill: 0.1,
+  fillAspect: [0.8, 1],
+  fillMax: 3,
 };
 
 /**
@@ -313,6 +326,8 @@ export interface AugmentDraw {
   fragment: { side: 'left' | 'right'; width: number; dy: number; neighbour: number } | null;
   /** a continental 1 (`style`), drawn only for images labelled 1 */
   style?: ContinentalOne | null;
+  /** `fill`: the box's width over height to stretch the digit to, and the most it may be stretched (the warp's scaleX is multiplied by what it takes) */
+  fill?: { aspect: number; max: number } | null;
 }
 
 /**
@@ -347,7 +362,13 @@ export function drawAugment(r: AugmentRecipe, random: () => number, pool: number
   if (on('style') && label === 1 && random() < r.style) {
     style = { length: u(r.flagLength[0], r.flagLength[1]), angleDeg: u(r.flagAngle[0], r.flagAngle[1]), foot: random() < r.foot ? u(0.2, 0.35) : 0 };
   }
-  return style ? { warp, field, stroke, fragment, style } : { warp, field, stroke, fragment };
+  const d: AugmentDraw = style ? { warp, field, stroke, fragment, style } : { warp, field, stroke, fragment };
+  if (on('fill') && random() < r.fill) {
+    d.fill = { aspect: u(r.fillAspect[0], r.fillAspect[1]), max: r.fillMax };
+    // the stretch replaces the aspect draw (both would push a digit out of the frame)
+    d.warp.scaleX = scale;
+  }
+  return d;
 }
 
 /** Apply a drawn augmentation to `img` (28x28) into `out`; `neighbourOf(i)` gives pool image i. */
@@ -356,7 +377,10 @@ export function applyAugment(img: Float32Array, d: AugmentDraw, out: Float32Arra
   let cur = d.style ? continentalOne(img, d.style) : img;
   if (d.stroke === 'thicken') cur = thickenStroke(cur, new Float32Array(SIDE * SIDE));
   else if (d.stroke === 'thin') cur = thinStroke(cur, new Float32Array(SIDE * SIDE));
-  warpImage(cur, d.warp, d.field ?? undefined, tmp);
+  const stretch = d.fill ? fillStretch(cur, d.fill.aspect, d.fill.max) : 1;
+  warpImage(cur, stretch > 1 ? { ...d.warp, scaleX: d.warp.scaleX * stretch } : d.warp, d.field ?? undefined, tmp);
+  // a stretched pen is as much wider: thinned back across (MNIST's pen is about 2.2 px: that much per unit of stretch)
+  if (stretch > 1) tmp.set(erodeX(tmp, Math.round(1.1 * (stretch - 1))));
   if (d.fragment && neighbourOf) addFragment(tmp, neighbourOf(d.fragment.neighbour), d.fragment.side, d.fragment.width, d.fragment.dy);
   out.set(tmp);
   return out;
@@ -465,4 +489,40 @@ export function drawSegment(canvas: Float32Array, w: number, x0: number, y0: num
       if (v > canvas[y * w + x]) canvas[y * w + x] = v;
     }
   }
+}
+
+/**
+ * How much to stretch a digit's width so that its ink box (pixels >= 0.3) is `aspect` as wide
+ * as tall: 1 when it is already as wide or has no ink, at most `max`. Pure.
+ */
+export function fillStretch(img: Float32Array, aspect: number, max: number): number {
+  let x0 = SIDE;
+  let x1 = -1;
+  let y0 = SIDE;
+  let y1 = -1;
+  for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) {
+    if (img[y * SIDE + x] < 0.3) continue;
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+  }
+  if (x1 < 0) return 1;
+  const w = x1 - x0 + 1;
+  const h = y1 - y0 + 1;
+  return Math.min(max, Math.max(1, (aspect * h) / w));
+}
+
+/** Grey erosion along x only: each pixel the least of the `r` pixels either side of it and itself (outside the frame counts as ink-free). Pure. */
+export function erodeX(img: Float32Array, r: number): Float32Array {
+  if (r <= 0) return img;
+  const out = new Float32Array(SIDE * SIDE);
+  for (let y = 0; y < SIDE; y++) {
+    for (let x = 0; x < SIDE; x++) {
+      let m = Infinity;
+      for (let k = x - r; k <= x + r; k++) m = Math.min(m, k < 0 || k >= SIDE ? 0 : img[y * SIDE + k]);
+      out[y * SIDE + x] = m;
+    }
+  }
+  return out;
 }
