@@ -31,7 +31,7 @@ export function registerTrain(program: Command, io: Io): void {
     .option('--lr <rate>', 'Adam learning rate (the peak, with --lr-schedule cosine)', Number, 0.004)
     .option('--lr-decay <f>', 'with --lr-schedule decay: multiply the learning rate by this after each epoch', Number, 1)
     .option('--lr-schedule <kind>', 'decay (per epoch, by --lr-decay) or cosine (per batch, from --lr down to 0 over all epochs)', choice(LR_SCHEDULES), 'cosine')
-    .option('--augment <recipe>', 'augmentation: users (rotation, shear, scale, aspect, thickness, elastic, a neighbour fragment, shifts; README: Augmentation), a list of those parts, users,-PART, or a number of pixels for shifts only (0 = off)', parseAugmentOption, '0')
+    .option('--augment <recipe>', 'augmentation: users (rotation, shear, scale, aspect, thickness, elastic, a neighbour fragment, shifts; README: Augmentation), a list of parts, users,-PART, users,style (the continental 1) or users,fill (digits stretched to fill a square box), or a number of pixels for shifts only (0 = off)', parseAugmentOption, '0')
     .option('--out <dir>', 'model directory (default: models/<arch>, or models/<arch>-ensemble with --ensemble)')
     .option('--force', 'overwrite an existing model directory')
     .option('--resume', 'continue from the checkpoint in <out>/checkpoint (ensembles: keep finished members, resume the interrupted one)')

@@ -2,7 +2,7 @@
  * Augmentation that covers how people write and bring digits: a documented, seeded recipe of
  * parts applied to 28x28 training images (values 0..1, ink bright) after they are batched.
  *
- * Parts (the `users` recipe has all of them; README "Augmentation", and docs/RESULTS.md for what each changed):
+ * Parts (the `users` recipe has the first eight, `style` and `fill` are added by name; README "Augmentation", and docs/RESULTS.md for what each changed):
  * - `shift`: translation by up to `shift` px in x and y;
  * - `rotate`: rotation by up to +-`rotateDeg` degrees about the centre;
  * - `shear`: horizontal shear by up to +-`shear` (x += shear * y from the centre);
