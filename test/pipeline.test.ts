@@ -18,7 +18,7 @@ import {
   strokeWidth,
 } from '../src/image/pipeline';
 import { labelComponents, selectCharacter } from '../src/image/components';
-import { mergeColumns, segmentNumber, splitColumns } from '../src/image/number';
+import { absorbFragments, mergeColumns, segmentNumber, splitColumns } from '../src/image/number';
 import { checkPicture } from '../src/gate/sanity';
 import { mulberry32 } from '../src/random';
 
@@ -241,4 +241,24 @@ test('number segmentation: merge overlapping columns, split a group as wide as t
   const digits = segmentNumber(ink, W, H);
   assert.equal(digits.length, 3);
   assert.ok(digits[0].x1 < digits[1].x0 && digits[1].x1 < digits[2].x0);
+});
+
+test('absorbFragments: a tiny piece or a flat bar joins its nearest neighbour; digit-sized groups stay', () => {
+  // a component as a group: x0..x1, y0..y1, ink mass
+  const comp = (label: number, x0: number, x1: number, y0: number, y1: number, mass: number) => ({ label, area: mass, x0, y0, x1, y1, mass, cx: 0, cy: 0, touchesEdge: false });
+  const group = (c: ReturnType<typeof comp>) => ({ comps: [c], x0: c.x0, x1: c.x1, y0: c.y0, y1: c.y1 });
+  const digit = (label: number, x0: number) => comp(label, x0, x0 + 20, 0, 40, 300);
+  const cases: { name: string; groups: ReturnType<typeof comp>[]; want: number[][] }[] = [
+    { name: 'three digits', groups: [digit(1, 0), digit(2, 30), digit(3, 60)], want: [[1], [2], [3]] },
+    // the bar of a 5 written apart, as wide as a digit, over the gap to the right: joins the 5 (overlapping it)
+    { name: 'a 5 bar written apart', groups: [digit(1, 0), comp(2, 15, 36, 0, 5, 60), digit(3, 45)], want: [[1, 2], [3]] },
+    { name: 'a flat bar nearer the right digit', groups: [digit(1, 0), comp(2, 38, 55, 0, 5, 60), digit(3, 50)], want: [[1], [3, 2]] },
+    { name: 'a tiny speck-sized tail', groups: [digit(1, 0), comp(2, 23, 26, 30, 40, 20), digit(3, 45)], want: [[1, 2], [3]] },
+    // a short digit is still a digit (half the line's height, not flat)
+    { name: 'a small digit', groups: [digit(1, 0), comp(2, 30, 44, 20, 40, 150), digit(3, 60)], want: [[1], [2], [3]] },
+  ];
+  for (const c of cases) {
+    const out = absorbFragments(c.groups.map(group), 41);
+    assert.deepEqual(out.map((g) => g.comps.map((k) => k.label)), c.want, c.name);
+  }
 });

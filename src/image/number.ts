@@ -7,7 +7,8 @@
  *    largest ones;
  * 3. merge: components whose horizontal extents overlap (the bar of a 5, a broken stroke of
  *    one digit) are one digit;
- *    Much smaller groups (a detached tail or bar) join their nearest neighbour;
+ *    much smaller groups (a detached tail) and flat ones (the bar of a 5 written apart) join
+ *    their nearest neighbour;
  * 4. split: a group wider than one digit can be (1.15 x the height of the writing; MNIST's
  *    digits are 0.7 x their height wide on average) is cut into round(width / 0.75 height)
  *    digits at the columns with the least ink near the expected boundaries.
@@ -50,18 +51,23 @@ function massOf(g: Group): number {
 }
 
 /**
- * Groups much smaller than a digit (under 20% of the median group's ink and narrower than
- * 0.4 x the line height: the detached tail of a 2, the bar of a 5 written apart) join the
- * nearest neighbouring group. Pure.
+ * Groups that cannot be a digit join the nearest neighbouring group: much smaller ones (under
+ * 20% of the median group's ink and narrower than 0.4 x the line height: the detached tail of a
+ * 2) and flat ones (under FLAT_FRAGMENT of the median group's height: the bar of a 5 written
+ * apart, which may be as wide as a digit). Pure.
  */
 export function absorbFragments(groups: Group[], lineH: number): Group[] {
   if (groups.length < 2) return groups;
   const masses = groups.map(massOf).sort((a, b) => a - b);
   const median = masses[Math.floor(masses.length / 2)];
+  const heights = groups.map((g) => g.y1 - g.y0 + 1).sort((a, b) => a - b);
+  const medianH = heights[Math.floor(heights.length / 2)];
   const out = [...groups];
   for (let i = 0; i < out.length; i++) {
     const g = out[i];
-    if (out.length < 2 || massOf(g) >= 0.2 * median || g.x1 - g.x0 + 1 >= 0.4 * lineH) continue;
+    const small = massOf(g) < 0.2 * median && g.x1 - g.x0 + 1 < 0.4 * lineH;
+    const flat = g.y1 - g.y0 + 1 < FLAT_FRAGMENT * medianH;
+    if (out.length < 2 || !(small || flat)) continue;
     const gapL = i > 0 ? g.x0 - out[i - 1].x1 : Infinity;
     const gapR = i + 1 < out.length ? out[i + 1].x0 - g.x1 : Infinity;
     const j = gapL <= gapR ? i - 1 : i + 1;
@@ -71,6 +77,9 @@ export function absorbFragments(groups: Group[], lineH: number): Group[] {
   }
   return out.sort((a, b) => a.x0 - b.x0);
 }
+
+/** A group less tall than this share of the median group's height is a stroke of a digit, not a digit. */
+export const FLAT_FRAGMENT = 0.4;
 
 /**
  * Merge components into digit groups (overlap of horizontal extents >= `overlap` of the
