@@ -21,6 +21,7 @@ import { mnistSanityThresholds } from '../src/gate/sanity';
 import { predictFiles } from '../src/predict/predict';
 import { loadMnist } from '../src/data/mnist';
 import { resize } from '../src/image/resample';
+import { inkBBox } from '../src/image/load';
 import { renderSemeion } from './semeion-render';
 (async () => {
   await initBackend();
@@ -35,8 +36,7 @@ import { renderSemeion } from './semeion-render';
     const files: string[] = [];
     for (const i of idx) {
       const img = Float32Array.from(set.images.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
-      let x0 = 28, y0 = 28, x1 = -1, y1 = -1;
-      for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) if (img[y * 28 + x] > 0.1) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
+      const { x0, y0, x1, y1 } = inkBBox(img, 28, 28, 0.1) ?? { x0: 0, y0: 0, x1: 27, y1: 27 };
       const cw = x1 - x0 + 1, ch = y1 - y0 + 1;
       const crop = new Float32Array(cw * ch);
       for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) crop[y * cw + x] = img[(y0 + y) * 28 + x0 + x];

@@ -30,7 +30,7 @@
  * the `random` passed in, so a seed fixes the batch.
  */
 import { UsageError } from '../errors';
-import { preprocessToMnist } from '../image/load';
+import { inkBBox, preprocessToMnist } from '../image/load';
 
 export const AUGMENT_PARTS = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment', 'style', 'fill'] as const;
 export type AugmentPart = (typeof AUGMENT_PARTS)[number];
@@ -421,19 +421,12 @@ export interface ContinentalOne {
  */
 export function continentalOne(img: Float32Array, s: ContinentalOne): Float32Array {
   const INK = 0.3;
-  let top = -1;
-  let bottom = -1;
+  const box = inkBBox(img, SIDE, SIDE, INK);
+  if (!box || box.y1 - box.y0 < 4) return img;
+  const top = box.y0;
+  const bottom = box.y1;
   let area = 0;
-  for (let y = 0; y < SIDE; y++) {
-    for (let x = 0; x < SIDE; x++) {
-      const v = img[y * SIDE + x];
-      area += v;
-      if (v < INK) continue;
-      if (top < 0) top = y;
-      bottom = y;
-    }
-  }
-  if (top < 0 || bottom - top < 4) return img;
+  for (let i = 0; i < img.length; i++) area += img[i];
   // the stem's ends: ink-weighted centres of its top and bottom two rows
   const rowCentre = (y0: number, y1: number): number => {
     let m = 0;
@@ -472,10 +465,12 @@ export function continentalOne(img: Float32Array, s: ContinentalOne): Float32Arr
   return preprocessToMnist(canvas, W, W, { threshold: 0.02, normalize: false }).pixels;
 }
 
-/** An anti-aliased segment of width `pen` drawn into a `w`-wide canvas (brightest wins). */
+/** An anti-aliased segment of width `pen` drawn into a `w`-wide canvas (brightest wins): 1 within the pen's radius of it, fading to 0 over one more pixel. */
 export function drawSegment(canvas: Float32Array, w: number, x0: number, y0: number, x1: number, y1: number, pen: number): void {
   const h = canvas.length / w;
-  const len2 = (x1 - x0) ** 2 + (y1 - y0) ** 2;
+  const vx = x1 - x0;
+  const vy = y1 - y0;
+  const len2 = vx * vx + vy * vy;
   const r = pen / 2;
   const xa = Math.max(0, Math.floor(Math.min(x0, x1) - r - 1));
   const xb = Math.min(w - 1, Math.ceil(Math.max(x0, x1) + r + 1));
@@ -483,8 +478,8 @@ export function drawSegment(canvas: Float32Array, w: number, x0: number, y0: num
   const yb = Math.min(h - 1, Math.ceil(Math.max(y0, y1) + r + 1));
   for (let y = ya; y <= yb; y++) {
     for (let x = xa; x <= xb; x++) {
-      const t = len2 > 0 ? Math.max(0, Math.min(1, ((x - x0) * (x1 - x0) + (y - y0) * (y1 - y0)) / len2)) : 0;
-      const d = Math.hypot(x - (x0 + t * (x1 - x0)), y - (y0 + t * (y1 - y0)));
+      const t = len2 > 0 ? Math.max(0, Math.min(1, ((x - x0) * vx + (y - y0) * vy) / len2)) : 0;
+      const d = Math.hypot(x - x0 - t * vx, y - y0 - t * vy);
       const v = Math.max(0, Math.min(1, r + 0.5 - d));
       if (v > canvas[y * w + x]) canvas[y * w + x] = v;
     }
@@ -496,21 +491,10 @@ export function drawSegment(canvas: Float32Array, w: number, x0: number, y0: num
  * as tall: 1 when it is already as wide or has no ink, at most `max`. Pure.
  */
 export function fillStretch(img: Float32Array, aspect: number, max: number): number {
-  let x0 = SIDE;
-  let x1 = -1;
-  let y0 = SIDE;
-  let y1 = -1;
-  for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) {
-    if (img[y * SIDE + x] < 0.3) continue;
-    x0 = Math.min(x0, x);
-    x1 = Math.max(x1, x);
-    y0 = Math.min(y0, y);
-    y1 = Math.max(y1, y);
-  }
-  if (x1 < 0) return 1;
-  const w = x1 - x0 + 1;
-  const h = y1 - y0 + 1;
-  return Math.min(max, Math.max(1, (aspect * h) / w));
+  // > 0.3 on float32 values is >= 0.3 (no float32 equals the double 0.3)
+  const box = inkBBox(img, SIDE, SIDE, 0.3);
+  if (!box) return 1;
+  return Math.min(max, Math.max(1, (aspect * (box.y1 - box.y0 + 1)) / (box.x1 - box.x0 + 1)));
 }
 
 /** Grey erosion along x only: each pixel the least of the `r` pixels either side of it and itself (outside the frame counts as ink-free). Pure. */

@@ -10,6 +10,7 @@
  */
 import sharp from 'sharp';
 import type { Rng } from '../../src/data/synth/random';
+import { drawSegment } from '../../src/train/augment';
 
 export type UserGroup = 'tight-crop' | 'colour-paper' | 'thin-drawing' | 'outline' | 'corner' | 'dark-canvas' | 'round-zero' | 'paper-texture';
 
@@ -204,25 +205,10 @@ export function drawSegments(W: number, H: number, segs: Segment[], o: { x: numb
     const dy = (py - cy) * s;
     return [ox + cos * dx - sin * dy, oy + sin * dx + cos * dy];
   };
-  const r = o.width / 2;
   for (const seg of segs) {
     const [ax, ay] = map(seg[0], seg[1]);
     const [bx, by] = map(seg[2], seg[3]);
-    const vx = bx - ax;
-    const vy = by - ay;
-    const len2 = vx * vx + vy * vy;
-    const xa = Math.max(0, Math.floor(Math.min(ax, bx) - r - 1));
-    const xb = Math.min(W - 1, Math.ceil(Math.max(ax, bx) + r + 1));
-    const ya = Math.max(0, Math.floor(Math.min(ay, by) - r - 1));
-    const yb = Math.min(H - 1, Math.ceil(Math.max(ay, by) + r + 1));
-    for (let py = ya; py <= yb; py++) {
-      for (let px = xa; px <= xb; px++) {
-        const t = len2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * vx + (py - ay) * vy) / len2)) : 0;
-        const d = Math.hypot(px - ax - t * vx, py - ay - t * vy);
-        const v = Math.max(0, Math.min(1, r + 0.5 - d));
-        if (v > out[py * W + px]) out[py * W + px] = v;
-      }
-    }
+    drawSegment(out, W, ax, ay, bx, by, o.width);
   }
   return out;
 }
