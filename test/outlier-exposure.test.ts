@@ -92,6 +92,16 @@ test('omniglot-dev: the vendored zip holds 2,120 characters of three alphabets; 
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
 });
 
+test('outlier exposure sources: a comma list where one source leaves classes out (as the shipped deep model was trained)', async () => {
+  const { loadOutlierSources } = await import('../src/train/run');
+  const log: string[] = [];
+  const oe = await loadOutlierSources('omniglot-dev:-tagalog,omniglot-dev:tagalog', (l) => log.push(l));
+  assert.equal(oe.images.count, 1780 + 340);
+  assert.deepEqual(oe.sources, ['omniglot-dev:-tagalog', 'omniglot-dev:tagalog']);
+  assert.match(log[0], /1780 images of omniglot-dev:-tagalog/);
+  await assert.rejects(loadOutlierSources('omniglot-dev:-klingon', () => {}), /no class "klingon"/);
+});
+
 test('a corrupt omniglot zip is a data error', async () => {
   const bad = join(tmp, 'bad.zip');
   writeFileSync(bad, 'not a zip');
