@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import {
   axisTaps,
   centerOfMass,
+  decodeFailure,
   fitSize,
   inkBBox,
   loadImageAsMnist,
@@ -243,7 +244,25 @@ test('loadImageAsMnist: blank image is empty; bad files are ImageErrors naming t
   writeFileSync(pText, 'this is not a picture\n');
   await assert.rejects(loadImageAsMnist(pText), (e: unknown) => e instanceof ImageError && e.message.includes(pText));
   const pMissing = join(tmp, 'missing.png');
-  await assert.rejects(loadImageAsMnist(pMissing), (e: unknown) => e instanceof ImageError && e.message.includes(pMissing));
+  await assert.rejects(loadImageAsMnist(pMissing), (e: unknown) => e instanceof ImageError && e.message === `${pMissing}: file not found`);
+  await assert.rejects(loadImageAsMnist(pText), (e: unknown) => e instanceof ImageError && e.message === `${pText}: not a readable image: Input file contains unsupported image format`);
+});
+
+test('decodeFailure: a path is missing when the file system says so, whatever message sharp gave', () => {
+  const pText = join(tmp, 'words.png');
+  writeFileSync(pText, 'words\n');
+  const pMissing = join(tmp, 'absent.png');
+  const unsupported = 'Input file contains unsupported image format';
+  const rows: [string | Buffer, string, string][] = [
+    [pMissing, `Input file is missing: ${pMissing}`, 'file not found'],
+    // libvips' error buffer is shared by threads: a worker can read another file's message
+    [pMissing, unsupported, 'file not found'],
+    [pText, `Input file is missing: ${pText}`, `not a readable image: ${unsupported}`],
+    [pText, unsupported, `not a readable image: ${unsupported}`],
+    [pText, 'Input file has corrupt header: pngload: end of stream', 'not a readable image: Input file has corrupt header: pngload: end of stream'],
+    [Buffer.from('x'), 'Input buffer contains unsupported image format', 'not a readable image: Input buffer contains unsupported image format'],
+  ];
+  for (const [input, message, want] of rows) assert.equal(decodeFailure(input, new Error(message)), want, `${String(input)} / ${message}`);
 });
 
 test('saveMnistPng: 28x28 single-channel PNG with the given bytes', async () => {

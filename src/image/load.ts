@@ -13,7 +13,7 @@
  * `round(14 - com)`, which is what {@link preprocessToMnist} does.
  */
 import type sharpType from 'sharp';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { ImageError } from '../errors';
 import { InkOption, luminance, MEDIAN_NOISE, normaliseStrokeWidth, penGeometry, pictureToFlatInk, pictureToInk, PipelineInfo, pixelNoise } from './pipeline';
 import { segmentNumber } from './number';
@@ -237,10 +237,22 @@ export async function decodePicture(input: string | Buffer, maxSide = MAX_DECODE
     }
     return { data: pixels, width: info.width, height: info.height, channels: info.channels, originalWidth: w0 || info.width, originalHeight: h0 || info.height, denoised };
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' || /missing|no such file/i.test(err.message) ? 'file not found' : `not a readable image: ${err.message}`;
-    throw new ImageError(`${label}: ${why}`);
+    throw new ImageError(`${label}: ${decodeFailure(input, e as Error)}`);
   }
+}
+
+/**
+ * Why a picture could not be decoded. A path is "not found" when the file system says so, not
+ * when sharp's message does: sharp tells a missing file from an unknown format by reading
+ * libvips' error buffer, which all threads share, so with decode workers running side by side
+ * one file's error can be read as another's (seen in CI: a missing file reported as an
+ * unsupported format).
+ */
+export function decodeFailure(input: string | Buffer, err: Error): string {
+  if (typeof input === 'string' && !existsSync(input)) return 'file not found';
+  // sharp said "missing" for a file that is there: the other thread's message; the format is what is unknown
+  const message = /^Input file is missing/.test(err.message) ? 'Input file contains unsupported image format' : err.message;
+  return `not a readable image: ${message}`;
 }
 
 /**
