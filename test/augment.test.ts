@@ -9,6 +9,7 @@ import {
   drawSegment,
   erodeX,
   fillStretch,
+  lowResScan,
   augmentSpec,
   drawAugment,
   elasticField,
@@ -367,4 +368,67 @@ test('fill: a narrow digit comes out wider, with a pen about as wide as before',
   const after = inkBox(out);
   assert.ok(after[2] - after[0] >= 2 * (before[2] - before[0]), `${before} -> ${after}`);
   assert.deepEqual([after[1], after[3]], [before[1], before[3]], 'height kept');
+});
+
+test('lowResScan: 1-bit at the reduced side, scaled back; at side 28 it is a plain threshold', () => {
+  const bar = rect(12, 16, 4, 24); // a 4 px stroke
+  const faint = new Float32Array(S * S);
+  for (let y = 4; y < 24; y++) faint[y * S + 14] = 0.6; // a 1 px stroke of light ink
+  const blank = new Float32Array(S * S);
+  const cases: [string, Float32Array, number, number, (out: Float32Array) => void][] = [
+    ['blank stays blank', blank, 14, 0.3, (o) => assert.equal(sum(o), 0)],
+    ['full frame stays full', new Float32Array(S * S).fill(1), 17, 0.5, (o) => assert.ok(o.every((v) => Math.abs(v - 1) < 1e-6))],
+    ['side 28: the threshold alone', faint, 28, 0.5, (o) => assert.deepEqual(o, Float32Array.from(faint, (v) => (v >= 0.5 ? 1 : 0)))],
+    ['side 28, threshold above the ink: gone', faint, 28, 0.7, (o) => assert.equal(sum(o), 0)],
+    // a thin stroke covers under a coarse pixel's threshold at 14 px: a 1-bit scan loses it
+    ['a faint 1 px stroke vanishes at 14 px (half a coarse pixel at 0.6: 0.3)', faint, 14, 0.35, (o) => assert.equal(sum(o), 0)],
+    ['a 4 px stroke keeps its place and size', bar, 14, 0.4, (o) => {
+      const [cx, cy] = centroid(o);
+      assert.ok(Math.abs(cx - 13.5) < 0.6 && Math.abs(cy - 13.5) < 0.6, `centroid ${cx}, ${cy}`);
+      const [ew, eh] = extent(o);
+      assert.ok(ew >= 3 && ew <= 6 && eh >= 18 && eh <= 22, `extent ${ew} x ${eh}`);
+      assert.ok(o.every((v) => v >= 0 && v <= 1));
+    }],
+  ];
+  for (const [name, img, side, t, check] of cases) {
+    const before = img.slice();
+    const out = lowResScan(img, side, t);
+    assert.equal(out.length, S * S, name);
+    assert.deepEqual(img, before, `${name}: input untouched`);
+    check(out);
+  }
+  // its staircase: at 14 px each coarse pixel spans two fine ones, so a 1-bit edge has at most one grey pixel between ink and paper
+  const diag = new Float32Array(S * S);
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) if (Math.abs(x - y) <= 2) diag[y * S + x] = 1;
+  const o = lowResScan(diag, 14, 0.5);
+  const grey = o.filter((v) => v > 0.05 && v < 0.95).length;
+  const ink = o.filter((v) => v >= 0.95).length;
+  assert.ok(ink > 30 && grey > 0, `ink ${ink}, grey ${grey}`);
+});
+
+test('lowres: drawn in range only when named; a users,style run draws exactly as without it', () => {
+  assert.deepEqual(parseAugment('users,lowres')!.parts, [...USERS_PARTS, 'lowres']);
+  assert.equal(augmentSpec(parseAugment('users,style,lowres')), 'users,style,lowres');
+  const r = { ...parseAugment('users,style,lowres')!, lowres: 1 };
+  const rand = mulberry32(5);
+  for (let i = 0; i < 100; i++) {
+    const d = drawAugment(r, rand, 10, i % 10);
+    assert.ok(d.lowres, 'drawn with probability 1');
+    assert.ok(Number.isInteger(d.lowres.side) && d.lowres.side >= r.lowresSide[0] && d.lowres.side <= r.lowresSide[1], `side ${d.lowres.side}`);
+    assert.ok(d.lowres.threshold >= r.lowresThreshold[0] && d.lowres.threshold <= r.lowresThreshold[1]);
+  }
+  // the part draws last: every other part's draw is what it was without it
+  const a = drawAugment(parseAugment('users,style')!, mulberry32(9), 10, 1);
+  const b = drawAugment({ ...parseAugment('users,style,lowres')!, lowres: 1 }, mulberry32(9), 10, 1);
+  const { lowres, ...rest } = b;
+  assert.ok(lowres);
+  assert.deepEqual(rest, a);
+  // applied, a digit comes out 1-bit at the coarse grid (few grey levels) and in place
+  const set = loadMnist('test', 1).images;
+  const img = Float32Array.from(set.pixels.subarray(0, 784), (v) => v / 255);
+  const out = applyAugment(img, { warp: { ...IDENTITY_WARP }, field: null, stroke: null, fragment: null, lowres: { side: 16, threshold: 0.4 } }, new Float32Array(S * S));
+  assert.deepEqual(out, lowResScan(img, 16, 0.4));
+  const [c0x, c0y] = centroid(img);
+  const [c1x, c1y] = centroid(out);
+  assert.ok(Math.hypot(c0x - c1x, c0y - c1y) < 1, 'ink stays in place');
 });

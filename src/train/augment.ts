@@ -24,6 +24,10 @@
  *   `fillMax` times) until its box is `fillAspect` as wide as tall, instead of the `aspect`
  *   draw: digits normalised to fill a square box, as some forms' and data sets' processing
  *   leaves them (Semeion's and USPS's 16x16 scans): a narrow 1 becomes a wide diagonal.
+ * - `lowres` (not in `users`): with probability `lowres`, the finished digit as a 1-bit scan at
+ *   low resolution: its 28x28 frame area-averaged to `lowresSide` px square, thresholded at
+ *   `lowresThreshold`, and scaled back up (bilinear): the staircase edges and flat ink of fax
+ *   pages, 1-bit scanned forms and small thresholded canvases ({@link lowResScan}).
  *
  * Each image is augmented with probability `p`; the geometric parts are composed into one
  * resampling (bilinear, zero outside), so an image is interpolated once. All draws come from
@@ -31,8 +35,9 @@
  */
 import { UsageError } from '../errors';
 import { inkBBox, preprocessToMnist } from '../image/load';
+import { resize } from '../image/resample';
 
-export const AUGMENT_PARTS = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment', 'style', 'fill'] as const;
+export const AUGMENT_PARTS = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment', 'style', 'fill', 'lowres'] as const;
 export type AugmentPart = (typeof AUGMENT_PARTS)[number];
 
 /** The parts of the `users` recipe (the round 4 models were trained with it: it keeps its meaning). */
@@ -66,6 +71,12 @@ export interface AugmentRecipe {
   fillAspect: [number, number];
   /** the most a filled digit's width is stretched */
   fillMax: number;
+  /** probability that a digit is made a low-resolution 1-bit scan */
+  lowres: number;
+  /** the side the 28x28 frame is reduced to (the digit's 20 px box becomes 0.71 of it) */
+  lowresSide: [number, number];
+  /** the ink level at which the reduced frame is cut to 1 bit */
+  lowresThreshold: [number, number];
 }
 
 /** The ranges of every part; the `users` recipe (USERS_PARTS on). */
@@ -89,6 +100,9 @@ export const USERS_RECIPE: AugmentRecipe = {
   fill: 0.1,
   fillAspect: [0.8, 1],
   fillMax: 3,
+  lowres: 0.15,
+  lowresSide: [14, 22],
+  lowresThreshold: [0.3, 0.5],
 };
 
 /**
@@ -328,6 +342,8 @@ export interface AugmentDraw {
   style?: ContinentalOne | null;
   /** `fill`: the box's width over height to stretch the digit to, and the most it may be stretched (the warp's scaleX is multiplied by what it takes) */
   fill?: { aspect: number; max: number } | null;
+  /** `lowres`: the side the frame is reduced to and the 1-bit threshold */
+  lowres?: { side: number; threshold: number } | null;
 }
 
 /**
@@ -368,6 +384,9 @@ export function drawAugment(r: AugmentRecipe, random: () => number, pool: number
     // the stretch replaces the aspect draw (both would push a digit out of the frame)
     d.warp.scaleX = scale;
   }
+  if (on('lowres') && random() < r.lowres) {
+    d.lowres = { side: Math.round(u(r.lowresSide[0] - 0.5, r.lowresSide[1] + 0.5)), threshold: u(r.lowresThreshold[0], r.lowresThreshold[1]) };
+  }
   return d;
 }
 
@@ -382,7 +401,7 @@ export function applyAugment(img: Float32Array, d: AugmentDraw, out: Float32Arra
   // a stretched pen is as much wider: thinned back across (MNIST's pen is about 2.2 px: that much per unit of stretch)
   if (stretch > 1) tmp.set(erodeX(tmp, Math.round(1.1 * (stretch - 1))));
   if (d.fragment && neighbourOf) addFragment(tmp, neighbourOf(d.fragment.neighbour), d.fragment.side, d.fragment.width, d.fragment.dy);
-  out.set(tmp);
+  out.set(d.lowres ? lowResScan(tmp, d.lowres.side, d.lowres.threshold) : tmp);
   return out;
 }
 
@@ -510,3 +529,16 @@ export function erodeX(img: Float32Array, r: number): Float32Array {
   }
   return out;
 }
+
+/**
+ * A 28x28 image as a 1-bit scan at low resolution (`lowres`): area-averaged to `side` x `side`,
+ * each pixel ink (1) where it reaches `threshold` and paper (0) elsewhere, then scaled back to
+ * 28x28 (linear interpolation, {@link resize}). Thin strokes that cover under `threshold` of a coarse pixel vanish, as they
+ * do on a real 1-bit scan. Pure.
+ */
+export function lowResScan(img: Float32Array, side: number, threshold: number): Float32Array {
+  const small = resize(img, SIDE, SIDE, side, side);
+  for (let i = 0; i < small.length; i++) small[i] = small[i] >= threshold ? 1 : 0;
+  return resize(small, side, side, SIDE, SIDE);
+}
+
