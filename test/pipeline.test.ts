@@ -243,7 +243,7 @@ test('number segmentation: merge overlapping columns, split a group as wide as t
   assert.ok(digits[0].x1 < digits[1].x0 && digits[1].x1 < digits[2].x0);
 });
 
-test('absorbFragments: a tiny piece or a flat bar joins its nearest neighbour; digit-sized groups stay', () => {
+test('absorbFragments: a tiny piece or a flat bar joins its nearest neighbour, specks far from every digit go; digit-sized groups stay', () => {
   // a component as a group: x0..x1, y0..y1, ink mass
   const comp = (label: number, x0: number, x1: number, y0: number, y1: number, mass: number) => ({ label, area: mass, x0, y0, x1, y1, mass, cx: 0, cy: 0, touchesEdge: false });
   const group = (c: ReturnType<typeof comp>) => ({ comps: [c], x0: c.x0, x1: c.x1, y0: c.y0, y1: c.y1 });
@@ -256,6 +256,10 @@ test('absorbFragments: a tiny piece or a flat bar joins its nearest neighbour; d
     { name: 'a tiny speck-sized tail', groups: [digit(1, 0), comp(2, 23, 26, 30, 40, 20), digit(3, 45)], want: [[1, 2], [3]] },
     // a short digit is still a digit (half the line's height, not flat)
     { name: 'a small digit', groups: [digit(1, 0), comp(2, 30, 44, 20, 40, 150), digit(3, 60)], want: [[1], [2], [3]] },
+    // dust on the writing line, a line height and more from the first digit: dropped, not glued to it
+    { name: 'specks far to the left', groups: [comp(4, 0, 3, 20, 23, 10), comp(5, 50, 53, 25, 28, 10), digit(1, 100), digit(2, 130)], want: [[1], [2]] },
+    { name: 'a speck just beyond reach', groups: [digit(1, 0), comp(2, 46, 48, 20, 22, 9)], want: [[1]] },
+    { name: 'a speck just within reach', groups: [digit(1, 0), comp(2, 44, 46, 20, 22, 9)], want: [[1, 2]] },
   ];
   for (const c of cases) {
     const out = absorbFragments(c.groups.map(group), 41);

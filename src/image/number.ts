@@ -54,7 +54,9 @@ function massOf(g: Group): number {
  * Groups that cannot be a digit join the nearest neighbouring group: much smaller ones (under
  * 20% of the median group's ink and narrower than 0.4 x the line height: the detached tail of a
  * 2) and flat ones (under FLAT_FRAGMENT of the median group's height: the bar of a 5 written
- * apart, which may be as wide as a digit). Pure.
+ * apart, which may be as wide as a digit). Such a group farther than FRAGMENT_REACH x the line
+ * height from both neighbours belongs to no digit (a speck of dust beside small writing) and is
+ * dropped. Pure.
  */
 export function absorbFragments(groups: Group[], lineH: number): Group[] {
   if (groups.length < 2) return groups;
@@ -70,6 +72,11 @@ export function absorbFragments(groups: Group[], lineH: number): Group[] {
     if (out.length < 2 || !(small || flat)) continue;
     const gapL = i > 0 ? g.x0 - out[i - 1].x1 : Infinity;
     const gapR = i + 1 < out.length ? out[i + 1].x0 - g.x1 : Infinity;
+    if (Math.min(gapL, gapR) > FRAGMENT_REACH * lineH) {
+      out.splice(i, 1);
+      i--;
+      continue;
+    }
     const j = gapL <= gapR ? i - 1 : i + 1;
     out[j] = groupOf([...out[j].comps, ...g.comps]);
     out.splice(i, 1);
@@ -77,6 +84,9 @@ export function absorbFragments(groups: Group[], lineH: number): Group[] {
   }
   return out.sort((a, b) => a.x0 - b.x0);
 }
+
+/** A fragment joins a neighbour at most this many line heights away (the tail of a 2, a 5's bar). */
+export const FRAGMENT_REACH = 0.6;
 
 /** A group less tall than this share of the median group's height is a stroke of a digit, not a digit. */
 export const FLAT_FRAGMENT = 0.4;
