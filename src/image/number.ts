@@ -72,13 +72,11 @@ export function absorbFragments(groups: Group[], lineH: number): Group[] {
     if (out.length < 2 || !(small || flat)) continue;
     const gapL = i > 0 ? g.x0 - out[i - 1].x1 : Infinity;
     const gapR = i + 1 < out.length ? out[i + 1].x0 - g.x1 : Infinity;
-    if (Math.min(gapL, gapR) > FRAGMENT_REACH * lineH) {
-      out.splice(i, 1);
-      i--;
-      continue;
+    // within reach it joins the nearer neighbour; beyond it, it is dropped
+    if (Math.min(gapL, gapR) <= FRAGMENT_REACH * lineH) {
+      const j = gapL <= gapR ? i - 1 : i + 1;
+      out[j] = groupOf([...out[j].comps, ...g.comps]);
     }
-    const j = gapL <= gapR ? i - 1 : i + 1;
-    out[j] = groupOf([...out[j].comps, ...g.comps]);
     out.splice(i, 1);
     i--;
   }

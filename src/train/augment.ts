@@ -541,4 +541,3 @@ export function lowResScan(img: Float32Array, side: number, threshold: number): 
   for (let i = 0; i < small.length; i++) small[i] = small[i] >= threshold ? 1 : 0;
   return resize(small, side, side, SIDE, SIDE);
 }
-
