@@ -18,7 +18,8 @@ import {
   strokeWidth,
 } from '../src/image/pipeline';
 import { labelComponents, selectCharacter } from '../src/image/components';
-import { absorbFragments, mergeColumns, segmentNumber, splitColumns } from '../src/image/number';
+import { absorbFragments, bestCut, candidateCuts, mergeColumns, segmentNumber, segmentNumberGroups, splitColumns } from '../src/image/number';
+import { segmentScore } from '../src/predict/number';
 import { checkPicture } from '../src/gate/sanity';
 import { mulberry32 } from '../src/random';
 
@@ -265,4 +266,73 @@ test('absorbFragments: a tiny piece or a flat bar joins its nearest neighbour, s
     const out = absorbFragments(c.groups.map(group), 41);
     assert.deepEqual(out.map((g) => g.comps.map((k) => k.label)), c.want, c.name);
   }
+});
+
+test('candidateCuts: a narrow group has none; a wide one keeps the width-based cuts exactly and adds the ink minima away from its ends', () => {
+  // 60 columns of writing 40 px high (wider than 1.15 x 40: two digits by width), ink minima at 12 and 25
+  const col = new Float32Array(60).fill(10);
+  col[12] = 1;
+  col[25] = 0;
+  col[30] = 3;
+  col[2] = 0; // a minimum too near the left end (under 0.15 x 40 = 6 px)
+  const { cuts, byWidth } = candidateCuts(col, 40);
+  assert.deepEqual(byWidth, splitColumns(col, 2));
+  for (const c of byWidth) assert.ok(cuts.includes(c), `width cut ${c} kept exactly`);
+  assert.ok(cuts.includes(12), `minimum at 12 in ${cuts}`);
+  assert.ok(!cuts.includes(2), 'no cut within 6 px of the end');
+  for (let i = 1; i < cuts.length; i++) assert.ok(cuts[i] - cuts[i - 1] > 2, `cuts ${cuts} more than 2 px apart`);
+  assert.deepEqual(candidateCuts(new Float32Array(40).fill(5), 40), { cuts: [], byWidth: [] });
+});
+
+test('bestCut: the path of pieces with the best total score, the width-based cut unless another beats it by the margin', () => {
+  // points 0..3; pieces 0-1, 1-2, 2-3, 0-2, 1-3, 0-3; the width-based cut is 0-2, 2-3
+  const segments = [
+    { from: 0, to: 1 },
+    { from: 1, to: 2 },
+    { from: 2, to: 3 },
+    { from: 0, to: 2 },
+    { from: 1, to: 3 },
+    { from: 0, to: 3 },
+  ];
+  const group = { points: [0, 10, 20, 30], segments, byWidth: [3, 2] };
+  const cases: { name: string; scores: number[]; margin: number; want: number[] }[] = [
+    { name: 'all pieces equally likely: fewest pieces win', scores: [-0.1, -0.1, -0.1, -0.1, -0.1, -0.1], margin: 0, want: [5] },
+    { name: 'the same with a margin: the width-based cut stays', scores: [-0.1, -0.1, -0.1, -0.1, -0.1, -0.1], margin: 0.2, want: [3, 2] },
+    { name: 'the wide first piece refused: three pieces', scores: [-0.05, -0.05, -0.05, -5, -3, -6], margin: 0.2, want: [0, 1, 2] },
+    { name: 'one piece, two other ways', scores: [-0.02, -4, -4, -3, -0.02, -5], margin: 0.2, want: [0, 4] },
+    { name: 'a better cut by less than the margin: the width-based one stays', scores: [-0.5, -0.5, -0.5, -0.5, -0.35, -2], margin: 0.2, want: [3, 2] },
+  ];
+  for (const c of cases) assert.deepEqual(bestCut(group, (i) => c.scores[i], c.margin), c.want, c.name);
+});
+
+test('segmentScore: log(1 - p(reject)); a piece the input check refused scores as refused by the gate; without a gate, the probability', () => {
+  const cases: { d: Parameters<typeof segmentScore>[0]; want: number }[] = [
+    { d: { verdict: 'digit', gateProbability: 0.1, probability: 0.5 }, want: Math.log(0.9) },
+    { d: { verdict: 'rejected', reason: 'uncertain', gateProbability: 0.8, probability: 0.5 }, want: Math.log(0.2) },
+    { d: { verdict: 'rejected', reason: 'invalid-input:blank' }, want: Math.log(1e-6) },
+    { d: { verdict: 'digit', probability: 0.75 }, want: Math.log(0.75) },
+  ];
+  for (const c of cases) assert.ok(Math.abs(segmentScore(c.d) - c.want) < 1e-12, JSON.stringify(c.d));
+});
+
+test('segmentNumberGroups: two touching bars of different widths are cut where they touch, among the candidates, and segmentNumber is the width-based cut', () => {
+  // a bar 10 px wide and one 40 px wide touching through a thin waist at x 60, 40 px high: the
+  // width-based cut for two digits lies mid-group (x 75), the waist is among the candidates
+  const W = 200;
+  const H = 60;
+  const ink = canvas(W, H, 0, [[50, 10, 10, 40, 1], [61, 10, 40, 40, 1]]);
+  for (let y = 10; y < 50; y++) ink[y * W + 60] = 0.4;
+  const groups = segmentNumberGroups(ink, W, H);
+  assert.equal(groups.length, 1);
+  const g = groups[0];
+  assert.ok(g.points.some((p) => Math.abs(p - 60) <= 1), `a cut at the waist: ${g.points}`);
+  for (const s of g.segments) assert.ok(s.from < s.to && g.points[s.from] === s.x0 && g.points[s.to] - 1 === s.x1, 'pieces lie between their points');
+  const byWidth = g.byWidth.map((i) => g.segments[i]);
+  assert.equal(byWidth[0].x0, g.points[0]);
+  assert.equal(byWidth[byWidth.length - 1].x1, g.points[g.points.length - 1] - 1);
+  assert.deepEqual(segmentNumber(ink, W, H).map((d) => [d.x0, d.x1]), byWidth.map((d) => [d.x0, d.x1]));
+  // scoring the piece that ends at the waist best picks the cut there
+  const path = bestCut(g, (i) => (Math.abs(g.segments[i].x1 - 59) <= 1 || Math.abs(g.segments[i].x0 - 60) <= 1 ? -0.01 : -5), 0.2);
+  assert.equal(path.length, 2);
+  assert.ok(Math.abs(g.segments[path[0]].x1 - 59) <= 1, `cut at ${g.segments[path[0]].x1}`);
 });

@@ -16,7 +16,7 @@ import type sharpType from 'sharp';
 import { existsSync, writeFileSync } from 'node:fs';
 import { ImageError } from '../errors';
 import { InkOption, luminance, MEDIAN_NOISE, normaliseStrokeWidth, penGeometry, pictureToFlatInk, pictureToInk, PipelineInfo, pixelNoise } from './pipeline';
-import { segmentNumber } from './number';
+import { NumberDigit, segmentNumberGroups } from './number';
 import { axisTaps, resize } from './resample';
 
 export { axisTaps, resize };
@@ -323,8 +323,22 @@ export interface LoadedNumber {
   /** one MNIST-style 784-value image per written digit, left to right */
   digits: Float32Array[];
   /** each digit's box in the (decode-scaled) picture */
-  boxes: { x0: number; y0: number; x1: number; y1: number }[];
+  boxes: DigitBox[];
+  /**
+   * per group of touching strokes, left to right, the pieces between its candidate cuts (each an
+   * MNIST-style image, its box and the indices of its cuts among the group's `points`) and the
+   * cut by width alone (`byWidth`, indices into `segments`: the pieces in `digits`)
+   */
+  groups: { points: number[]; segments: { digit: Float32Array; box: DigitBox; from: number; to: number }[]; byWidth: number[] }[];
   info: PipelineInfo;
+}
+
+/** Where a digit of a written number lies in the (decode-scaled) picture. */
+export interface DigitBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
 }
 
 /**
@@ -335,14 +349,21 @@ export interface LoadedNumber {
 export async function loadNumberAsMnist(input: string | Buffer, opts: { name?: string; ink?: InkOption } = {}): Promise<LoadedNumber> {
   const pic = await decodePicture(input, MAX_DECODE_SIDE, opts.name, { median: true });
   const { flat, polarity, channel } = pictureToFlatInk(pic.data, pic.width, pic.height, pic.channels, { ink: opts.ink, noiseHandled: true });
-  const parts = segmentNumber(flat.ink, pic.width, pic.height);
-  const digits = parts.map((d) => {
+  const toMnist = (d: NumberDigit): Float32Array => {
     const ink = normaliseStrokeWidth(d.ink, d.width, d.height, { x0: 0, y0: 0, x1: d.width - 1, y1: d.height - 1 });
     return normaliseTone(preprocessToMnist(ink, d.width, d.height, { threshold: 0.02 }).pixels);
-  });
+  };
+  const cut = segmentNumberGroups(flat.ink, pic.width, pic.height);
+  const groups = cut.map((g) => ({
+    points: g.points,
+    segments: g.segments.map((s) => ({ digit: toMnist(s), box: { x0: s.x0, y0: s.y0, x1: s.x1, y1: s.y1 }, from: s.from, to: s.to })),
+    byWidth: g.byWidth,
+  }));
+  const parts = cut.flatMap((g) => g.byWidth.map((i) => g.segments[i]));
   return {
-    digits,
-    boxes: parts.map(({ x0, y0, x1, y1 }) => ({ x0, y0, x1, y1 })),
+    digits: groups.flatMap((g) => g.byWidth.map((i) => g.segments[i].digit)),
+    boxes: groups.flatMap((g) => g.byWidth.map((i) => g.segments[i].box)),
+    groups,
     info: { polarity, contrast: flat.contrast, noise: flat.sigma, channel, snr: flat.snr, components: parts.length, kept: parts.length, rivals: 0, dominance: 1, ...penGeometry(flat.ink, pic.width, pic.height, Math.max(1, ...parts.map((d) => Math.max(d.width, d.height)))), thickened: false },
   };
 }

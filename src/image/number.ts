@@ -11,7 +11,8 @@
  *    their nearest neighbour;
  * 4. split: a group wider than one digit can be (1.15 x the height of the writing; MNIST's
  *    digits are 0.7 x their height wide on average) is cut into round(width / 0.75 height)
- *    digits at the columns with the least ink near the expected boundaries.
+ *    digits at the columns with the least ink near the expected boundaries, and, as
+ *    alternatives the reader weighs with the model, into one digit fewer and one more.
  */
 import { Component, labelComponents } from './components';
 import { removeRuledLines } from './pipeline';
@@ -134,8 +135,69 @@ export function splitColumns(columnInk: Float32Array, k: number): number[] {
   return cuts;
 }
 
-/** Split the flattened ink of a picture into its written digits, left to right. */
-export function segmentNumber(ink: Float32Array, width: number, height: number, level = 0.35): NumberDigit[] {
+/** How many digits a group of width `gw` holds by its width alone: round(width / 0.75 x the line height) when wider than SPLIT_WIDTH x the line height, else 1. Pure. */
+export function digitCountByWidth(gw: number, lineH: number): number {
+  return gw > SPLIT_WIDTH * lineH ? Math.max(2, Math.round(gw / (1.07 * DIGIT_ASPECT * lineH))) : 1;
+}
+
+/** A piece of a group between two of its candidate cuts, which may hold one digit. */
+export interface NumberSegment extends NumberDigit {
+  /** indices into the group's `points` of its left and right cut */
+  from: number;
+  to: number;
+}
+
+/** A group of touching or overlapping strokes and the ways it may be cut into digits. */
+export interface DigitGroupCuts {
+  /** candidate cut columns, left to right: the group's left edge, the cuts, one past its right edge */
+  points: number[];
+  /** the pieces between two points that may each hold one digit */
+  segments: NumberSegment[];
+  /** the cut by width alone, as indices into `segments`, left to right */
+  byWidth: number[];
+}
+
+/** A piece between two candidate cuts is a digit candidate if it is this wide (times the line height) or wider: a narrow 1. */
+export const SEGMENT_MIN_WIDTH = 0.15;
+/** ... and at most this wide: a wide 0 or a 2 with a long base. */
+export const SEGMENT_MAX_WIDTH = 1.3;
+/** At most this many candidate cuts inside one group (those with the least ink). */
+export const MAX_CUTS = 10;
+
+/**
+ * Candidate cut columns of a group `gw` wide (column ink `colInk`): the width-based cuts for k - 1,
+ * k and k + 1 digits ({@link splitColumns}, k = {@link digitCountByWidth}), and the local minima
+ * of the column ink at least SEGMENT_MIN_WIDTH line heights from either end; at most MAX_CUTS of
+ * the minima, those with the least ink; a cut 2 px or closer to one already kept is dropped (the
+ * width-based cuts for k are kept first, exactly). Relative to the group's left edge, sorted. Pure.
+ */
+export function candidateCuts(colInk: Float32Array, lineH: number): { cuts: number[]; byWidth: number[] } {
+  const gw = colInk.length;
+  const k = digitCountByWidth(gw, lineH);
+  if (k === 1) return { cuts: [], byWidth: [] };
+  const byWidth = splitColumns(colInk, k);
+  const fixed = [...byWidth, ...(k - 1 >= 2 ? splitColumns(colInk, k - 1) : []), ...splitColumns(colInk, k + 1)];
+  const margin = Math.max(1, Math.round(SEGMENT_MIN_WIDTH * lineH));
+  const smooth = (x: number) => (colInk[x - 1] + colInk[x] + colInk[x + 1]) / 3;
+  const minima: number[] = [];
+  for (let x = Math.max(2, margin); x <= Math.min(gw - 3, gw - margin); x++) {
+    if (!(smooth(x) <= smooth(x - 1) && smooth(x) < smooth(x + 1))) continue;
+    // the column with the least ink of the three
+    minima.push([x - 1, x, x + 1].reduce((b, c) => (colInk[c] < colInk[b] ? c : b), x));
+  }
+  minima.sort((a, b) => colInk[a] - colInk[b]);
+  // the width-based cuts exactly, then the others farther than 2 px from every cut kept
+  const cuts: number[] = [];
+  for (const x of [...byWidth, ...fixed, ...minima.slice(0, MAX_CUTS)]) if (cuts.every((c) => Math.abs(c - x) > 2)) cuts.push(x);
+  return { cuts: cuts.sort((a, b) => a - b), byWidth };
+}
+
+/**
+ * Split the flattened ink of a picture into groups of touching or overlapping strokes, left to
+ * right, each with its candidate cuts and the pieces between them ({@link candidateCuts}): the
+ * reader ({@link predictNumbers}) picks the cut whose digits the model is likeliest to accept.
+ */
+export function segmentNumberGroups(ink: Float32Array, width: number, height: number, level = 0.35): DigitGroupCuts[] {
   const mask = new Uint8Array(ink.length);
   for (let i = 0; i < ink.length; i++) mask[i] = ink[i] >= level ? 1 : 0;
   removeRuledLines(mask, width, height);
@@ -152,42 +214,81 @@ export function segmentNumber(ink: Float32Array, width: number, height: number, 
   const lineY1 = Math.max(...big.map((c) => c.y1));
   const lineH = lineY1 - lineY0 + 1;
   cs = cs.filter((c) => c.y1 >= lineY0 - 0.15 * lineH && c.y0 <= lineY1 + 0.15 * lineH);
-  const groups = absorbFragments(mergeColumns(cs), lineH);
-  const digitW = DIGIT_ASPECT * lineH;
-  const out: NumberDigit[] = [];
-  for (const g of groups) {
+  return absorbFragments(mergeColumns(cs), lineH).map((g) => {
     const gw = g.x1 - g.x0 + 1;
-    // a single digit is rarely wider than 1.15 x the line's height; touching digits are
-    const k = gw > SPLIT_WIDTH * lineH ? Math.max(2, Math.round(gw / (1.07 * digitW))) : 1;
     const keep = new Set(g.comps.map((c) => c.label));
     // column profile of this group's ink
     const colInk = new Float32Array(gw);
     for (let y = g.y0; y <= g.y1; y++) for (let x = g.x0; x <= g.x1; x++) if (keep.has(labels[y * width + x])) colInk[x - g.x0] += ink[y * width + x];
-    const cuts = k > 1 ? splitColumns(colInk, k) : [];
-    const bounds = [0, ...cuts, gw];
-    for (let p = 0; p + 1 < bounds.length; p++) {
-      const a = g.x0 + bounds[p];
-      const b = g.x0 + bounds[p + 1] - 1;
-      const w = b - a + 1 + 2;
-      const h = g.y1 - g.y0 + 1 + 2;
-      const crop = new Float32Array(w * h);
-      for (let y = g.y0; y <= g.y1; y++) {
-        for (let x = a; x <= b; x++) {
-          const q = y * width + x;
-          if (!keep.has(labels[q])) continue;
-          // the component's ink plus its anti-aliased fringe within the cut
-          for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            const yy = y + dy;
-            if (xx < a || xx > b || yy < 0 || yy >= height) continue;
-            const v = ink[yy * width + xx];
-            const t = (yy - g.y0 + 1) * w + (xx - a + 1);
-            if (t >= 0 && t < crop.length && v > crop[t]) crop[t] = v;
-          }
-        }
+    const { cuts, byWidth } = candidateCuts(colInk, lineH);
+    const points = [0, ...cuts, gw];
+    const widthPath = new Set([0, ...byWidth.map((c) => points.indexOf(c)), points.length - 1]);
+    const segments: NumberSegment[] = [];
+    const byWidthSegments: number[] = [];
+    for (let i = 0; i + 1 < points.length; i++) {
+      for (let j = i + 1; j < points.length; j++) {
+        const w = points[j] - points[i];
+        // the width-based cut's pieces: consecutive points of its path
+        const onPath = widthPath.has(i) && widthPath.has(j) && ![...widthPath].some((p) => p > i && p < j);
+        if (!onPath && (w < SEGMENT_MIN_WIDTH * lineH || w > SEGMENT_MAX_WIDTH * lineH)) continue;
+        if (onPath) byWidthSegments.push(segments.length);
+        segments.push({ ...cropDigit(ink, labels, keep, width, height, g, g.x0 + points[i], g.x0 + points[j] - 1), from: i, to: j });
       }
-      out.push({ ink: crop, width: w, height: h, x0: a, y0: g.y0, x1: b, y1: g.y1 });
+    }
+    return { points: points.map((p) => g.x0 + p), segments, byWidth: byWidthSegments };
+  });
+}
+
+/** Split the flattened ink of a picture into its written digits, left to right, each group cut by width alone ({@link segmentNumberGroups}' `byWidth`). */
+export function segmentNumber(ink: Float32Array, width: number, height: number, level = 0.35): NumberDigit[] {
+  return segmentNumberGroups(ink, width, height, level).flatMap((g) => g.byWidth.map((i) => g.segments[i]));
+}
+
+/**
+ * The best way to cut a group: the path of segments from its first point to its last with the
+ * highest total score (a sum of the segments' `score`s), found by dynamic programming; the
+ * width-based cut (`byWidth`) unless another beats it by more than `margin`. Returns indices into
+ * `segments`, left to right. Pure.
+ */
+export function bestCut(group: Pick<DigitGroupCuts, 'points' | 'byWidth'> & { segments: { from: number; to: number }[] }, score: (segment: number) => number, margin: number): number[] {
+  const n = group.points.length;
+  const best = new Array<number>(n).fill(-Infinity);
+  const via = new Array<number>(n).fill(-1);
+  best[0] = 0;
+  const bySource = group.segments.map((s, i) => ({ ...s, i })).sort((a, b) => a.from - b.from);
+  for (const s of bySource) {
+    if (best[s.from] === -Infinity) continue;
+    const v = best[s.from] + score(s.i);
+    if (v > best[s.to]) {
+      best[s.to] = v;
+      via[s.to] = s.i;
     }
   }
-  return out;
+  const widthScore = group.byWidth.reduce((a, i) => a + score(i), 0);
+  if (!(best[n - 1] > widthScore + margin)) return group.byWidth;
+  const path: number[] = [];
+  for (let p = n - 1; p > 0; p = group.segments[via[p]].from) path.unshift(via[p]);
+  return path;
+}
+
+/** The ink of a group's components between columns a and b (and its anti-aliased fringe within them), with a 1 px margin. */
+function cropDigit(ink: Float32Array, labels: Int32Array, keep: Set<number>, width: number, height: number, g: Group, a: number, b: number): NumberDigit {
+  const w = b - a + 1 + 2;
+  const h = g.y1 - g.y0 + 1 + 2;
+  const crop = new Float32Array(w * h);
+  for (let y = g.y0; y <= g.y1; y++) {
+    for (let x = a; x <= b; x++) {
+      const q = y * width + x;
+      if (!keep.has(labels[q])) continue;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx;
+        const yy = y + dy;
+        if (xx < a || xx > b || yy < 0 || yy >= height) continue;
+        const v = ink[yy * width + xx];
+        const t = (yy - g.y0 + 1) * w + (xx - a + 1);
+        if (t >= 0 && t < crop.length && v > crop[t]) crop[t] = v;
+      }
+    }
+  }
+  return { ink: crop, width: w, height: h, x0: a, y0: g.y0, x1: b, y1: g.y1 };
 }

@@ -4,6 +4,7 @@
  */
 import type { Predictor } from '../uq/predictor';
 import { loadNumberAsMnist } from '../image/load';
+import { bestCut } from '../image/number';
 import { checkInput, checkPicture, ReasonDetail } from '../gate/sanity';
 import { Prediction, PredictOptions, scorePredictions } from './predict';
 
@@ -25,6 +26,20 @@ export interface NumberPrediction {
 /** A digit read with a mean probability below this is reported as uncertain even when accepted. */
 export const UNCERTAIN_PROBABILITY = 0.9;
 
+/**
+ * How likely the model is to accept a piece of a number as one digit, as log(1 - p(reject)):
+ * p(reject) the gate's probability (1 - the digit's probability without a gate; 1 for a piece
+ * the input check refused). A cut's score is the sum over its pieces. Pure.
+ */
+export function segmentScore(d: Pick<Prediction, 'verdict' | 'reason' | 'gateProbability' | 'probability'>): number {
+  const refused = d.verdict !== 'digit' && d.reason !== 'uncertain';
+  const pReject = refused ? 1 : d.gateProbability ?? 1 - (d.probability ?? 0);
+  return Math.log(Math.max(1e-6, 1 - pReject));
+}
+
+/** Another cut of a group replaces the one by width alone only when its score is higher by more than this (log units). */
+export const CUT_MARGIN = 0.2;
+
 export async function predictNumbers(model: Predictor, files: string[], opts: PredictOptions): Promise<NumberPrediction[]> {
   const out: NumberPrediction[] = [];
   for (const file of files) {
@@ -35,17 +50,24 @@ export async function predictNumbers(model: Predictor, files: string[], opts: Pr
         out.push({ file, verdict: 'rejected', reason: `invalid-input:${picture ? picture.reason : 'blank'}`, reasonDetail: picture?.reasonDetail ?? { check: 'stroke-found', value: 0, threshold: 1, message: 'no digit found in the number', short: 'no digit found' }, digits: [] });
         continue;
       }
-      const digits: Prediction[] = n.digits.map((px, i) => {
-        const sanity = checkInput(px, opts.sanity);
-        const p: Prediction = { file: `${file}#${i + 1}`, verdict: 'digit', pixels: px };
-        if (!sanity.valid) {
-          p.verdict = 'rejected';
-          p.reason = `invalid-input:${sanity.reason}`;
-          p.reasonDetail = sanity.reasonDetail;
-        }
-        return p;
-      });
-      await scorePredictions(model, digits, n.digits, opts);
+      // every piece between two candidate cuts of each group of touching strokes, scored in one
+      // batch; each group then keeps the cut whose digits the model is likeliest to accept
+      const pieces: Prediction[][] = n.groups.map((g) =>
+        g.segments.map(({ digit: px }) => {
+          const sanity = checkInput(px, opts.sanity);
+          const p: Prediction = { file, verdict: 'digit', pixels: px };
+          if (!sanity.valid) {
+            p.verdict = 'rejected';
+            p.reason = `invalid-input:${sanity.reason}`;
+            p.reasonDetail = sanity.reasonDetail;
+          }
+          return p;
+        }),
+      );
+      const all = pieces.flat();
+      await scorePredictions(model, all, all.map((p) => p.pixels!), opts);
+      const digits = n.groups.flatMap((g, k) => bestCut(g, (i) => segmentScore(pieces[k][i]), CUT_MARGIN).map((i) => pieces[k][i]));
+      digits.forEach((d, i) => (d.file = `${file}#${i + 1}`));
       const uncertain = digits.map((d, i) => (d.verdict !== 'digit' || (d.probability ?? 0) < UNCERTAIN_PROBABILITY ? i + 1 : 0)).filter((i) => i > 0);
       const rejected = digits.map((d, i) => (d.verdict !== 'digit' ? i + 1 : 0)).filter((i) => i > 0);
       out.push({
