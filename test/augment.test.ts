@@ -237,7 +237,7 @@ test('drawSegment: full ink on the segment, none beyond the pen, the brightest v
 test('continentalOne: the up-stroke runs from the top of the stem down to the left, a foot spans the bottom, and the 1 is fitted to MNIST\'s box again', () => {
   // an upright stem 3 px wide, 20 px tall, centred as an MNIST 1
   const stem = rect(13, 16, 4, 24);
-  const cases: { name: string; s: { length: number; angleDeg: number; foot: number }; check(out: Float32Array): void }[] = [
+  const cases: { name: string; s: { length: number; angleDeg: number; foot: number; kick?: { length: number; angleDeg: number } }; check(out: Float32Array): void }[] = [
     {
       name: 'no flag, no foot: the stem is unchanged',
       s: { length: 0, angleDeg: 30, foot: 0 },
@@ -270,6 +270,31 @@ test('continentalOne: the up-stroke runs from the top of the stem down to the le
         let right = 0;
         for (let x = 0; x < S; x++) if (out[y1 * S + x] >= 0.3) (x < 14 ? left++ : right++);
         assert.ok(left >= 4 && right >= 4, `foot ${left} left, ${right} right`);
+      },
+    },
+    {
+      name: 'a kick: ink right of the stem in its lowest 30% only, rising to the right, none left of it',
+      s: { length: 0, angleDeg: 30, foot: 0, kick: { length: 0.3, angleDeg: 30 } },
+      check: (out) => {
+        const [x0, y0, x1, y1] = inkBox(out);
+        assert.ok(x1 - x0 + 1 >= 7, `kick width ${x1 - x0 + 1}`);
+        // the stem's column: the ink-richest one
+        let stemX = 0;
+        let most = -1;
+        for (let x = 0; x < S; x++) {
+          let n = 0;
+          for (let y = 0; y < S; y++) if (out[y * S + x] >= 0.3) n++;
+          if (n > most) [most, stemX] = [n, x];
+        }
+        let rightLow = 0;
+        let rightHigh = 0;
+        for (let y = y0; y <= y1; y++) for (let x = stemX + 3; x <= x1; x++) if (out[y * S + x] >= 0.3) (y >= y0 + 0.7 * (y1 - y0) ? rightLow++ : rightHigh++);
+        assert.ok(rightLow >= 5 && rightHigh <= 1, `kick ink low ${rightLow}, high ${rightHigh}`);
+        assert.ok(x0 >= stemX - 2, `no ink left of the stem (box from ${x0}, stem at ${stemX})`);
+        // its far end is higher than the stem's foot
+        let endY = -1;
+        for (let y = y0; y <= y1; y++) if (out[y * S + x1] >= 0.3) { endY = y; break; }
+        assert.ok(endY >= 0 && endY < y1, `far end at row ${endY}, bottom ${y1}`);
       },
     },
   ];
@@ -404,6 +429,31 @@ test('lowResScan: 1-bit at the reduced side, scaled back; at side 28 it is a pla
   const grey = o.filter((v) => v > 0.05 && v < 0.95).length;
   const ink = o.filter((v) => v >= 0.95).length;
   assert.ok(ink > 30 && grey > 0, `ink ${ink}, grey ${grey}`);
+});
+
+test('kick: only continental 1s get it, in range, and a users,style,lowres run draws exactly as without it', () => {
+  assert.equal(augmentSpec(parseAugment('users,style,lowres,kick')), 'users,style,lowres,kick');
+  const r = { ...parseAugment('users,style,lowres,kick')!, style: 1, kick: 1, kickFill: 1 };
+  const rand = mulberry32(4);
+  for (let i = 0; i < 100; i++) {
+    const label = i % 10;
+    const d = drawAugment(r, rand, 10, label);
+    if (label !== 1) {
+      assert.ok(!d.style && !d.fill, `label ${label}: no continental 1, no kick, no stretch`);
+      continue;
+    }
+    assert.ok(d.style?.kick, 'a continental 1 gets the kick with probability 1');
+    assert.ok(d.style.kick.length >= r.kickLength[0] && d.style.kick.length <= r.kickLength[1]);
+    assert.ok(d.style.kick.angleDeg >= r.kickAngle[0] && d.style.kick.angleDeg <= r.kickAngle[1]);
+    assert.ok(d.fill && d.fill.aspect >= r.fillAspect[0] && d.fill.aspect <= r.fillAspect[1], 'stretched towards a square box');
+  }
+  // the part draws last: every other part's draw is what it was without it
+  for (const label of [1, 7]) {
+    const a = drawAugment({ ...parseAugment('users,style,lowres')!, style: 1 }, mulberry32(9), 10, label);
+    const b = drawAugment({ ...parseAugment('users,style,lowres,kick')!, style: 1, kickFill: 0 }, mulberry32(9), 10, label);
+    if (b.style) delete b.style.kick;
+    assert.deepEqual(b, a, `label ${label}`);
+  }
 });
 
 test('lowres: drawn in range only when named; a users,style run draws exactly as without it', () => {

@@ -28,6 +28,11 @@
  *   low resolution: its 28x28 frame area-averaged to `lowresSide` px square, thresholded at
  *   `lowresThreshold`, and scaled back up (bilinear): the staircase edges and flat ink of fax
  *   pages, 1-bit scanned forms and small thresholded canvases ({@link lowResScan}).
+ * - `kick` (not in `users`; with `style`): the continental 1 as it is written fast: with
+ *   probability `kick`, its stem ends in a kick to the right (`kickLength` of its height,
+ *   `kickAngle` degrees above the horizontal), and with probability `kickFill` it is stretched
+ *   towards a square box (`fillAspect`, as `fill` does), as 16x16 scan sets leave such 1s.
+ *   Drawn after every other part's draws, so runs without it are reproduced exactly.
  *
  * Each image is augmented with probability `p`; the geometric parts are composed into one
  * resampling (bilinear, zero outside), so an image is interpolated once. All draws come from
@@ -37,7 +42,7 @@ import { UsageError } from '../errors';
 import { inkBBox, preprocessToMnist } from '../image/load';
 import { resize } from '../image/resample';
 
-export const AUGMENT_PARTS = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment', 'style', 'fill', 'lowres'] as const;
+export const AUGMENT_PARTS = ['shift', 'rotate', 'shear', 'scale', 'aspect', 'thickness', 'elastic', 'fragment', 'style', 'fill', 'lowres', 'kick'] as const;
 export type AugmentPart = (typeof AUGMENT_PARTS)[number];
 
 /** The parts of the `users` recipe (the round 4 models were trained with it: it keeps its meaning). */
@@ -71,6 +76,14 @@ export interface AugmentRecipe {
   fillAspect: [number, number];
   /** the most a filled digit's width is stretched */
   fillMax: number;
+  /** probability that a continental 1 ends in a kick to the right (`kick`) */
+  kick: number;
+  /** the kick's length, as a share of the 1's height */
+  kickLength: [number, number];
+  /** the kick's angle above the horizontal, degrees */
+  kickAngle: [number, number];
+  /** probability that a continental 1 is stretched towards a square box (`kick`) */
+  kickFill: number;
   /** probability that a digit is made a low-resolution 1-bit scan */
   lowres: number;
   /** the side the 28x28 frame is reduced to (the digit's 20 px box becomes 0.71 of it) */
@@ -100,6 +113,10 @@ export const USERS_RECIPE: AugmentRecipe = {
   fill: 0.1,
   fillAspect: [0.8, 1],
   fillMax: 3,
+  kick: 0.5,
+  kickLength: [0.15, 0.35],
+  kickAngle: [10, 45],
+  kickFill: 0.3,
   lowres: 0.15,
   lowresSide: [14, 22],
   lowresThreshold: [0.3, 0.5],
@@ -387,6 +404,13 @@ export function drawAugment(r: AugmentRecipe, random: () => number, pool: number
   if (on('lowres') && random() < r.lowres) {
     d.lowres = { side: Math.round(u(r.lowresSide[0] - 0.5, r.lowresSide[1] + 0.5)), threshold: u(r.lowresThreshold[0], r.lowresThreshold[1]) };
   }
+  if (on('kick') && style) {
+    if (random() < r.kick) style.kick = { length: u(r.kickLength[0], r.kickLength[1]), angleDeg: u(r.kickAngle[0], r.kickAngle[1]) };
+    if (random() < r.kickFill && !d.fill) {
+      d.fill = { aspect: u(r.fillAspect[0], r.fillAspect[1]), max: r.fillMax };
+      d.warp.scaleX = scale;
+    }
+  }
   return d;
 }
 
@@ -429,12 +453,14 @@ export interface ContinentalOne {
   angleDeg: number;
   /** half-width of a foot, share of the height; 0 for none */
   foot: number;
+  /** a kick from the stem's bottom to the right (`kick`): length as a share of the height, angle above the horizontal */
+  kick?: { length: number; angleDeg: number };
 }
 
 /**
  * A 1 written the continental way: an up-stroke from the top of the stem down to the left
- * (`length` of the 1's height, `angleDeg` from the stem, at most 50 degrees from the vertical), and a foot across its bottom when
- * `foot` > 0, drawn with the digit's own pen (its ink area over its height, 1.5-3.5 px,
+ * (`length` of the 1's height, `angleDeg` from the stem, at most 50 degrees from the vertical), a foot across its bottom when
+ * `foot` > 0 and a kick from its bottom up to the right when `kick` is given, drawn with the digit's own pen (its ink area over its height, 1.5-3.5 px,
  * anti-aliased, brightest wins); then fitted to MNIST's 20x20 box and centred by mass again, as
  * such a 1 is after the picture pipeline. An image without ink is returned unchanged. Pure.
  */
@@ -480,6 +506,11 @@ export function continentalOne(img: Float32Array, s: ContinentalOne): Float32Arr
   if (s.foot > 0) {
     const f = s.foot * h;
     drawSegment(canvas, W, bx + M - f, bottom + M, bx + M + f, bottom + M, pen);
+  }
+  if (s.kick) {
+    const k = s.kick.length * h;
+    const ka = (s.kick.angleDeg * Math.PI) / 180;
+    drawSegment(canvas, W, bx + M, bottom + M, bx + M + k * Math.cos(ka), bottom + M - k * Math.sin(ka), pen);
   }
   return preprocessToMnist(canvas, W, W, { threshold: 0.02, normalize: false }).pixels;
 }
