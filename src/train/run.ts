@@ -34,6 +34,7 @@ import {
 } from '../models/ensemble';
 import { averageProbabilities } from '../uq/ensemble';
 import { splitValidation } from './batches';
+import { generateSynthDigits, SYNTH_DIGITS_SEED } from '../data/synth/digits';
 import type { LabelledImages } from '../data/types';
 import { ProgressPrinter } from './progress';
 import { modelsDir, relativePath } from '../paths';
@@ -75,6 +76,8 @@ export interface TrainCommandOptions {
   oeWeight?: number;
   /** fine-tune from this model directory */
   initFrom?: string;
+  /** extra labelled training digits: `synth-digits` or `synth-digits:N` */
+  extraDigits?: string;
 }
 
 /** What a training run reports: the manifest's figures, where the model went, and its best epoch. */
@@ -94,15 +97,18 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
     ensureWritableModelDir(modelDir, Boolean(opts.force));
     removeCheckpoint(checkpointDir);
   }
-  const train = loadMnist('train', opts.limit);
+  const mnist = loadMnist('train', opts.limit);
   const test = loadMnist('test');
   const progress = new ProgressPrinter(io);
+  const extra = opts.extraDigits ? await loadExtraDigits(opts.extraDigits, (l) => progress.line(l)) : undefined;
+  // the extra digits go first, so that the validation images (the last ones) stay MNIST's own
+  const { set: train, valSplit } = extra ? withExtraDigits(mnist, extra.set, opts.valSplit) : { set: mnist, valSplit: opts.valSplit };
   const outliers = opts.outlierExposure ? await loadOutlierSources(opts.outlierExposure, (l) => progress.line(l)) : undefined;
   const init = opts.initFrom ? await loadInitModel(opts.initFrom, opts.arch) : undefined;
   // --resume continues on the engine that wrote the checkpoint, unless one is asked for
   const engine = chooseTrainingEngine(opts.engine ?? (opts.resume ? checkpointEngine(checkpointDir) : undefined), init?.model);
   if (engine.note) progress.line(`note: ${engine.note}`);
-  progress.line(`training ${opts.arch} on ${train.images.count} MNIST images (backend ${backend.backend}, engine ${engine.engine}), saving to ${modelDir}`);
+  progress.line(`training ${opts.arch} on ${mnist.images.count} MNIST images${extra ? ` and ${extra.set.images.count} ${extra.source}` : ''} (backend ${backend.backend}, engine ${engine.engine}), saving to ${modelDir}`);
   const { summary } = await trainAndSave(train, test, {
     opts,
     backend: backend.backend,
@@ -110,15 +116,41 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
     engineForced: engine.forced,
     modelDir,
     seed: opts.seed,
-    valSplit: opts.valSplit,
+    valSplit,
     resume: Boolean(opts.resume),
     progress,
     argv,
     outliers: outliers ? { ...outliers, weight: opts.oeWeight ?? 0.5 } : undefined,
     init,
+    manifestExtra: extra ? { extraDigits: { source: extra.source, images: extra.set.images.count, seed: SYNTH_DIGITS_SEED } } : undefined,
   });
   init?.model.dispose();
   return summary;
+}
+
+/** How many font digits `--extra-digits synth-digits` adds without a count (a tenth of MNIST's training set). */
+export const EXTRA_DIGITS_DEFAULT = 6000;
+
+/** `--extra-digits synth-digits[:N]`: N font digits (labels 0-9) of the fixed seed. */
+export async function loadExtraDigits(spec: string, log: (line: string) => void): Promise<{ source: string; set: LabelledImages }> {
+  const m = /^synth-digits(?::(\d+))?$/.exec(spec.trim());
+  if (!m) throw new UsageError(`--extra-digits: unknown source "${spec}" (synth-digits or synth-digits:N)`);
+  const count = m[1] === undefined ? EXTRA_DIGITS_DEFAULT : Number(m[1]);
+  if (!Number.isInteger(count) || count < 10) throw new UsageError(`--extra-digits: need at least 10 digits, not ${m[1]}`);
+  const set = await generateSynthDigits({ count, seed: SYNTH_DIGITS_SEED });
+  log(`extra training digits: ${count} images of synth-digits (seed ${SYNTH_DIGITS_SEED})`);
+  return { source: 'synth-digits', set };
+}
+
+/**
+ * MNIST's training set with `extra` labelled digits put first, and the validation fraction that
+ * keeps the same last MNIST images for validation as `valSplit` does without them. Pure.
+ */
+export function withExtraDigits(mnist: LabelledImages, extra: LabelledImages, valSplit: number): { set: LabelledImages; valSplit: number } {
+  const set = concatSets([{ ...extra, classNames: mnist.classNames }, mnist], `${extra.name}+${mnist.name}`);
+  if (!set.labels) throw new UsageError('--extra-digits: the extra digits have no labels');
+  const val = splitValidation(mnist.images.count, valSplit).val;
+  return { set: { ...set, classNames: mnist.classNames }, valSplit: (val + 0.5) / set.images.count };
 }
 
 /** The outlier images of `--outlier-exposure a,b,c`: each source's train split, concatenated. */
@@ -293,6 +325,7 @@ export type EnsembleTrainSummary = Pick<EnsembleManifest, 'arch' | 'K' | 'kfold'
  * already saved are kept and a member with a checkpoint continues from it.
  */
 export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: string[] = []): Promise<EnsembleTrainSummary> {
+  if (opts.extraDigits) throw new UsageError('--extra-digits trains one model; join models trained with it by udq ensemble');
   const k = opts.ensemble;
   if (k === undefined) throw new UsageError('runTrainEnsemble needs --ensemble K');
   if (!Number.isInteger(k) || k < 2) throw new UsageError('--ensemble needs at least 2 members');

@@ -3,7 +3,8 @@
  * - single-stroke fonts (drawn as centre lines with a pen): Hershey fonts from
  *   `hersheytext/hersheytext.json` and the EMS single-line SVG fonts in `hersheytext/svg_fonts`;
  * - handwriting outline fonts (filled): `@fontsource/*` WOFF files read with opentype.js.
- * Digits are never loaded: only a-z and A-Z.
+ * {@link loadGlyph} (the outlier sets) never loads a digit: only a-z, A-Z and a few symbols;
+ * {@link loadDigitGlyph} loads 0-9 for the extra training digits (`udq train --extra-digits`).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -139,6 +140,22 @@ const glyphCache = new Map<string, Glyph | null>();
  */
 export function loadGlyph(font: GlyphFont, ch: string): Glyph | null {
   if (!/^[A-Za-z]$/.test(ch) && !SYMBOL_CHARS.includes(ch)) throw new DataError(`synth-letters: only letters a-z, A-Z and the symbols ${SYMBOL_CHARS} are drawn, not ${JSON.stringify(ch)}`);
+  return glyphOf(font, ch);
+}
+
+/** The 10 classes of synthetic digits, in label order. */
+export const DIGIT_CLASSES: string[] = '0123456789'.split('');
+
+/**
+ * The geometry of digit `ch` (0-9) in `font` (cached), or null when the font lacks it.
+ * @throws DataError for anything but a digit, or an unknown font
+ */
+export function loadDigitGlyph(font: GlyphFont, ch: string): Glyph | null {
+  if (!/^[0-9]$/.test(ch)) throw new DataError(`synth-digits: only the digits 0-9 are drawn, not ${JSON.stringify(ch)}`);
+  return glyphOf(font, ch);
+}
+
+function glyphOf(font: GlyphFont, ch: string): Glyph | null {
   const key = `${font.id}\u0000${ch}`;
   if (glyphCache.has(key)) return glyphCache.get(key) ?? null;
   const [family, name] = font.id.split(':');
