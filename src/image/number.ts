@@ -222,14 +222,15 @@ export function segmentNumberGroups(ink: Float32Array, width: number, height: nu
     for (let y = g.y0; y <= g.y1; y++) for (let x = g.x0; x <= g.x1; x++) if (keep.has(labels[y * width + x])) colInk[x - g.x0] += ink[y * width + x];
     const { cuts, byWidth } = candidateCuts(colInk, lineH);
     const points = [0, ...cuts, gw];
-    const widthPath = new Set([0, ...byWidth.map((c) => points.indexOf(c)), points.length - 1]);
+    // the width-based cut's pieces: from each point of its path to the next
+    const widthPath = [0, ...byWidth.map((c) => points.indexOf(c)), points.length - 1];
+    const nextOnPath = new Map(widthPath.slice(0, -1).map((p, k) => [p, widthPath[k + 1]]));
     const segments: NumberSegment[] = [];
     const byWidthSegments: number[] = [];
     for (let i = 0; i + 1 < points.length; i++) {
       for (let j = i + 1; j < points.length; j++) {
         const w = points[j] - points[i];
-        // the width-based cut's pieces: consecutive points of its path
-        const onPath = widthPath.has(i) && widthPath.has(j) && ![...widthPath].some((p) => p > i && p < j);
+        const onPath = nextOnPath.get(i) === j;
         if (!onPath && (w < SEGMENT_MIN_WIDTH * lineH || w > SEGMENT_MAX_WIDTH * lineH)) continue;
         if (onPath) byWidthSegments.push(segments.length);
         segments.push({ ...cropDigit(ink, labels, keep, width, height, g, g.x0 + points[i], g.x0 + points[j] - 1), from: i, to: j });

@@ -5,7 +5,7 @@
  */
 import { normaliseTone, preprocessToMnist, toBytes } from '../../image/load';
 import type { LabelledImages } from '../types';
-import { GLYPH_FONTS, GlyphFont, LETTER_CLASSES, loadGlyph } from './glyphs';
+import { Glyph, GLYPH_FONTS, GlyphFont, LETTER_CLASSES, loadGlyph } from './glyphs';
 import { hashSeed, makeRng } from './random';
 import { renderGlyph, sampleStyle } from './render';
 
@@ -37,20 +37,30 @@ const FILL_FONTS = GLYPH_FONTS.filter((f) => f.kind === 'fill');
 export function drawSynthLetter(seed: number, index: number): SynthLetter {
   const label = index % LETTER_CLASSES.length;
   const ch = LETTER_CLASSES[label];
+  return { label, char: ch, ...drawGlyphImage(seed, index, ch, loadGlyph, 'synth-letters') };
+}
+
+/**
+ * Character `ch` as image `index` of the set with seed `seed`: a font (single-stroke with
+ * probability STROKE_SHARE) and a random pen, through the MNIST recipe and MNIST's tone, the
+ * glyph loaded by `load`; fonts that lack it are redrawn. Deterministic; `set` names the
+ * generator in the error when no font draws it. The draw of synth-letters and synth-digits.
+ */
+export function drawGlyphImage(seed: number, index: number, ch: string, load: (font: GlyphFont, ch: string) => Glyph | null, set: string): { font: string; pixels: Uint8Array } {
   const rng = makeRng(hashSeed(seed, index));
   for (let attempt = 0; attempt < 20; attempt++) {
     const fonts: readonly GlyphFont[] = rng.next() < STROKE_SHARE ? STROKE_FONTS : FILL_FONTS;
     const font = rng.pick(fonts);
-    const glyph = loadGlyph(font, ch);
+    const glyph = load(font, ch);
     const style = sampleStyle(rng, font.kind);
     if (!glyph) continue;
     const canvas = renderGlyph(glyph, style);
     const r = preprocessToMnist(canvas.data, canvas.width, canvas.height);
     if (r.empty) continue;
     // MNIST's tone, with the saturated share drawn from MNIST's own 10-90% range
-    return { label, char: ch, font: font.id, pixels: toBytes(normaliseTone(r.pixels, rng.uniform(0.24, 0.52))) };
+    return { font: font.id, pixels: toBytes(normaliseTone(r.pixels, rng.uniform(0.24, 0.52))) };
   }
-  throw new Error(`synth-letters: could not draw ${ch} (seed ${seed}, image ${index})`);
+  throw new Error(`${set}: could not draw ${ch} (seed ${seed}, image ${index})`);
 }
 
 /**
@@ -58,15 +68,19 @@ export function drawSynthLetter(seed: number, index: number): SynthLetter {
  * pixels are uint8 28x28 MNIST-style.
  */
 export async function generateSynthLetters(opts: SynthOptions): Promise<LabelledImages> {
-  const { count, seed } = opts;
+  return generateGlyphSet('synth-letters', opts.count, LETTER_CLASSES, (i) => drawSynthLetter(opts.seed, i));
+}
+
+/** `count` images `draw(0..count-1)` as a labelled set named `name` (uint8 28x28), yielding to the event loop every 500. */
+export async function generateGlyphSet(name: string, count: number, classNames: string[], draw: (index: number) => { label: number; pixels: Uint8Array }): Promise<LabelledImages> {
   const pixels = new Uint8Array(count * 784);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
-    const s = drawSynthLetter(seed, i);
+    const s = draw(i);
     pixels.set(s.pixels, i * 784);
     labels[i] = s.label;
     // yield to the event loop now and then so a CLI spinner/progress can run
     if (i % 500 === 499) await new Promise<void>((r) => setImmediate(r));
   }
-  return { name: 'synth-letters', images: { count, rows: 28, cols: 28, pixels }, labels, classNames: [...LETTER_CLASSES] };
+  return { name, images: { count, rows: 28, cols: 28, pixels }, labels, classNames: [...classNames] };
 }
