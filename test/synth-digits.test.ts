@@ -60,11 +60,22 @@ test('withExtraDigits: extra digits first, the same MNIST images held out for va
   assert.equal(splitValidation(set.images.count, withExtraDigits(mnist, extra, 0).valSplit).val, 0);
 });
 
-test('loadExtraDigits: synth-digits[:N], anything else refused', async () => {
+test('loadExtraDigits: synth-digits[:N][:CLASSES], anything else refused', async () => {
   const lines: string[] = [];
   const r = await loadExtraDigits('synth-digits:20', (l) => lines.push(l));
   assert.equal(r.set.images.count, 20);
   assert.equal(r.source, 'synth-digits');
   assert.match(lines[0], /20 images of synth-digits/);
-  for (const bad of ['synth-letters', 'synth-digits:5', 'synth-digits:x', 'mnist']) await assert.rejects(loadExtraDigits(bad, () => {}), UsageError, bad);
+  // a class selection keeps the same images of the unselected set, nothing else
+  const cases: Array<[string, number[]]> = [['synth-digits:30:-6', [0, 1, 2, 3, 4, 5, 7, 8, 9]], ['synth-digits:30:1+4', [1, 4]], ['synth-digits:30:-0+6+9', [1, 2, 3, 4, 5, 7, 8]]];
+  const all = await generateSynthDigits({ count: 30, seed: 7001 });
+  for (const [spec, kept] of cases) {
+    const s = await loadExtraDigits(spec, () => {});
+    const idx = Array.from(all.labels!.keys()).filter((i) => kept.includes(all.labels![i]));
+    assert.equal(s.set.images.count, idx.length, spec);
+    assert.deepEqual(Array.from(s.set.labels!), idx.map((i) => all.labels![i]), spec);
+    for (let k = 0; k < idx.length; k++) assert.deepEqual(s.set.images.pixels.subarray(k * 784, (k + 1) * 784), all.images.pixels.subarray(idx[k] * 784, (idx[k] + 1) * 784), `${spec} image ${k}`);
+    assert.equal(s.source, `synth-digits:${spec.split(':')[2]}`);
+  }
+  for (const bad of ['synth-letters', 'synth-digits:5', 'synth-digits:x', 'mnist', 'synth-digits:30:a', 'synth-digits:30:12', 'synth-digits:-']) await assert.rejects(loadExtraDigits(bad, () => {}), UsageError, bad);
 });

@@ -35,7 +35,7 @@ import {
 import { averageProbabilities } from '../uq/ensemble';
 import { splitValidation } from './batches';
 import { generateSynthDigits, SYNTH_DIGITS_SEED } from '../data/synth/digits';
-import type { LabelledImages } from '../data/types';
+import { selectClasses, type LabelledImages } from '../data/types';
 import { ProgressPrinter } from './progress';
 import { modelsDir, relativePath } from '../paths';
 import { VERSION } from '../version';
@@ -131,15 +131,21 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
 /** How many font digits `--extra-digits synth-digits` adds without a count (a tenth of MNIST's training set). */
 export const EXTRA_DIGITS_DEFAULT = 6000;
 
-/** `--extra-digits synth-digits[:N]`: N font digits (labels 0-9) of the fixed seed. */
+/**
+ * `--extra-digits synth-digits[:N][:CLASSES]`: N font digits (labels 0-9) of the fixed seed, then
+ * only the digits CLASSES names (`-6` drops the 6s, `1+4+7` keeps those; the selection of
+ * `udq data`'s `NAME:CLASSES`). The digits kept are the same images as without a selection.
+ */
 export async function loadExtraDigits(spec: string, log: (line: string) => void): Promise<{ source: string; set: LabelledImages }> {
-  const m = /^synth-digits(?::(\d+))?$/.exec(spec.trim());
-  if (!m) throw new UsageError(`--extra-digits: unknown source "${spec}" (synth-digits or synth-digits:N)`);
+  const m = /^synth-digits(?::(\d+))?(?::([-+0-9]+))?$/.exec(spec.trim());
+  if (!m) throw new UsageError(`--extra-digits: unknown source "${spec}" (synth-digits, synth-digits:N, synth-digits:N:-6 or synth-digits:N:1+4)`);
   const count = m[1] === undefined ? EXTRA_DIGITS_DEFAULT : Number(m[1]);
   if (!Number.isInteger(count) || count < 10) throw new UsageError(`--extra-digits: need at least 10 digits, not ${m[1]}`);
-  const set = await generateSynthDigits({ count, seed: SYNTH_DIGITS_SEED });
-  log(`extra training digits: ${count} images of synth-digits (seed ${SYNTH_DIGITS_SEED})`);
-  return { source: 'synth-digits', set };
+  const all = await generateSynthDigits({ count, seed: SYNTH_DIGITS_SEED });
+  const set = m[2] === undefined ? all : { ...selectClasses(all, m[2]), name: all.name };
+  const source = m[2] === undefined ? 'synth-digits' : `synth-digits:${m[2]}`;
+  log(`extra training digits: ${set.images.count} images of ${source} (seed ${SYNTH_DIGITS_SEED})`);
+  return { source, set };
 }
 
 /**
