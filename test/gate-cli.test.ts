@@ -269,16 +269,24 @@ test('calibrate --shifted-digits users: fitted on plain and augmented digits, th
   assert.equal(saved.shiftedDigits.acceptRate, 0.9);
   assert.equal(saved.shiftedDigits.thresholdImages, 300);
   assert.ok(saved.shiftedDigits.accepted >= 0.9, `augmented threshold digits accepted: ${saved.shiftedDigits.accepted}`);
+  // inside written numbers: a threshold that accepts 99% of the plain threshold digits, never below the gate's own
+  assert.deepEqual(saved.number, out.number);
+  assert.equal(saved.number.acceptRate, 0.99);
+  assert.ok(saved.number.threshold >= saved.threshold, `number threshold ${saved.number.threshold} vs ${saved.threshold}`);
+  assert.ok(saved.number.accepted >= 0.99, JSON.stringify(saved.number));
+  assert.ok(saved.number.acceptedAugmented >= saved.shiftedDigits.accepted, JSON.stringify(saved.number));
   // the fit half holds plain and augmented digits: 200 of each kind, half of them fitted
   assert.equal(saved.digits.fitImages, 200);
   assert.match(saved.digits.source, /plain and augmented \(users\)/);
   // the held-out digits keep their labels through the concatenation: accuracy is a number
   inUnit(out.heldOut.digitAccuracy, 'heldOut.digitAccuracy with augmented digits');
   // without it, no augmented digits and no such record
-  const plain = await runCli([...args, '--json']);
+  const plain = await runCli([...args, '--number-accept-rate', '0.5', '--json']);
   assert.equal(plain.code, 0, plain.stderr);
   const plainGate = JSON.parse(readFileSync(join(MODEL, 'gate.json'), 'utf8'));
   assert.equal(plainGate.shiftedDigits, undefined);
+  // a number rate under the gate's own leaves the gate's threshold
+  assert.deepEqual([plainGate.number.acceptRate, plainGate.number.threshold, plainGate.number.acceptedAugmented], [0.5, plainGate.threshold, undefined]);
   assert.equal(plainGate.digits.fitImages, 100);
   const bad = await runCli([...args, '--shifted-digits', 'twirl']);
   assert.equal(bad.code, ExitCode.usage);

@@ -130,6 +130,23 @@ test('numbers of 2-6 MNIST training digits (varied spacing, some touching) are r
   assert.ok(read >= 0.9, `read correctly: ${read} (${wrong.join(', ')})`);
 });
 
+test('the digits of a number are judged with the gate\'s number threshold (gate.number), the gate\'s own without one', async () => {
+  const r = makeRand(505);
+  const files: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const pic = await renderPhoto({ group: 'scan', seed: 6000 + i, digits: [0, 1, 2].map(() => digitAt(r.int(54000)).pixels), gap: r.uniform(0.15, 0.5) });
+    files.push(join(dir, `gate-number-${i}.png`));
+    writeFileSync(files[i], pic.data);
+  }
+  const judged = async (g: GateFile) => (await predictNumbers(model, files, { ...opts(), gate: g })).flatMap((p) => p.digits ?? []);
+  const base = { ...gate, number: undefined };
+  const none = await judged({ ...base, threshold: 0 });
+  assert.ok(none.length >= 8 && none.every((d) => d.verdict === 'rejected'), 'threshold 0 without a number threshold: every digit refused');
+  const open = await judged({ ...base, threshold: 0, number: { acceptRate: 1, threshold: 1, accepted: 1 } });
+  assert.ok(open.every((d) => d.reason !== 'uncertain'), 'number threshold 1: no digit refused by the gate');
+  assert.deepEqual(open.map((d) => d.gateProbability), none.map((d) => d.gateProbability), 'the same digits, the same gate probabilities');
+});
+
 test('a number with a letter in it is rejected as a whole, and says where', async () => {
   const r = makeRand(404);
   const files: string[] = [];

@@ -4,7 +4,7 @@ import { choice, fraction, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OP
 import { initBackend } from '../engine/backend';
 import { defaultTestDigits } from '../engine/engine';
 import { loadPredictor } from '../uq/predictor';
-import { calibrateGate } from '../gate/calibrate';
+import { calibrateGate, NUMBER_ACCEPT_RATE } from '../gate/calibrate';
 import { gatePath, writeGate } from '../gate/gate-file';
 import { defaultModelDir } from './model-dir';
 import { formatOodReport, progressPrinter } from './ood-table';
@@ -22,6 +22,7 @@ interface CalibrateCliOptions {
   acceptRate: number;
   shiftedDigits: string;
   shiftedAcceptRate: number;
+  numberAcceptRate: number;
   bnMode: 'inference' | 'batch';
   backend?: string;
   engine?: string;
@@ -42,6 +43,7 @@ export function registerCalibrate(program: Command, io: Io): void {
     .option('--accept-rate <f>', 'fraction of the threshold digits (even-indexed MNIST test digits) the gate must accept; 0.96 leaves a margin so that at least 95% of digits it never saw are accepted', fraction, 0.96)
     .option('--shifted-digits <recipe>', 'also fit on digits augmented the ways users bring them (users, a list of parts of udq train --augment, or off), and choose the threshold to accept --shifted-accept-rate of the threshold digits augmented too', 'off')
     .option('--shifted-accept-rate <f>', 'share of the augmented threshold digits the gate must accept (with --shifted-digits)', fraction, 0.93)
+    .option('--number-accept-rate <f>', 'share of the threshold digits (plain and augmented) the gate must accept inside a written number (udq predict --number)', fraction, NUMBER_ACCEPT_RATE)
     .option('--bn-mode <mode>', 'inference (default) or batch (the study Keras training=True semantics; for comparison only)', choice(['inference', 'batch'] as const), 'inference')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--engine <name>', ENGINE_OPTION_HELP)
@@ -54,11 +56,13 @@ export function registerCalibrate(program: Command, io: Io): void {
       writeGate(model.dir, result.gate);
       model.dispose();
       if (opts.json) {
-        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, engine: model.engine, samples: opts.samples, features: result.gate.features, threshold: result.gate.threshold, adversary: result.gate.adversary, digits: result.gate.digits, shiftedDigits: result.gate.shiftedDigits, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
+        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, engine: model.engine, samples: opts.samples, features: result.gate.features, threshold: result.gate.threshold, adversary: result.gate.adversary, digits: result.gate.digits, shiftedDigits: result.gate.shiftedDigits, number: result.gate.number, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
       }
       io.out(`gate (${result.gate.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}; saved ${gatePath(model.dir)}`);
       const sd = result.gate.shiftedDigits;
       if (sd) io.out(`augmented threshold digits (${sd.recipe}): ${(sd.accepted * 100).toFixed(1)}% of ${sd.thresholdImages} accepted (asked: ${(sd.acceptRate * 100).toFixed(1)}%)`);
+      const nb = result.gate.number;
+      if (nb) io.out(`inside written numbers (predict --number): threshold ${nb.threshold.toFixed(4)}, set to accept ${(nb.acceptRate * 100).toFixed(1)}% of the threshold digits`);
       io.out('held-out metrics:');
       io.out(formatOodReport(result.gate.heldOut, `gate (${result.gate.features})`));
       for (const [other, o] of Object.entries(result.byFeatureSet)) {

@@ -40,6 +40,12 @@ export interface CalibrateOptions {
   shifted?: AugmentRecipe | null;
   /** share of the augmented threshold digits the gate must accept (default 0.93) */
   shiftedAcceptRate?: number;
+  /**
+   * share of the plain threshold digits the gate must accept inside a written number (`udq
+   * predict --number`), where the user has said the picture holds digits (default
+   * {@link NUMBER_ACCEPT_RATE}); never below the gate's own threshold
+   */
+  numberAcceptRate?: number;
   onProgress?: (what: string, done: number, total: number) => void;
 }
 
@@ -50,6 +56,14 @@ export interface CalibrateOptions {
  * outlier exposure the study's std-only gate can collapse (basic: 0.71).
  */
 export const DEFAULT_FEATURES: FeatureSetName = 'scores';
+
+/**
+ * Default share of the plain threshold digits a gate accepts inside a written number. A number
+ * is accepted only when every one of its 2-6 digits is, so a digit's 98.5% becomes 91-97% for a
+ * number; 99% keeps a 5-digit number at about 95% (docs/RESULTS.md, "Numbers written with
+ * several digits").
+ */
+export const NUMBER_ACCEPT_RATE = 0.99;
 
 export interface CalibrationResult {
   gate: GateFile;
@@ -124,7 +138,8 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
   const dHeld = subset(d, dSplit.held);
   const aHeld = subset(a, aSplit.held);
 
-  const fitOne = (features: FeatureSetName): { logistic: LogisticModel; threshold: number; report: OodReport } => {
+  const numberRate = opts.numberAcceptRate ?? NUMBER_ACCEPT_RATE;
+  const fitOne = (features: FeatureSetName): { logistic: LogisticModel; threshold: number; numberThreshold: number; report: OodReport } => {
     // the gate is fitted on images that pass the sanity check (the others never reach it)
     const dx = dFit.summaries.filter((_, i) => dFit.valid[i]);
     const ax = aFit.summaries.filter((_, i) => aFit.valid[i]);
@@ -141,7 +156,10 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
     };
     // accept acceptRate of the plain test digits and, with augmented ones, shiftedRate of those: the larger threshold does both
     const threshold = ts ? Math.max(thresholdFor(t, opts.acceptRate), thresholdFor(ts, shiftedRate)) : thresholdFor(t, opts.acceptRate);
-    return { logistic, threshold, report: oodReport(dHeld, aHeld, { logistic, features, threshold }, opts.acceptRate) };
+    // inside a number: numberRate of the plain threshold digits (the augmented ones' last 1% are
+    // harsher than a cut-out digit, and a threshold that accepts them accepts letters too)
+    const numberThreshold = Math.max(threshold, thresholdFor(t, numberRate));
+    return { logistic, threshold, numberThreshold, report: oodReport(dHeld, aHeld, { logistic, features, threshold }, opts.acceptRate) };
   };
   // the logit-based sets need a sampler that saw logits (not ensembles, not imported logit-less models)
   const hasLogits = d.summaries.every((x) => x.energy !== undefined);
@@ -166,6 +184,12 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
     adversary: { name: adversary.name, fitImages: aFit.summaries.length },
     digits: { source: digits.name, fitImages: dFit.summaries.length },
     thresholdDigits: { source: thresholdDigits.name, images: thresholdDigits.images.count },
+    number: {
+      acceptRate: numberRate,
+      threshold: chosen.numberThreshold,
+      accepted: acceptedShare(t, chosen.logistic, features, chosen.numberThreshold),
+      ...(ts ? { acceptedAugmented: acceptedShare(ts, chosen.logistic, features, chosen.numberThreshold) } : {}),
+    },
     ...(shifted && ts ? { shiftedDigits: { recipe: augmentSpec(shifted), acceptRate: shiftedRate, thresholdImages: ts.summaries.length, accepted: acceptedShare(ts, chosen.logistic, features, chosen.threshold) } } : {}),
     sanity,
     heldOut: chosen.report,

@@ -30,11 +30,22 @@ export interface GateFile {
   thresholdDigits?: { source: string; images: number };
   /** the threshold digits augmented (calibrate --shifted-digits): recipe, the share the threshold had to accept, images, the share accepted */
   shiftedDigits?: { recipe: string; acceptRate: number; thresholdImages: number; accepted: number };
+  /**
+   * inside a written number (`udq predict --number`): the threshold that accepts `acceptRate` of
+   * the plain threshold digits, never below `threshold`, and the shares of the plain and the
+   * augmented threshold digits it accepts; absent in older files (a number then uses `threshold`)
+   */
+  number?: { acceptRate: number; threshold: number; accepted: number; acceptedAugmented?: number };
   sanity: SanityThresholds;
   /** held-out metrics measured by calibrate */
   heldOut: OodReport;
   udqVersion: string;
   date: string;
+}
+
+/** The gate as it judges the digits of a written number: its `number` threshold when it has one. */
+export function gateForNumbers(gate: GateFile): GateFile {
+  return gate.number ? { ...gate, threshold: gate.number.threshold } : gate;
 }
 
 /** What a predictor samples with, as recorded in gate.json. */

@@ -7,6 +7,7 @@ import { loadNumberAsMnist } from '../image/load';
 import { bestCut } from '../image/number';
 import { checkInput, checkPicture, ReasonDetail } from '../gate/sanity';
 import { Prediction, PredictOptions, scorePredictions } from './predict';
+import { gateForNumbers } from '../gate/gate-file';
 
 export interface NumberPrediction {
   file: string;
@@ -40,7 +41,12 @@ export function segmentScore(d: Pick<Prediction, 'verdict' | 'reason' | 'gatePro
 /** Another cut of a group replaces the one by width alone only when its score is higher by more than this (log units). */
 export const CUT_MARGIN = 0.2;
 
-export async function predictNumbers(model: Predictor, files: string[], opts: PredictOptions): Promise<NumberPrediction[]> {
+/**
+ * Read each picture as a number. The gate judges each digit with its number threshold
+ * ({@link gateForNumbers}): the user has said the picture holds digits.
+ */
+export async function predictNumbers(model: Predictor, files: string[], options: PredictOptions): Promise<NumberPrediction[]> {
+  const opts: PredictOptions = { ...options, gate: options.gate ? gateForNumbers(options.gate) : null };
   const out: NumberPrediction[] = [];
   for (const file of files) {
     try {
