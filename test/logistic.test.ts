@@ -4,6 +4,7 @@ import { close } from './helpers/close';
 import { mulberry32 } from '../src/random';
 import {
   DEFAULT_L2,
+  adversaryCap,
   chooseThreshold,
   fitLogistic,
   nextUp,
@@ -269,6 +270,28 @@ test('chooseThreshold accepts the requested fraction, whole tied groups included
   assert.equal(chooseThreshold(tenths, 1), nextUp(1));
   assert.equal(chooseThreshold(tenths, 0), 0.1);
   assert.equal(chooseThreshold(tied, 0.4), nextUp(0.2));
+});
+
+test('adversaryCap: the largest threshold that lets at most the given share more adversary images through', () => {
+  const tenths = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+  const cases: { name: string; scores: number[]; total: number; own: number; extra: number; cap: number }[] = [
+    { name: 'own accepts 2, one more allowed', scores: tenths, total: 10, own: 0.25, extra: 0.1, cap: 0.4 },
+    { name: 'nothing more allowed: the next score', scores: tenths, total: 10, own: 0.25, extra: 0, cap: 0.3 },
+    { name: 'a share of the total, refused images included', scores: tenths, total: 20, own: 0.25, extra: 0.1, cap: 0.5 },
+    { name: 'everything may pass', scores: tenths, total: 10, own: 0.55, extra: 0.5, cap: Infinity },
+    { name: 'order does not matter', scores: [...tenths].reverse(), total: 10, own: 0.05, extra: 0.3, cap: 0.4 },
+    // 0.02 * 50 = 1 exactly in decimals, 1.0000000000000002 in doubles
+    { name: 'rounding of extra * total', scores: tenths, total: 50, own: 0.05, extra: 0.02, cap: 0.2 },
+  ];
+  for (const c of cases) {
+    const cap = adversaryCap(c.scores, c.total, c.own, c.extra);
+    assert.equal(cap, c.cap, c.name);
+    if (Number.isFinite(cap)) {
+      // below the cap at most that many more pass; at the next score up, more would
+      assert.ok(acceptedCount(c.scores, cap) - acceptedCount(c.scores, c.own) <= c.extra * c.total + 1e-9, c.name);
+      assert.ok(acceptedCount(c.scores, nextUp(cap)) - acceptedCount(c.scores, c.own) > c.extra * c.total, c.name);
+    }
+  }
 });
 
 test('chooseThreshold never accepts fewer than asked, and no lower cut would do', () => {

@@ -12,6 +12,7 @@ import { formatCountProgress } from '../src/cli/count-progress';
 import { collectPictureFiles } from '../src/predict/predict';
 import { PACKAGE_ROOT } from '../src/paths';
 import { ExitCode } from '../src/errors';
+import { readGate } from '../src/gate/gate-file';
 
 let tmp: string;
 const MODEL = join(PACKAGE_ROOT, 'models', 'basic');
@@ -80,6 +81,9 @@ test('--number: digits left to right with a verdict each (table and json); an em
   assert.equal(p.number, truth);
   assert.equal(p.digits.length, 3);
   assert.ok(p.digits.every((d: { pixels?: unknown }) => d.pixels === undefined), 'no pixel arrays in JSON');
+  // the gate the digits were judged with: its number threshold when it has one
+  const gate = readGate(MODEL)!;
+  assert.equal(JSON.parse(j.stdout).gate.threshold, gate.number?.threshold ?? gate.threshold);
   const t = await runCli(['predict', '--model', MODEL, '--samples', '20', '--number', f]);
   assert.match(t.stdout, new RegExp(`\\b${truth}\\b`));
   const empty = join(tmp, 'empty');

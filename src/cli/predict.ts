@@ -7,7 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP, noGateNote } from './common';
 import { initBackend } from '../engine/backend';
 import { loadPredictor, samplesPerImage } from '../uq/predictor';
-import { gateSamplingWarning, readGate } from '../gate/gate-file';
+import { gateForNumbers, gateSamplingWarning, readGate } from '../gate/gate-file';
 import { mnistSanityThresholds } from '../gate/sanity';
 import { defaultModelDir } from './model-dir';
 import { collectPictureFiles, streamPredictions, Prediction, PICTURE_EXTENSIONS } from '../predict/predict';
@@ -120,7 +120,7 @@ export function registerPredict(program: Command, io: Io): void {
         }
         const numRow = (r: NumberPrediction) => [r.file, r.verdict, r.number ?? '', (r.uncertainPositions ?? []).join(' '), r.reason ?? '', r.reasonDetail?.short ?? '', (r.digits ?? []).map((d) => `${d.digit ?? '?'}:${(d.probability ?? 0).toFixed(2)}${d.verdict === 'digit' ? '' : '!'}`).join(' '), r.error ?? ''];
         const head = ['file', 'verdict', 'number', 'uncertain', 'reason', opts.format === 'csv' ? 'reasonDetail' : 'why (measured)', 'digits', 'error'];
-        if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, sampling, predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
+        if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, sampling, gate: gate ? { features: gate.features, threshold: gateForNumbers(gate).threshold, adversary: gate.adversary.name } : null, predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
         else if (opts.format === 'csv') io.out(stringify([head, ...res.map(numRow)]).trimEnd());
         else io.out(formatTable(head, res.map(numRow)));
         const failedN = res.filter((r) => r.verdict === 'error').length;

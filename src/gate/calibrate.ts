@@ -10,7 +10,7 @@ import { shiftedDigits } from '../data/shifted';
 import { AugmentRecipe, augmentSpec } from '../train/augment';
 import { LabelledImages, pickImages } from '../data/types';
 import { FEATURE_SET_NAMES, featureNames, featureVector, FeatureSetName } from '../uq/features';
-import { fitLogistic, chooseThreshold, LogisticModel } from './logistic';
+import { adversaryCap, fitLogistic, chooseThreshold, LogisticModel } from './logistic';
 import { gateScores, oodReport, OodReport, ScoredSet } from './ood-report';
 import { mnistSanityThresholds } from './sanity';
 import { scoreImageSet } from '../uq/score-set';
@@ -64,6 +64,13 @@ export const DEFAULT_FEATURES: FeatureSetName = 'scores';
  * several digits").
  */
 export const NUMBER_ACCEPT_RATE = 0.99;
+
+/**
+ * The number threshold lets through at most this share more of the held-out adversary images
+ * (generated strokes and letters) than the gate's own threshold: a model that separates digits
+ * from them less well gets a number threshold nearer its own.
+ */
+export const NUMBER_EXTRA_ADVERSARY = 0.02;
 
 export interface CalibrationResult {
   gate: GateFile;
@@ -157,8 +164,11 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
     // accept acceptRate of the plain test digits and, with augmented ones, shiftedRate of those: the larger threshold does both
     const threshold = ts ? Math.max(thresholdFor(t, opts.acceptRate), thresholdFor(ts, shiftedRate)) : thresholdFor(t, opts.acceptRate);
     // inside a number: numberRate of the plain threshold digits (the augmented ones' last 1% are
-    // harsher than a cut-out digit, and a threshold that accepts them accepts letters too)
-    const numberThreshold = Math.max(threshold, thresholdFor(t, numberRate));
+    // harsher than a cut-out digit, and a threshold that accepts them accepts letters too), but
+    // no more than NUMBER_EXTRA_ADVERSARY more of the held-out adversary images than the gate's own
+    const aScores = gateScores(aHeld.summaries, logistic, features).filter((_, i) => aHeld.valid[i]);
+    const cap = adversaryCap(aScores, aHeld.summaries.length, threshold, NUMBER_EXTRA_ADVERSARY);
+    const numberThreshold = Math.max(threshold, Math.min(thresholdFor(t, numberRate), cap));
     return { logistic, threshold, numberThreshold, report: oodReport(dHeld, aHeld, { logistic, features, threshold }, opts.acceptRate) };
   };
   // the logit-based sets need a sampler that saw logits (not ensembles, not imported logit-less models)
@@ -188,6 +198,7 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
       acceptRate: numberRate,
       threshold: chosen.numberThreshold,
       accepted: acceptedShare(t, chosen.logistic, features, chosen.numberThreshold),
+      adversaryAccepted: acceptedShare(aHeld, chosen.logistic, features, chosen.numberThreshold),
       ...(ts ? { acceptedAugmented: acceptedShare(ts, chosen.logistic, features, chosen.numberThreshold) } : {}),
     },
     ...(shifted && ts ? { shiftedDigits: { recipe: augmentSpec(shifted), acceptRate: shiftedRate, thresholdImages: ts.summaries.length, accepted: acceptedShare(ts, chosen.logistic, features, chosen.threshold) } } : {}),

@@ -32,10 +32,12 @@ export interface GateFile {
   shiftedDigits?: { recipe: string; acceptRate: number; thresholdImages: number; accepted: number };
   /**
    * inside a written number (`udq predict --number`): the threshold that accepts `acceptRate` of
-   * the plain threshold digits, never below `threshold`, and the shares of the plain and the
-   * augmented threshold digits it accepts; absent in older files (a number then uses `threshold`)
+   * the plain threshold digits unless that lets more than 2% more of the held-out adversary
+   * images through, never below `threshold`; the shares of the plain and the augmented
+   * threshold digits and of the held-out adversary images it accepts; absent in older files (a
+   * number then uses `threshold`)
    */
-  number?: { acceptRate: number; threshold: number; accepted: number; acceptedAugmented?: number };
+  number?: { acceptRate: number; threshold: number; accepted: number; acceptedAugmented?: number; adversaryAccepted?: number };
   sanity: SanityThresholds;
   /** held-out metrics measured by calibrate */
   heldOut: OodReport;

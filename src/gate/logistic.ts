@@ -258,6 +258,19 @@ export function chooseThreshold(scoresOfDigits: number[], acceptRate: number): n
   return nextUp(sorted[acceptCount - 1]);
 }
 
+/**
+ * The largest threshold at which at most `extra` (a share of `total`) more adversary images are
+ * accepted (score < threshold) than at `own`. `adversaryScores` are the scores of the adversary
+ * images that reach the gate, `total` counts all of them (refused ones included). Infinity when
+ * no threshold lets that many more through. Pure.
+ */
+export function adversaryCap(adversaryScores: number[], total: number, own: number, extra: number): number {
+  const sorted = Float64Array.from(adversaryScores).sort();
+  const acceptedAtOwn = sorted.filter((v) => v < own).length;
+  const allowed = Math.floor(acceptedAtOwn + extra * total + 1e-9);
+  return allowed >= sorted.length ? Infinity : sorted[allowed];
+}
+
 /** The smallest double greater than a finite `x`. */
 export function nextUp(x: number): number {
   if (!Number.isFinite(x)) throw new UsageError(`nextUp needs a finite number, got ${x}`);
