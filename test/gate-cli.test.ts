@@ -269,11 +269,14 @@ test('calibrate --shifted-digits users: fitted on plain and augmented digits, th
   assert.equal(saved.shiftedDigits.acceptRate, 0.9);
   assert.equal(saved.shiftedDigits.thresholdImages, 300);
   assert.ok(saved.shiftedDigits.accepted >= 0.9, `augmented threshold digits accepted: ${saved.shiftedDigits.accepted}`);
-  // inside written numbers: a threshold that accepts 99% of the plain threshold digits, never below the gate's own
+  // inside written numbers: a threshold that accepts 99% of the plain threshold digits unless
+  // that lets 2% more of the held-out adversary through than the gate's own, never below the gate's own
   assert.deepEqual(saved.number, out.number);
   assert.equal(saved.number.acceptRate, 0.99);
   assert.ok(saved.number.threshold >= saved.threshold, `number threshold ${saved.number.threshold} vs ${saved.threshold}`);
-  assert.ok(saved.number.accepted >= 0.99, JSON.stringify(saved.number));
+  const ownAdversary = 1 - saved.heldOut.ood.adversaryRejectRate;
+  assert.ok(saved.number.adversaryAccepted <= ownAdversary + 0.02 + 1e-9, JSON.stringify(saved.number));
+  assert.ok(saved.number.accepted >= 0.99 || saved.number.adversaryAccepted >= ownAdversary + 0.015, `neither 99% of the digits nor the cap: ${JSON.stringify(saved.number)}`);
   assert.ok(saved.number.acceptedAugmented >= saved.shiftedDigits.accepted, JSON.stringify(saved.number));
   // the fit half holds plain and augmented digits: 200 of each kind, half of them fitted
   assert.equal(saved.digits.fitImages, 200);
