@@ -43,7 +43,7 @@ export function registerCalibrate(program: Command, io: Io): void {
     .option('--accept-rate <f>', 'fraction of the threshold digits (even-indexed MNIST test digits) the gate must accept; 0.96 leaves a margin so that at least 95% of digits it never saw are accepted', fraction, 0.96)
     .option('--shifted-digits <recipe>', 'also fit on digits augmented the ways users bring them (users, a list of parts of udq train --augment, or off), and choose the threshold to accept --shifted-accept-rate of the threshold digits augmented too', 'off')
     .option('--shifted-accept-rate <f>', 'share of the augmented threshold digits the gate must accept (with --shifted-digits)', fraction, 0.93)
-    .option('--number-accept-rate <f>', 'share of the threshold digits (plain and augmented) the gate must accept inside a written number (udq predict --number)', fraction, NUMBER_ACCEPT_RATE)
+    .option('--number-accept-rate <f>', 'share of the plain threshold digits the gate must accept inside a written number (udq predict --number), unless that lets 2% more of the held-out adversary images through', fraction, NUMBER_ACCEPT_RATE)
     .option('--bn-mode <mode>', 'inference (default) or batch (the study Keras training=True semantics; for comparison only)', choice(['inference', 'batch'] as const), 'inference')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--engine <name>', ENGINE_OPTION_HELP)
@@ -62,7 +62,7 @@ export function registerCalibrate(program: Command, io: Io): void {
       const sd = result.gate.shiftedDigits;
       if (sd) io.out(`augmented threshold digits (${sd.recipe}): ${(sd.accepted * 100).toFixed(1)}% of ${sd.thresholdImages} accepted (asked: ${(sd.acceptRate * 100).toFixed(1)}%)`);
       const nb = result.gate.number;
-      if (nb) io.out(`inside written numbers (predict --number): threshold ${nb.threshold.toFixed(4)}, set to accept ${(nb.acceptRate * 100).toFixed(1)}% of the threshold digits`);
+      if (nb) io.out(`inside written numbers (predict --number): threshold ${nb.threshold.toFixed(4)}; ${(nb.accepted * 100).toFixed(1)}% of the threshold digits accepted (asked: ${(nb.acceptRate * 100).toFixed(1)}%), ${((nb.adversaryAccepted ?? 0) * 100).toFixed(1)}% of the held-out adversary images`);
       io.out('held-out metrics:');
       io.out(formatOodReport(result.gate.heldOut, `gate (${result.gate.features})`));
       for (const [other, o] of Object.entries(result.byFeatureSet)) {
