@@ -51,8 +51,8 @@ export interface ModelManifest {
   command?: string;
   /** outlier exposure: the auxiliary non-digit sources (training splits), loss weight, images */
   outlierExposure?: { sources: string[]; weight: number; images: number };
-  /** `--extra-digits`: labelled digits trained on before MNIST's own (`synth-digits`: font digits) */
-  extraDigits?: { source: string; images: number; seed: number };
+  /** `--extra-digits`: labelled digits trained on before MNIST's own (`synth-digits`: font digits; `hand-digits`: hand-drawn styles); `parts` when several sources */
+  extraDigits?: { source: string; images: number; seed: number; parts?: { source: string; images: number; seed: number }[] };
   /** fine-tuned from this model directory (relative to the working directory), and its test accuracy then */
   initFrom?: { dir: string; testAccuracy?: number };
 }

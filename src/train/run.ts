@@ -35,6 +35,7 @@ import {
 import { averageProbabilities } from '../uq/ensemble';
 import { splitValidation } from './batches';
 import { generateSynthDigits, SYNTH_DIGITS_SEED } from '../data/synth/digits';
+import { generateHandDigits, HAND_DIGITS_SEED } from '../data/synth/hand-digits';
 import { selectClasses, type LabelledImages } from '../data/types';
 import { ProgressPrinter } from './progress';
 import { modelsDir, relativePath } from '../paths';
@@ -122,30 +123,53 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
     argv,
     outliers: outliers ? { ...outliers, weight: opts.oeWeight ?? 0.5 } : undefined,
     init,
-    manifestExtra: extra ? { extraDigits: { source: extra.source, images: extra.set.images.count, seed: SYNTH_DIGITS_SEED } } : undefined,
+    manifestExtra: extra ? { extraDigits: { source: extra.source, images: extra.set.images.count, seed: extra.parts[0].seed, ...(extra.parts.length > 1 ? { parts: extra.parts } : {}) } } : undefined,
   });
   init?.model.dispose();
   return summary;
 }
 
-/** How many font digits `--extra-digits synth-digits` adds without a count (a tenth of MNIST's training set). */
+/** How many digits each `--extra-digits` source adds without a count (font digits: a tenth of MNIST's training set). */
 export const EXTRA_DIGITS_DEFAULT = 6000;
+export const HAND_DIGITS_DEFAULT = 2000;
+
+const EXTRA_SOURCES = {
+  'synth-digits': { generate: generateSynthDigits, seed: SYNTH_DIGITS_SEED, count: EXTRA_DIGITS_DEFAULT },
+  'hand-digits': { generate: generateHandDigits, seed: HAND_DIGITS_SEED, count: HAND_DIGITS_DEFAULT },
+} as const;
+
+/** One source of `--extra-digits` as loaded: its name with the class selection, images and seed. */
+export interface ExtraDigitsPart {
+  source: string;
+  images: number;
+  seed: number;
+}
 
 /**
- * `--extra-digits synth-digits[:N][:CLASSES]`: N font digits (labels 0-9) of the fixed seed, then
- * only the digits CLASSES names (`-6` drops the 6s, `1+4+7` keeps those; the selection of
- * `udq data`'s `NAME:CLASSES`). The digits kept are the same images as without a selection.
+ * `--extra-digits SOURCE[:N][:CLASSES][,SOURCE...]`: for each source (`synth-digits`: font
+ * digits; `hand-digits`: the hand-drawn styles of src/data/synth/hand-digits.ts) N digits
+ * (labels 0-9) of its fixed seed, then only the digits CLASSES names (`-6` drops the 6s, `1+4+7`
+ * keeps those; the selection of `udq data`'s `NAME:CLASSES`), the sources in the order given.
+ * The digits kept are the same images as without a selection.
  */
-export async function loadExtraDigits(spec: string, log: (line: string) => void): Promise<{ source: string; set: LabelledImages }> {
-  const m = /^synth-digits(?::(\d+))?(?::([-+0-9]+))?$/.exec(spec.trim());
-  if (!m) throw new UsageError(`--extra-digits: unknown source "${spec}" (synth-digits, synth-digits:N, synth-digits:N:-6 or synth-digits:N:1+4)`);
-  const count = m[1] === undefined ? EXTRA_DIGITS_DEFAULT : Number(m[1]);
-  if (!Number.isInteger(count) || count < 10) throw new UsageError(`--extra-digits: need at least 10 digits, not ${m[1]}`);
-  const all = await generateSynthDigits({ count, seed: SYNTH_DIGITS_SEED });
-  const set = m[2] === undefined ? all : { ...selectClasses(all, m[2]), name: all.name };
-  const source = m[2] === undefined ? 'synth-digits' : `synth-digits:${m[2]}`;
-  log(`extra training digits: ${set.images.count} images of ${source} (seed ${SYNTH_DIGITS_SEED})`);
-  return { source, set };
+export async function loadExtraDigits(spec: string, log: (line: string) => void): Promise<{ source: string; set: LabelledImages; parts: ExtraDigitsPart[] }> {
+  const parts: ExtraDigitsPart[] = [];
+  const sets: LabelledImages[] = [];
+  for (const one of spec.split(',').map((x) => x.trim())) {
+    const m = /^(synth-digits|hand-digits)(?::(\d+))?(?::([-+0-9]+))?$/.exec(one);
+    if (!m) throw new UsageError(`--extra-digits: unknown source "${one}" (synth-digits or hand-digits, each with :N and :CLASSES as in synth-digits:6000:-6, several separated by commas)`);
+    const src = EXTRA_SOURCES[m[1] as keyof typeof EXTRA_SOURCES];
+    const count = m[2] === undefined ? src.count : Number(m[2]);
+    if (!Number.isInteger(count) || count < 10) throw new UsageError(`--extra-digits: need at least 10 digits, not ${m[2]}`);
+    const all = await src.generate({ count, seed: src.seed });
+    const set = m[3] === undefined ? all : { ...selectClasses(all, m[3]), name: all.name };
+    const source = m[3] === undefined ? m[1] : `${m[1]}:${m[3]}`;
+    log(`extra training digits: ${set.images.count} images of ${source} (seed ${src.seed})`);
+    parts.push({ source, images: set.images.count, seed: src.seed });
+    sets.push(set);
+  }
+  const set = sets.length === 1 ? sets[0] : { ...concatSets(sets, parts.map((p) => p.source).join('+')), classNames: sets[0].classNames };
+  return { source: parts.map((p) => p.source).join(','), set, parts };
 }
 
 /**

@@ -6,8 +6,8 @@
 import { normaliseTone, preprocessToMnist, toBytes } from '../../image/load';
 import type { LabelledImages } from '../types';
 import { Glyph, GLYPH_FONTS, GlyphFont, LETTER_CLASSES, loadGlyph } from './glyphs';
-import { hashSeed, makeRng } from './random';
-import { renderGlyph, sampleStyle } from './render';
+import { hashSeed, makeRng, Rng } from './random';
+import { LetterStyle, renderGlyph, sampleStyle } from './render';
 
 /** Bump when the drawing changes, so cached sets are regenerated. */
 export const SYNTH_LETTERS_VERSION = 2;
@@ -54,13 +54,31 @@ export function drawGlyphImage(seed: number, index: number, ch: string, load: (f
     const glyph = load(font, ch);
     const style = sampleStyle(rng, font.kind);
     if (!glyph) continue;
-    const canvas = renderGlyph(glyph, style);
-    const r = preprocessToMnist(canvas.data, canvas.width, canvas.height);
-    if (r.empty) continue;
-    // MNIST's tone, with the saturated share drawn from MNIST's own 10-90% range
-    return { font: font.id, pixels: toBytes(normaliseTone(r.pixels, rng.uniform(0.24, 0.52))) };
+    const pixels = inkOf(rng, glyph, style);
+    if (pixels) return { font: font.id, pixels };
   }
   throw new Error(`${set}: could not draw ${ch} (seed ${seed}, image ${index})`);
+}
+
+/** A glyph rendered with `style`, through the MNIST recipe and MNIST's tone (the saturated share drawn from `rng`); null when it has no ink. */
+function inkOf(rng: Rng, glyph: Glyph, style: LetterStyle): Uint8Array | null {
+  const canvas = renderGlyph(glyph, style);
+  const r = preprocessToMnist(canvas.data, canvas.width, canvas.height);
+  if (r.empty) return null;
+  // MNIST's tone, with the saturated share drawn from MNIST's own 10-90% range
+  return toBytes(normaliseTone(r.pixels, rng.uniform(0.24, 0.52)));
+}
+
+/**
+ * One given glyph with a random pen drawn from `rng`, as 784 MNIST-style bytes (the draw of
+ * `hand-digits`); redrawn with another pen when it comes out without ink. Deterministic.
+ */
+export function drawGlyph(rng: Rng, glyph: Glyph, set: string, index: number): Uint8Array {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const pixels = inkOf(rng, glyph, sampleStyle(rng, glyph.kind));
+    if (pixels) return pixels;
+  }
+  throw new Error(`${set}: could not draw image ${index} (${glyph.font})`);
 }
 
 /**

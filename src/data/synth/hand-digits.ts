@@ -1,0 +1,119 @@
+/**
+ * The `hand-digits` generator: digits in the handwriting conventions that neither MNIST's
+ * writers nor the fonts of `synth-digits` draw, as parametric pen strokes (each image draws
+ * its own proportions), rendered with the random pens of `synth-letters` and put through the
+ * exact MNIST preprocessing. Extra *training digits* (`udq train --extra-digits hand-digits`).
+ * Four styles, cycled so every prefix is balanced:
+ *
+ * - `open-4`: a 4 in one movement down-left and across, its bar low (half to three quarters of
+ *   the height) and running past a stem that starts anywhere in the top half: the Italian school 4;
+ * - `crossed-7`: a 7 with a bar across its stem, sometimes with a down-stroke at the top left;
+ * - `looped-2`: a 2 whose bottom curls into a small loop before the base runs right;
+ * - `flat-5`: a 5 whose flag is a flat bar drawn apart from the stem and the bowl.
+ *
+ * Image i of a seed depends only on (seed, i).
+ */
+import type { LabelledImages } from '../types';
+import { DIGIT_CLASSES, Glyph } from './glyphs';
+import { drawGlyph, generateGlyphSet } from './letters';
+import type { Polyline, Pt } from './path';
+import { hashSeed, makeRng, Rng } from './random';
+
+/** The seed of the hand-drawn training digits (fixed: the set does not change with `--seed`). */
+export const HAND_DIGITS_SEED = 7003;
+
+/** The styles, in the order images cycle through them, with the digit each draws. */
+export const HAND_STYLES = [
+  { name: 'open-4', digit: 4 },
+  { name: 'crossed-7', digit: 7 },
+  { name: 'looped-2', digit: 2 },
+  { name: 'flat-5', digit: 5 },
+] as const;
+
+/**
+ * A Catmull-Rom spline through `points` (each span cut into `steps` segments), as one
+ * polyline that starts at the first point and ends at the last. Pure.
+ */
+export function catmullRom(points: readonly Pt[], steps = 8): Polyline {
+  if (points.length < 3) return points.map(([x, y]) => [x, y]);
+  const out: Polyline = [[points[0][0], points[0][1]]];
+  for (let i = 0; i < points.length - 1; i++) {
+    const p0 = points[Math.max(0, i - 1)];
+    const p1 = points[i];
+    const p2 = points[i + 1];
+    const p3 = points[Math.min(points.length - 1, i + 2)];
+    for (let s = 1; s <= steps; s++) {
+      const t = s / steps;
+      const t2 = t * t;
+      const t3 = t2 * t;
+      const c = (a: number, b: number, d: number, e: number) => 0.5 * (2 * b + (-a + d) * t + (2 * a - 5 * b + 4 * d - e) * t2 + (-a + 3 * b - 3 * d + e) * t3);
+      out.push([c(p0[0], p1[0], p2[0], p3[0]), c(p0[1], p1[1], p2[1], p3[1])]);
+    }
+  }
+  return out;
+}
+
+/** The strokes of one style with proportions drawn from `rng` (y down, height about 1). */
+export function handStrokes(style: (typeof HAND_STYLES)[number]['name'], rng: Rng): Polyline[] {
+  const u = (a: number, b: number) => rng.uniform(a, b);
+  switch (style) {
+    case 'open-4': {
+      const bar = u(0.55, 0.8);
+      const right = u(0.75, 1);
+      const stemX = u(0.5, 0.75);
+      const stemTop = u(0, 0.45);
+      const lean = u(-0.06, 0.06);
+      const x0 = u(0.05, 0.45);
+      // down-left and across: a straight diagonal, or a stem that bends into the bar
+      const stroke: Polyline = rng.next() < 0.5
+        ? [[x0, 0], [u(-0.02, 0.06), bar], [right, bar + u(-0.04, 0.04)]]
+        : catmullRom([[x0, 0], [x0 * 0.5, bar * 0.6], [x0 * 0.3 + 0.05, bar], [(x0 + right) / 2, bar + u(-0.03, 0.03)], [right, bar + u(-0.05, 0.03)]]);
+      const stem: Polyline = [[stemX, stemTop], [stemX - lean, u(0.85, 1)]];
+      return [stroke, stem];
+    }
+    case 'crossed-7': {
+      const w = u(0.6, 0.85);
+      const foot = u(0.15, 0.45);
+      const top: Pt[] = [[0, u(-0.02, 0.03)], [w, 0]];
+      const strokes: Polyline[] = [[...top, [foot, 1]]];
+      if (rng.next() < 0.4) strokes[0].unshift([u(-0.02, 0.04), u(0.1, 0.2)]);
+      const y = u(0.42, 0.6);
+      const xAt = w + ((foot - w) * y) / 1;
+      const half = u(0.18, 0.3);
+      strokes.push([[xAt - half, y + u(-0.03, 0.03)], [xAt + half, y + u(-0.03, 0.03)]]);
+      return strokes;
+    }
+    case 'looped-2': {
+      const w = u(0.65, 0.85);
+      const R = u(0.1, 0.15);
+      const cx = u(0.1, 0.2) + R;
+      const cy = 0.97 - R;
+      const pts: Pt[] = [
+        [0.03, u(0.2, 0.32)], [0.25 * w, 0.02], [0.7 * w, 0.03], [0.95 * w, u(0.22, 0.32)], [0.6 * w, u(0.5, 0.6)],
+        [cx + 0.2 * R, cy - R], [cx - R, cy], [cx, cy + R], [cx + R, cy], [cx + 0.2 * R, cy - R], [cx - 0.6 * R, cy - 0.3 * R],
+        [cx + 0.8 * R, cy + R], [w, u(0.94, 1)],
+      ];
+      return [catmullRom(pts)];
+    }
+    case 'flat-5': {
+      const w = u(0.6, 0.8);
+      const neck = u(0.38, 0.5);
+      const bar: Polyline = [[u(0.05, 0.15), 0], [w, u(-0.04, 0.02)]];
+      const body = catmullRom([[0.1, 0], [0.08, neck], [0.4 * w, neck - 0.08], [0.95 * w, neck + 0.08], [w, 0.72], [0.75 * w, 0.95], [0.35 * w, 1], [0.02, u(0.85, 0.92)]]);
+      return [body, bar];
+    }
+  }
+}
+
+/** Draw image `index` of the set with seed `seed`: its label, style and 784 MNIST-style bytes. Deterministic. */
+export function drawHandDigit(seed: number, index: number): { label: number; style: string; pixels: Uint8Array } {
+  const s = HAND_STYLES[index % HAND_STYLES.length];
+  const rng = makeRng(hashSeed(seed, index));
+  const glyph: Glyph = { font: `hand:${s.name}`, char: DIGIT_CLASSES[s.digit], kind: 'stroke', lines: handStrokes(s.name, rng) };
+  return { label: s.digit, style: s.name, pixels: drawGlyph(rng, glyph, 'hand-digits', index) };
+}
+
+/** `count` hand-drawn digits of `seed` as a labelled set (labels 0-9, uint8 28x28 MNIST-style). */
+export async function generateHandDigits(opts: { count: number; seed: number }): Promise<LabelledImages> {
+  return generateGlyphSet('hand-digits', opts.count, DIGIT_CLASSES, (i) => drawHandDigit(opts.seed, i));
+}

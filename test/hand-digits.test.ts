@@ -1,0 +1,121 @@
+/** Hand-drawn digit styles as extra training digits (`udq train --extra-digits hand-digits`): src/data/synth/hand-digits.ts and run.ts' list of sources. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { centerOfMass, inkBBox } from '../src/image/load';
+import { catmullRom, drawHandDigit, generateHandDigits, handStrokes, HAND_STYLES } from '../src/data/synth/hand-digits';
+import { generateSynthDigits } from '../src/data/synth/digits';
+import { makeRng } from '../src/data/synth/random';
+import { bounds, Polyline } from '../src/data/synth/path';
+import { loadExtraDigits } from '../src/train/run';
+import { initBackend } from '../src/engine/backend';
+import { loadPredictor } from '../src/uq/predictor';
+import { UsageError } from '../src/errors';
+
+test('catmullRom: passes through every control point, starts and ends on them; short lists are kept as they are', () => {
+  const cases: Array<[Array<[number, number]>, number]> = [
+    [[[0, 0], [1, 1], [2, 0]], 4],
+    [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 2]], 8],
+    [[[0.5, 0], [0, 0.5], [0.5, 1], [1, 0.5]], 3],
+  ];
+  for (const [pts, steps] of cases) {
+    const line = catmullRom(pts, steps);
+    assert.equal(line.length, 1 + (pts.length - 1) * steps);
+    for (const [k, p] of pts.entries()) {
+      assert.ok(Math.abs(line[k * steps][0] - p[0]) < 1e-12 && Math.abs(line[k * steps][1] - p[1]) < 1e-12, `point ${k} of ${JSON.stringify(pts)}`);
+    }
+  }
+  assert.deepEqual(catmullRom([[0, 0], [1, 2]]), [[0, 0], [1, 2]]);
+});
+
+/** The x of the stroke `line` at height y (linear between its points), or null where it does not reach y. */
+function xAt(line: Polyline, y: number): number | null {
+  for (let i = 1; i < line.length; i++) {
+    const [x0, y0] = line[i - 1];
+    const [x1, y1] = line[i];
+    if ((y0 - y) * (y1 - y) <= 0 && y0 !== y1) return x0 + ((x1 - x0) * (y - y0)) / (y1 - y0);
+  }
+  return null;
+}
+
+test('handStrokes: each style has the geometry its name says, over many draws', () => {
+  const rng = makeRng(11);
+  for (let k = 0; k < 200; k++) {
+    for (const s of HAND_STYLES) {
+      const lines = handStrokes(s.name, rng);
+      const b = bounds(lines)!;
+      // about one unit high, narrower than tall or about square
+      assert.ok(b.y1 - b.y0 > 0.8 && b.y1 - b.y0 < 1.1 && b.x1 - b.x0 < 1.15, `${s.name}: ${JSON.stringify(b)}`);
+      if (s.name === 'open-4') {
+        // the bar: the first stroke's last segment, below the middle, runs right past the stem
+        const [stroke, stem] = lines;
+        const bar = stroke[stroke.length - 1];
+        assert.ok(bar[1] > 0.5 && bar[1] < 0.85, `open-4 bar at ${bar[1]}`);
+        assert.ok(bar[0] > stem[0][0] && stem[0][1] < 0.5 && stem[stem.length - 1][1] > bar[1], 'open-4: the stem starts above the bar and ends below it, left of its end');
+      }
+      if (s.name === 'crossed-7') {
+        // the cross-bar crosses the down-stroke
+        const [seven, cross] = lines;
+        const y = (cross[0][1] + cross[1][1]) / 2;
+        const x = xAt(seven.slice(-2), y)!;
+        assert.ok(cross[0][0] < x && cross[1][0] > x, `crossed-7: bar ${JSON.stringify(cross)} misses the stem at ${x}`);
+      }
+      if (s.name === 'flat-5') {
+        // the flag is a separate flat stroke at the top
+        const bar = lines[1];
+        assert.ok(Math.abs(bar[0][1] - bar[1][1]) < 0.08 && Math.max(bar[0][1], bar[1][1]) < 0.05, 'flat-5 flag');
+      }
+      if (s.name === 'looped-2') {
+        // the stroke crosses itself near the bottom: some stretch of it comes back up after reaching the bottom third
+        const line = lines[0];
+        const lowest = line.findIndex((p) => p[1] > 0.9);
+        assert.ok(lowest > 0 && line.slice(lowest).some((p) => p[1] < 0.85), 'looped-2: no loop at the bottom');
+      }
+    }
+  }
+});
+
+test('generateHandDigits: deterministic, styles cycle, never blank, MNIST-shaped, read as their labels by the shipped basic model', async () => {
+  const n = 120;
+  const a = await generateHandDigits({ count: n, seed: 5 });
+  assert.deepEqual(a.images.pixels, (await generateHandDigits({ count: n, seed: 5 })).images.pixels);
+  assert.notDeepEqual(a.images.pixels, (await generateHandDigits({ count: n, seed: 6 })).images.pixels);
+  for (let i = 0; i < n; i++) assert.equal(a.labels![i], HAND_STYLES[i % HAND_STYLES.length].digit);
+  assert.deepEqual(drawHandDigit(5, 37).pixels, a.images.pixels.subarray(37 * 784, 38 * 784));
+  assert.equal(drawHandDigit(5, 37).style, HAND_STYLES[1].name);
+  for (let i = 0; i < n; i++) {
+    const img = a.images.pixels.subarray(i * 784, (i + 1) * 784);
+    const bb = inkBBox(img, 28, 28, 12);
+    assert.ok(bb && Math.max(bb.x1 - bb.x0, bb.y1 - bb.y0) + 1 <= 21, `image ${i}: ink box ${JSON.stringify(bb)}`);
+    const com = centerOfMass(img, 28, 28)!;
+    assert.ok(Math.abs(com.x - 14) < 1 && Math.abs(com.y - 14) < 1, `image ${i}: centre of mass ${com.x},${com.y}`);
+  }
+  await initBackend('wasm');
+  const model = await loadPredictor('models/basic');
+  const pixels = Float32Array.from(a.images.pixels, (v) => v / 255);
+  const { summaries } = await model.sample({ count: n, pixels, keys: new Uint32Array(n) }, { samples: 10, seed: 0 });
+  model.dispose();
+  for (const s of HAND_STYLES) {
+    const idx = Array.from(a.labels!.keys()).filter((i) => i % HAND_STYLES.length === HAND_STYLES.indexOf(s));
+    const right = idx.filter((i) => summaries[i].predicted === s.digit).length / idx.length;
+    assert.ok(right >= 0.85, `basic model reads ${right} of the ${s.name} digits as ${s.digit}`);
+  }
+});
+
+test('loadExtraDigits: several sources in the order given, each with its own count and classes', async () => {
+  const lines: string[] = [];
+  const r = await loadExtraDigits('synth-digits:20:-6, hand-digits:12:-7', (l) => lines.push(l));
+  const font = await generateSynthDigits({ count: 20, seed: 7001 });
+  const hand = await generateHandDigits({ count: 12, seed: 7003 });
+  const fontKept = Array.from(font.labels!.keys()).filter((i) => font.labels![i] !== 6);
+  const handKept = Array.from(hand.labels!.keys()).filter((i) => hand.labels![i] !== 7);
+  assert.equal(r.set.images.count, fontKept.length + handKept.length);
+  assert.deepEqual(Array.from(r.set.labels!), [...fontKept.map((i) => font.labels![i]), ...handKept.map((i) => hand.labels![i])]);
+  const k = fontKept.length;
+  assert.deepEqual(r.set.images.pixels.subarray(k * 784, (k + 1) * 784), hand.images.pixels.subarray(handKept[0] * 784, (handKept[0] + 1) * 784));
+  assert.equal(r.source, 'synth-digits:-6,hand-digits:-7');
+  assert.deepEqual(r.parts, [{ source: 'synth-digits:-6', images: fontKept.length, seed: 7001 }, { source: 'hand-digits:-7', images: handKept.length, seed: 7003 }]);
+  assert.deepEqual(r.set.classNames, font.classNames);
+  assert.equal(lines.length, 2);
+  assert.match(lines[1], /9 images of hand-digits:-7 \(seed 7003\)/);
+  for (const bad of ['hand-digits:5', 'synth-digits,', 'hand-digits:20:x', 'hand', 'synth-digits;hand-digits']) await assert.rejects(loadExtraDigits(bad, () => {}), UsageError, bad);
+});
