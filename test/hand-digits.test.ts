@@ -9,7 +9,11 @@ import { bounds, Polyline } from '../src/data/synth/path';
 import { loadExtraDigits } from '../src/train/run';
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
-import { UsageError } from '../src/errors';
+import { ExitCode, UsageError } from '../src/errors';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli';
 
 test('catmullRom: passes through every control point, starts and ends on them; short lists are kept as they are', () => {
   const cases: Array<[Array<[number, number]>, number]> = [
@@ -118,4 +122,20 @@ test('loadExtraDigits: several sources in the order given, each with its own cou
   assert.equal(lines.length, 2);
   assert.match(lines[1], /9 images of hand-digits:-7 \(seed 7003\)/);
   for (const bad of ['hand-digits:5', 'synth-digits,', 'hand-digits:20:x', 'hand', 'synth-digits;hand-digits']) await assert.rejects(loadExtraDigits(bad, () => {}), UsageError, bad);
+});
+
+test('udq train --extra-digits with two sources: both trained on before MNIST, recorded in the manifest; a bad list is a usage error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'udq-hand-'));
+  const out = join(dir, 'm');
+  const r = await runCli(['train', '--arch', 'basic', '--limit', '300', '--epochs', '1', '--batch-size', '32', '--seed', '1', '--extra-digits', 'synth-digits:20:-6,hand-digits:12', '--out', out, '--backend', 'wasm']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /18 images of synth-digits:-6 \(seed 7001\)/);
+  assert.match(r.stderr, /: 12 images of hand-digits \(seed 7003\)/);
+  assert.match(r.stderr, /on 300 MNIST images and 30 synth-digits:-6,hand-digits/);
+  const manifest = JSON.parse(readFileSync(join(out, 'udq.json'), 'utf8'));
+  assert.deepEqual(manifest.extraDigits, { source: 'synth-digits:-6,hand-digits', images: 30, seed: 7001, parts: [{ source: 'synth-digits:-6', images: 18, seed: 7001 }, { source: 'hand-digits', images: 12, seed: 7003 }] });
+  const bad = await runCli(['train', '--arch', 'basic', '--limit', '300', '--epochs', '1', '--extra-digits', 'synth-digits,fonts', '--out', join(dir, 'bad'), '--backend', 'wasm']);
+  assert.equal(bad.code, ExitCode.usage);
+  assert.match(bad.stderr, /unknown source "fonts"/);
+  rmSync(dir, { recursive: true });
 });
