@@ -1,7 +1,7 @@
 /** Hand-drawn digit styles as extra training digits (`udq train --extra-digits hand-digits`): src/data/synth/hand-digits.ts and run.ts' list of sources. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { centerOfMass, inkBBox } from '../src/image/load';
+import { assertMnistFramed } from './helpers/mnist-frame';
 import { catmullRom, drawHandDigit, generateHandDigits, handStrokes, HAND_STYLES } from '../src/data/synth/hand-digits';
 import { generateSynthDigits } from '../src/data/synth/digits';
 import { makeRng } from '../src/data/synth/random';
@@ -86,13 +86,7 @@ test('generateHandDigits: deterministic, styles cycle, never blank, MNIST-shaped
   for (let i = 0; i < n; i++) assert.equal(a.labels![i], HAND_STYLES[i % HAND_STYLES.length].digit);
   assert.deepEqual(drawHandDigit(5, 37).pixels, a.images.pixels.subarray(37 * 784, 38 * 784));
   assert.equal(drawHandDigit(5, 37).style, HAND_STYLES[1].name);
-  for (let i = 0; i < n; i++) {
-    const img = a.images.pixels.subarray(i * 784, (i + 1) * 784);
-    const bb = inkBBox(img, 28, 28, 12);
-    assert.ok(bb && Math.max(bb.x1 - bb.x0, bb.y1 - bb.y0) + 1 <= 21, `image ${i}: ink box ${JSON.stringify(bb)}`);
-    const com = centerOfMass(img, 28, 28)!;
-    assert.ok(Math.abs(com.x - 14) < 1 && Math.abs(com.y - 14) < 1, `image ${i}: centre of mass ${com.x},${com.y}`);
-  }
+  assertMnistFramed(a.images.pixels, n);
   await initBackend('wasm');
   const model = await loadPredictor('models/basic');
   const pixels = Float32Array.from(a.images.pixels, (v) => v / 255);

@@ -1,7 +1,7 @@
 /** Font digits as extra training digits (`udq train --extra-digits synth-digits`): src/data/synth/digits.ts and run.ts' joining. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { centerOfMass, inkBBox } from '../src/image/load';
+import { assertMnistFramed } from './helpers/mnist-frame';
 import { loadMnist } from '../src/data/mnist';
 import { DIGIT_CLASSES, GLYPH_FONTS, loadDigitGlyph, loadGlyph } from '../src/data/synth/glyphs';
 import { drawSynthDigit, generateSynthDigits } from '../src/data/synth/digits';
@@ -30,13 +30,7 @@ test('generateSynthDigits: deterministic, labels cycle 0-9, never blank, MNIST-s
   assert.deepEqual(a.classNames, DIGIT_CLASSES);
   for (let i = 0; i < n; i++) assert.equal(a.labels![i], i % 10);
   assert.deepEqual(drawSynthDigit(5, 37).pixels, a.images.pixels.subarray(37 * 784, 38 * 784));
-  for (let i = 0; i < n; i++) {
-    const img = a.images.pixels.subarray(i * 784, (i + 1) * 784);
-    const bb = inkBBox(img, 28, 28, 12);
-    assert.ok(bb && Math.max(bb.x1 - bb.x0, bb.y1 - bb.y0) + 1 <= 21, `image ${i}: ink box ${JSON.stringify(bb)}`);
-    const com = centerOfMass(img, 28, 28)!;
-    assert.ok(Math.abs(com.x - 14) < 1 && Math.abs(com.y - 14) < 1, `image ${i}: centre of mass ${com.x},${com.y}`);
-  }
+  assertMnistFramed(a.images.pixels, n);
   // the glyphs are the digits they are labelled as: a model that never saw them reads most right
   await initBackend('wasm');
   const model = await loadPredictor('models/basic');

@@ -78,7 +78,7 @@ export function handStrokes(style: (typeof HAND_STYLES)[number]['name'], rng: Rn
       const strokes: Polyline[] = [[...top, [foot, 1]]];
       if (rng.next() < 0.4) strokes[0].unshift([u(-0.02, 0.04), u(0.1, 0.2)]);
       const y = u(0.42, 0.6);
-      const xAt = w + ((foot - w) * y) / 1;
+      const xAt = w + (foot - w) * y;
       const half = u(0.18, 0.3);
       strokes.push([[xAt - half, y + u(-0.03, 0.03)], [xAt + half, y + u(-0.03, 0.03)]]);
       return strokes;
