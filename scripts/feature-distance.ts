@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { initBackend } from '../src/engine/backend';
 import { loadModelFiles } from '../src/models/store';
 import { loadMnist } from '../src/data/mnist';
+import { testDigitsHalf } from '../src/gate/calibrate';
 import { readIdxImages, readIdxLabels } from '../src/data/idx';
 import { loadAdversary } from '../src/data/sources';
 import { auroc, fpr95 } from '../src/gate/metrics';
@@ -52,7 +53,8 @@ function invert(a: Float64Array, n: number): Float64Array {
     return { f: cat(fs), p: cat(ps) };
   };
   const u8 = (px: Uint8Array | Float32Array) => Float32Array.from(px, (v) => v / 255);
-  const D = 128;
+  // the Flatten width: 128 for deep
+  const D = (flat.outputShape as number[])[1];
   const train = loadMnist('train');
   const NT = 20000;
   const tr = run(u8(train.images.pixels.subarray(0, NT * 784)), NT);
@@ -68,20 +70,18 @@ function invert(a: Float64Array, n: number): Float64Array {
     const out: number[] = []; const pred: number[] = [];
     const v = new Float64Array(D);
     for (let i = 0; i < n; i++) {
-      let best = Infinity; let bc = 0;
+      let best = Infinity;
       for (let c = 0; c < 10; c++) {
         for (let j = 0; j < D; j++) v[j] = r.f[i * D + j] - mean[c * D + j];
         let s = 0; for (let a = 0; a < D; a++) { let t = 0; for (let b = 0; b < D; b++) t += P[a * D + b] * v[b]; s += v[a] * t; }
-        if (s < best) { best = s; bc = c; }
+        if (s < best) best = s;
       }
       out.push(best); let am = 0; for (let c = 1; c < 10; c++) if (r.p[i * 10 + c] > r.p[i * 10 + am]) am = c; pred.push(am);
     }
     return { s: out, pred };
   };
-  const test = loadMnist('test');
-  const nOdd = 5000; const odd = new Float32Array(nOdd * 784); const oddLab: number[] = [];
-  for (let i = 0; i < nOdd; i++) { odd.set(u8(test.images.pixels.subarray((2 * i + 1) * 784, (2 * i + 2) * 784)), i * 784); oddLab.push(test.labels![2 * i + 1]); }
-  const dm = score(run(odd, nOdd), nOdd);
+  const odd = testDigitsHalf('report').images;
+  const dm = score(run(u8(odd.pixels), odd.count), odd.count);
   const sorted = [...dm.s].sort((a, b) => a - b);
   const q = (p: number) => sorted[Math.floor(p * (sorted.length - 1))];
   console.log(`MNIST odd: median ${f3(q(0.5))}, q95 ${f3(q(0.95))}, q99 ${f3(q(0.99))}`);
