@@ -3,13 +3,20 @@
  * writers nor the fonts of `synth-digits` draw, as parametric pen strokes (each image draws
  * its own proportions), rendered with the random pens of `synth-letters` and put through the
  * exact MNIST preprocessing. Extra *training digits* (`udq train --extra-digits hand-digits`).
- * Four styles, cycled so every prefix is balanced:
+ * Five styles, cycled so every prefix is balanced:
  *
  * - `open-4`: a 4 in one movement down-left and across, its bar low (half to three quarters of
  *   the height) and running past a stem that starts anywhere in the top half: the Italian school 4;
  * - `crossed-7`: a 7 with a bar across its stem, sometimes with a down-stroke at the top left;
  * - `looped-2`: a 2 whose bottom curls into a small loop before the base runs right;
- * - `flat-5`: a 5 whose flag is a flat bar drawn apart from the stem and the bowl.
+ * - `flat-5`: a 5 whose flag is a flat bar drawn apart from the stem and the bowl;
+ * - `wide-1`: the continental 1 with a long flag (from a third to 0.7 of the way down,
+ *   climbing at 42 degrees or steeper, its stem near upright) in a box about as wide as tall,
+ *   as writers who fill the space draw it (Semeion's scanned 1s); a foot on some.
+ *
+ * (Until session 17 there were four styles, without `wide-1`: image i of those sets drew style
+ * i % 4, so the sets and the models of RESULTS' "Hand-drawn digit styles" are not what the same
+ * command draws now.)
  *
  * Image i of a seed depends only on (seed, i).
  */
@@ -28,6 +35,7 @@ export const HAND_STYLES = [
   { name: 'crossed-7', digit: 7 },
   { name: 'looped-2', digit: 2 },
   { name: 'flat-5', digit: 5 },
+  { name: 'wide-1', digit: 1 },
 ] as const;
 
 /**
@@ -101,6 +109,22 @@ export function handStrokes(style: (typeof HAND_STYLES)[number]['name'], rng: Rn
       const bar: Polyline = [[u(0.05, 0.15), 0], [w, u(-0.04, 0.02)]];
       const body = catmullRom([[0.1, 0], [0.08, neck], [0.4 * w, neck - 0.08], [0.95 * w, neck + 0.08], [w, 0.72], [0.75 * w, 0.95], [0.35 * w, 1], [0.02, u(0.85, 0.92)]]);
       return [body, bar];
+    }
+    case 'wide-1': {
+      const peakX = u(0.45, 0.75);
+      // the flag climbs at 35-50 degrees or steeper: flatter, it is a 7's bar
+      const flagY = Math.min(0.7, Math.max(0.3, peakX * u(0.9, 1.4)));
+      // the stem near upright: leaning far left from the top, it is a 7's
+      const footX = peakX + u(-0.15, 0.1);
+      const bend = u(-0.06, 0.06);
+      // the flag up to the top (a little curved on some), then the stem down to the bottom
+      const flag = catmullRom([[0, flagY], [0.5 * peakX + bend, 0.5 * flagY - bend], [peakX, 0]], 4);
+      const strokes: Polyline[] = [[...flag, [footX, 1]]];
+      if (rng.next() < 0.3) {
+        const half = u(0.15, 0.3);
+        strokes.push([[footX - half, 1], [footX + half, 1 + u(-0.02, 0.02)]]);
+      }
+      return strokes;
     }
   }
 }
