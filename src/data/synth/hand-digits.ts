@@ -112,7 +112,7 @@ export function handStrokes(style: (typeof HAND_STYLES)[number]['name'], rng: Rn
     }
     case 'wide-1': {
       const peakX = u(0.45, 0.75);
-      // the flag climbs at 35-50 degrees or steeper: flatter, it is a 7's bar
+      // the flag climbs at 42 degrees or steeper (flagY / peakX >= 0.9): flatter, it is a 7's bar
       const flagY = Math.min(0.7, Math.max(0.3, peakX * u(0.9, 1.4)));
       // the stem near upright: leaning far left from the top, it is a 7's
       const footX = peakX + u(-0.15, 0.1);
