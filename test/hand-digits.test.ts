@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertMnistFramed } from './helpers/mnist-frame';
-import { catmullRom, drawHandDigit, generateHandDigits, handStrokes, HAND_STYLES } from '../src/data/synth/hand-digits';
+import { catmullRom, drawHandDigit, generateHandDigits, handStrokes, handStyleOf, HAND_SLOTS, HAND_STYLES } from '../src/data/synth/hand-digits';
 import { generateSynthDigits } from '../src/data/synth/digits';
 import { makeRng } from '../src/data/synth/random';
 import { bounds, Polyline } from '../src/data/synth/path';
@@ -56,6 +56,16 @@ test('handStrokes: each style has the geometry its name says, over many draws', 
         assert.ok(bar[1] > 0.5 && bar[1] < 0.85, `open-4 bar at ${bar[1]}`);
         assert.ok(bar[0] > stem[0][0] && stem[0][1] < 0.5 && stem[stem.length - 1][1] > bar[1], 'open-4: the stem starts above the bar and ends below it, left of its end');
       }
+      if (s.name === 'short-4') {
+        // about as wide as tall, the bar in the bottom quarter; a short stem from about the middle crosses the bar left of its end and ends just below it
+        const [stroke, stem] = lines;
+        const bar = stroke[stroke.length - 1];
+        assert.ok(b.x1 - b.x0 >= 0.75 * (b.y1 - b.y0), `short-4 is ${b.x1 - b.x0} wide, ${b.y1 - b.y0} tall`);
+        assert.ok(stroke[0][1] === 0 && stroke[0][0] >= 0.25 && stroke[0][0] <= 0.6, `short-4 starts at ${JSON.stringify(stroke[0])}`);
+        assert.ok(bar[1] > 0.65 && bar[1] < 0.95, `short-4 bar at ${bar[1]}`);
+        assert.ok(stem[0][1] >= 0.3 && stem[0][1] <= bar[1] - 0.2, `short-4 stem starts at ${stem[0][1]}, bar at ${bar[1]}`);
+        assert.ok(bar[0] > Math.max(stem[0][0], stem[1][0]) && stem[1][1] > bar[1] && stem[1][1] < bar[1] + 0.22, 'short-4: the stem crosses the bar left of its end and stops just below it');
+      }
       if (s.name === 'crossed-7') {
         // the cross-bar crosses the down-stroke
         const [seven, cross] = lines;
@@ -87,33 +97,47 @@ test('handStrokes: each style has the geometry its name says, over many draws', 
   }
 });
 
-test('generateHandDigits: deterministic, styles cycle, never blank, MNIST-shaped, read as their labels by the shipped basic model (wide 1s: by the shipped deep model)', async () => {
+test('handStyleOf: five slots in turn, the 4s alternating open and short; every style drawn', () => {
+  const cases: Array<[number, string]> = [[0, 'open-4'], [1, 'crossed-7'], [2, 'looped-2'], [3, 'flat-5'], [4, 'wide-1'], [5, 'short-4'], [9, 'wide-1'], [10, 'open-4'], [15, 'short-4'], [1234, 'wide-1']];
+  for (const [i, name] of cases) assert.equal(handStyleOf(i).name, name, `image ${i}`);
+  const drawn = new Set(Array.from({ length: 10 }, (_, i) => handStyleOf(i).name));
+  assert.deepEqual([...drawn].sort(), HAND_STYLES.map((s) => s.name).sort());
+  assert.deepEqual(HAND_SLOTS.flat().sort(), HAND_STYLES.map((s) => s.name).sort());
+});
+
+test('generateHandDigits: deterministic, styles cycle, never blank, MNIST-shaped, read as their labels by the shipped basic model (wide 1s and short 4s: by the shipped deep model)', async () => {
   const n = 120;
   const a = await generateHandDigits({ count: n, seed: 5 });
   assert.deepEqual(a.images.pixels, (await generateHandDigits({ count: n, seed: 5 })).images.pixels);
   assert.notDeepEqual(a.images.pixels, (await generateHandDigits({ count: n, seed: 6 })).images.pixels);
-  for (let i = 0; i < n; i++) assert.equal(a.labels![i], HAND_STYLES[i % HAND_STYLES.length].digit);
+  for (let i = 0; i < n; i++) assert.equal(a.labels![i], handStyleOf(i).digit);
   assert.deepEqual(drawHandDigit(5, 37).pixels, a.images.pixels.subarray(37 * 784, 38 * 784));
-  assert.equal(drawHandDigit(5, 37).style, HAND_STYLES[37 % HAND_STYLES.length].name);
+  assert.equal(drawHandDigit(5, 37).style, handStyleOf(37).name);
   assertMnistFramed(a.images.pixels, n);
   await initBackend('wasm');
   const model = await loadPredictor('models/basic');
   const pixels = Float32Array.from(a.images.pixels, (v) => v / 255);
   const { summaries } = await model.sample({ count: n, pixels, keys: new Uint32Array(n) }, { samples: 10, seed: 0 });
   model.dispose();
-  // the images of each style (they cycle)
-  const ofStyle = (k: number) => Array.from(a.labels!.keys()).filter((i) => i % HAND_STYLES.length === k);
-  const wide = ofStyle(HAND_STYLES.findIndex((s) => s.name === 'wide-1'));
-  const widePixels = new Float32Array(wide.length * 784);
-  wide.forEach((i, k) => widePixels.set(pixels.subarray(i * 784, (i + 1) * 784), k * 784));
+  // the images of each style
+  const ofStyle = (name: string) => Array.from(a.labels!.keys()).filter((i) => handStyleOf(i).name === name);
+  // the styles MNIST's writers lack are checked on the deep model (basic reads the wide 1s as 1, 4, 7 or worse, the short 4s often as 6)
+  const deepChecked = ['wide-1', 'short-4'];
+  const some = deepChecked.flatMap(ofStyle);
+  const somePixels = new Float32Array(some.length * 784);
+  some.forEach((i, k) => somePixels.set(pixels.subarray(i * 784, (i + 1) * 784), k * 784));
   const deep = await loadPredictor('models/deep');
-  const wideRead = (await deep.sample({ count: wide.length, pixels: widePixels, keys: new Uint32Array(wide.length) }, { samples: 10, seed: 0 })).summaries.map((s) => s.predicted);
+  const deepRead = (await deep.sample({ count: some.length, pixels: somePixels, keys: new Uint32Array(some.length) }, { samples: 10, seed: 0 })).summaries.map((s) => s.predicted);
   deep.dispose();
-  // the style MNIST's writers lack: the basic model reads it as 1, 4, 7 or worse; deep reads most as 1 and the rest as 7, its one look-alike
-  assert.ok(wideRead.filter((d) => d === 1).length >= 0.6 * wide.length && wideRead.every((d) => d === 1 || d === 7), `deep reads the wide 1s as ${wideRead}`);
+  const readAs = (name: string) => deepRead.filter((_, k) => handStyleOf(some[k]).name === name);
+  // deep reads most wide 1s as 1 and the rest as 7, its one look-alike; the short 4s as 4
+  const wideRead = readAs('wide-1');
+  assert.ok(wideRead.filter((d) => d === 1).length >= 0.6 * wideRead.length && wideRead.every((d) => d === 1 || d === 7), `deep reads the wide 1s as ${wideRead}`);
+  const shortRead = readAs('short-4');
+  assert.ok(shortRead.length > 0 && shortRead.filter((d) => d === 4).length >= 0.9 * shortRead.length, `deep reads the short 4s as ${shortRead}`);
   for (const s of HAND_STYLES) {
-    if (s.name === 'wide-1') continue;
-    const idx = ofStyle(HAND_STYLES.indexOf(s));
+    if (deepChecked.includes(s.name)) continue;
+    const idx = ofStyle(s.name);
     const right = idx.filter((i) => summaries[i].predicted === s.digit).length / idx.length;
     assert.ok(right >= 0.85, `basic model reads ${right} of the ${s.name} digits as ${s.digit}`);
   }

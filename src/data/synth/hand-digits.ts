@@ -3,10 +3,13 @@
  * writers nor the fonts of `synth-digits` draw, as parametric pen strokes (each image draws
  * its own proportions), rendered with the random pens of `synth-letters` and put through the
  * exact MNIST preprocessing. Extra *training digits* (`udq train --extra-digits hand-digits`).
- * Five styles, cycled so every prefix is balanced:
+ * Six styles in five slots, cycled so every prefix is balanced (the 4's slot alternates two):
  *
  * - `open-4`: a 4 in one movement down-left and across, its bar low (half to three quarters of
  *   the height) and running past a stem that starts anywhere in the top half: the Italian school 4;
+ * - `short-4`: the same movement in a box about as wide as tall, its bar near the bottom, and a
+ *   short stem near the bar's right end, from about the middle to just below the bar: the
+ *   one-stroke 4s Semeion's writers draw, which MNIST's writers do not;
  * - `crossed-7`: a 7 with a bar across its stem, sometimes with a down-stroke at the top left;
  * - `looped-2`: a 2 whose bottom curls into a small loop before the base runs right;
  * - `flat-5`: a 5 whose flag is a flat bar drawn apart from the stem and the bowl;
@@ -17,6 +20,9 @@
  * (Until session 17 there were four styles, without `wide-1`: image i of those sets drew style
  * i % 4, so the sets and the models of RESULTS' "Hand-drawn digit styles" are not what the same
  * command draws now.)
+ *
+ * (Until session 18 the 4's slot drew only `open-4`; the even visits still draw the same images,
+ * and sets without 4s are unchanged.)
  *
  * Image i of a seed depends only on (seed, i).
  */
@@ -29,14 +35,30 @@ import { hashSeed, makeRng, Rng } from './random';
 /** The seed of the hand-drawn training digits (fixed: the set does not change with `--seed`). */
 export const HAND_DIGITS_SEED = 7003;
 
-/** The styles, in the order images cycle through them, with the digit each draws. */
+/** Every style, with the digit it draws. */
 export const HAND_STYLES = [
   { name: 'open-4', digit: 4 },
   { name: 'crossed-7', digit: 7 },
   { name: 'looped-2', digit: 2 },
   { name: 'flat-5', digit: 5 },
   { name: 'wide-1', digit: 1 },
+  { name: 'short-4', digit: 4 },
 ] as const;
+
+export type HandStyle = (typeof HAND_STYLES)[number];
+
+/**
+ * The slots images cycle through (image i: slot i % 5); a slot with several styles takes them in
+ * turn on its successive visits (image i: style floor(i / 5) % its length).
+ */
+export const HAND_SLOTS: ReadonlyArray<readonly HandStyle['name'][]> = [['open-4', 'short-4'], ['crossed-7'], ['looped-2'], ['flat-5'], ['wide-1']];
+
+/** The style image `index` of a set draws. Pure. */
+export function handStyleOf(index: number): HandStyle {
+  const slot = HAND_SLOTS[index % HAND_SLOTS.length];
+  const name = slot[Math.floor(index / HAND_SLOTS.length) % slot.length];
+  return HAND_STYLES.find((s) => s.name === name)!;
+}
 
 /**
  * A Catmull-Rom spline through `points` (each span cut into `steps` segments), as one
@@ -62,7 +84,7 @@ export function catmullRom(points: readonly Pt[], steps = 8): Polyline {
 }
 
 /** The strokes of one style with proportions drawn from `rng` (y down, height about 1). */
-export function handStrokes(style: (typeof HAND_STYLES)[number]['name'], rng: Rng): Polyline[] {
+export function handStrokes(style: HandStyle['name'], rng: Rng): Polyline[] {
   const u = (a: number, b: number) => rng.uniform(a, b);
   switch (style) {
     case 'open-4': {
@@ -126,12 +148,26 @@ export function handStrokes(style: (typeof HAND_STYLES)[number]['name'], rng: Rn
       }
       return strokes;
     }
+    case 'short-4': {
+      const bar = u(0.72, 0.88);
+      const right = u(0.85, 1.05);
+      const x0 = u(0.25, 0.6);
+      const left = u(-0.02, 0.1);
+      // down-left and along the bottom: a straight diagonal, or one that bows out to the left
+      const stroke: Polyline = rng.next() < 0.5
+        ? [[x0, 0], [left, bar], [right, bar + u(-0.04, 0.04)]]
+        : catmullRom([[x0, 0], [(x0 + left) / 2 - u(0, 0.1), bar * 0.5], [left, bar], [(left + right) / 2, bar + u(-0.03, 0.03)], [right, bar + u(-0.04, 0.03)]]);
+      // a short stem near the bar's right end, from the middle down to just below the bar
+      const stemX = right * u(0.7, 0.9);
+      const stem: Polyline = [[stemX, u(0.3, bar - 0.25)], [stemX - u(-0.04, 0.04), bar + u(0.09, 0.16)]];
+      return [stroke, stem];
+    }
   }
 }
 
 /** Draw image `index` of the set with seed `seed`: its label, style and 784 MNIST-style bytes. Deterministic. */
 export function drawHandDigit(seed: number, index: number): { label: number; style: string; pixels: Uint8Array } {
-  const s = HAND_STYLES[index % HAND_STYLES.length];
+  const s = handStyleOf(index);
   const rng = makeRng(hashSeed(seed, index));
   const glyph: Glyph = { font: `hand:${s.name}`, char: DIGIT_CLASSES[s.digit], kind: 'stroke', lines: handStrokes(s.name, rng) };
   return { label: s.digit, style: s.name, pixels: drawGlyph(rng, glyph, 'hand-digits', index) };
