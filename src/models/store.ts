@@ -164,7 +164,13 @@ export function writeManifest(dir: string, manifest: ModelManifest): void {
 
 export function readManifest(dir: string): AnyModelManifest {
   const p = join(dir, MANIFEST_FILE);
-  if (!existsSync(p)) throw new ModelError(`${dir}: no ${MANIFEST_FILE} manifest (not a udq model directory?)`);
+  if (!existsSync(p)) {
+    // ensemble.json (src/models/ensemble.ts, which imports this module): K models, each under members/
+    if (existsSync(join(dir, 'ensemble.json'))) {
+      throw new ModelError(`${dir} is an ensemble (ensemble.json), and this command takes one model: pass one of its members, --model ${join(dir, 'members', 'm0')}`);
+    }
+    throw new ModelError(`${dir}: no ${MANIFEST_FILE} manifest (not a udq model directory?)`);
+  }
   try {
     const m = JSON.parse(readFileSync(p, 'utf8')) as AnyModelManifest;
     if (m.format !== 'udq-model') throw new Error('format is not udq-model');
