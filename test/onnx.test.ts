@@ -70,9 +70,16 @@ test('the SIMD mask kernel draws exactly the reference masks (units not a multip
   assert.throws(() => kernel.fill(0, [{ image: 0, sample: 0 }], 1, 0, 0), /rate/);
 });
 
+/**
+ * The shipped single model of each architecture: models/deep is an ensemble of two deep models
+ * (ensemble.json) since session 19, and ONNX export and the ort sampler take one model, so the
+ * deep architecture is checked on its first member.
+ */
+const SHIPPED_SINGLE: Record<string, string> = { basic: join(MODELS, 'basic'), deep: join(MODELS, 'deep', 'members', 'm0') };
+
 for (const arch of ['basic', 'deep']) {
   test(`the exported ${arch} model gives tfjs's probabilities within 1e-5 on 300 MNIST test digits`, async () => {
-    const { model } = await loadModel(join(MODELS, arch));
+    const { model } = await loadModel(SHIPPED_SINGLE[arch]);
     const graph = tfjsToOnnx(model, 'full');
     const decoded = decodeModel(graph.bytes);
     assert.equal(Number(decoded.opsetImport[0].version), 13);
@@ -161,7 +168,7 @@ function assertSameFeatures(a: McResult, b: McResult, what: string): void {
 
 for (const arch of ['basic', 'deep']) {
   test(`the ort sampler reproduces the tfjs sampler's features on the shipped ${arch} model (same seed, keys, offsets)`, async () => {
-    const { model } = await loadModel(join(MODELS, arch));
+    const { model } = await loadModel(SHIPPED_SINGLE[arch]);
     const sampler = await OrtSampler.create(ort, model);
     const input = mnistInput(70);
     const opts = { samples: 24, seed: 9, keepSamples: true, indexOffset: 1000 };
@@ -184,6 +191,28 @@ for (const arch of ['basic', 'deep']) {
     model.dispose();
   });
 }
+
+test('the shipped deep ensemble samples the same on ort as on tfjs (both members, same seed, keys, offsets)', async () => {
+  const onOrt = await loadPredictor(join(MODELS, 'deep'), { engine: 'ort' });
+  const onTfjs = await loadPredictor(join(MODELS, 'deep'), { engine: 'tfjs' });
+  assert.equal(onOrt.kind, 'ensemble');
+  assert.equal(onOrt.members, 2);
+  const input = mnistInput(30);
+  const opts = { samples: 8, seed: 5, keepSamples: true, indexOffset: 2000 };
+  const a = await onOrt.sample(input, opts);
+  const b = await onTfjs.sample(input, opts);
+  assert.equal(a.samples!.length, 30 * 16 * 10, '8 passes in each of the 2 members');
+  let maxSample = 0;
+  for (let i = 0; i < a.samples!.length; i++) maxSample = Math.max(maxSample, Math.abs(a.samples![i] - b.samples![i]));
+  assert.ok(maxSample < 1e-5, `max sample difference ${maxSample}`);
+  for (let i = 0; i < 30; i++) {
+    for (const key of ['predictiveEntropy', 'mutualInformation', 'meanStd', 'energy', 'maxLogit'] as const) {
+      assert.ok(Math.abs((a.summaries[i][key] as number) - (b.summaries[i][key] as number)) < 1e-4, `image ${i} ${key}`);
+    }
+  }
+  onOrt.dispose();
+  onTfjs.dispose();
+});
 
 test('engine choice: ort when it loads, UDQ_ENGINE and the option force one, unknown names are refused', async () => {
   const saved = process.env.UDQ_ENGINE;
@@ -211,7 +240,7 @@ test('engine choice: ort when it loads, UDQ_ENGINE and the option force one, unk
 
 test('udq export writes a checked ONNX file, refuses to overwrite it, and names a missing model', async () => {
   const out = join(ROOT, 'deep.onnx');
-  const r = await runCli(['export', '--model', join(MODELS, 'deep'), '--out', out, '--check', '50', '--json']);
+  const r = await runCli(['export', '--model', SHIPPED_SINGLE.deep, '--out', out, '--check', '50', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.ok(j.check.maxAbsDiff < 1e-5 && j.check.sameArgmax === 50, JSON.stringify(j.check));
@@ -227,11 +256,16 @@ test('udq export writes a checked ONNX file, refuses to overwrite it, and names 
     assert.equal(row.indexOf(Math.max(...row)), labels[i], `digit ${i}`);
   }
   await session.release();
-  const again = await runCli(['export', '--model', join(MODELS, 'deep'), '--out', out]);
+  const again = await runCli(['export', '--model', SHIPPED_SINGLE.deep, '--out', out]);
   assert.equal(again.code, ExitCode.exists);
   assert.match(again.stderr, /--force/);
   const missing = await runCli(['export', '--model', join(ROOT, 'nope'), '--out', join(ROOT, 'x.onnx')]);
   assert.equal(missing.code, ExitCode.model);
+  assert.ok(!existsSync(join(ROOT, 'x.onnx')));
+  // an ensemble is K models: export names a member to pass instead of a missing udq.json
+  const ensemble = await runCli(['export', '--model', join(MODELS, 'deep'), '--out', join(ROOT, 'x.onnx')]);
+  assert.equal(ensemble.code, ExitCode.model);
+  assert.match(ensemble.stderr, /is an ensemble \(ensemble\.json\).*--model \S*members\/m0/);
   assert.ok(!existsSync(join(ROOT, 'x.onnx')));
 });
 

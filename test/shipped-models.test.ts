@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli';
 
@@ -25,10 +25,18 @@ for (const name of ['basic', 'deep', 'basic-study', 'deep-study'] as const) {
     // gates are fitted on sources a fresh clone has (generated), never on the figures
     assert.ok(gate.adversary.name.split(',').every((s: string) => ['synth-letters', 'synth-strokes'].includes(s)), gate.adversary.name);
     if (!name.endsWith('-study')) {
-      const manifest = JSON.parse(readFileSync(join(dir, 'udq.json'), 'utf8'));
-      // generated sources, whole or with classes left out (NAME:-a+b)
-      const oe: string[] = manifest.outlierExposure.sources;
-      assert.ok(oe.length > 0 && oe.every((s) => ['synth-strokes', 'synth-letters'].includes(s.split(':')[0])), `trained with outlier exposure on generated sources: ${oe.join(',')}`);
+      // a model's udq.json, or each member's of an ensemble (ensemble.json: models/deep since session 19)
+      const ensemble = existsSync(join(dir, 'ensemble.json')) ? JSON.parse(readFileSync(join(dir, 'ensemble.json'), 'utf8')) : null;
+      const manifestDirs: string[] = ensemble ? ensemble.members.map((m: { dir: string }) => join(dir, m.dir)) : [dir];
+      if (ensemble) assert.equal(manifestDirs.length, ensemble.K);
+      for (const d of manifestDirs) {
+        const manifest = JSON.parse(readFileSync(join(d, 'udq.json'), 'utf8'));
+        // generated sources, whole or with classes left out (NAME:-a+b)
+        const oe: string[] = manifest.outlierExposure.sources;
+        assert.ok(oe.length > 0 && oe.every((s) => ['synth-strokes', 'synth-letters'].includes(s.split(':')[0])), `${d} trained with outlier exposure on generated sources: ${oe.join(',')}`);
+        // committed manifests hold no machine's absolute paths
+        assert.doesNotMatch(manifest.command, / \/\S/, `${d}: a relative --out in the recorded command`);
+      }
     }
     const r = await runCli(['predict', '--model', dir, ...Object.keys(EXPECTED).map(FIG), '--format', 'json', '--backend', 'wasm']);
     assert.equal(r.code, 0, r.stderr);
