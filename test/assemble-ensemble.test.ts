@@ -56,7 +56,7 @@ test('udq ensemble refuses: one member, a member twice, mixed architectures, an 
   const cases: [string[], number, RegExp][] = [
     [['--members', 'models/basic'], ExitCode.usage, /at least 2/],
     [['--members', 'models/basic,models/basic'], ExitCode.usage, /twice/],
-    [['--members', 'models/basic,models/deep'], ExitCode.usage, /one architecture/],
+    [['--members', 'models/basic,models/deep-study'], ExitCode.usage, /one architecture/],
     [['--members', 'models/basic,models/nope'], ExitCode.model, /does not exist/],
   ];
   for (const [args, code, message] of cases) {
