@@ -89,7 +89,8 @@ async function main(): Promise<void> {
     rows.map((r) => join(args.dir!, r.file)),
     { samples, seed: 0, gate, sanity: gate?.sanity ?? mnistSanityThresholds() },
   );
-  console.log(`${args.model}, ${rows.length} pictures in ${basename(args.dir)}, ${samples} passes`);
+  const passes = model.kind === 'ensemble' ? `${samples} passes in each of ${model.members} members` : `${samples} passes`;
+  console.log(`${args.model}, ${rows.length} pictures in ${basename(args.dir)}, ${passes}`);
   console.log('group\tn\taccepted+right\taccepted\taccepted-wrong\trefused(input)\tuncertain\targmax right');
   const groups: [string, Row[]][] = [['all', rows]];
   for (const key of ['kind', 'repo'] as const) {
