@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor, Predictor } from '../src/uq/predictor';
 import { summariseSamples, logitScores, SampleSummary } from '../src/uq/features';
-import { adaptiveRounds, isSettled, jackknifeSe, leaveOneOutSummaries, sampleAdaptive, VerdictGate } from '../src/uq/adaptive';
+import { adaptiveRounds, canSampleAdaptive, isSettled, jackknifeSe, leaveOneOutSummaries, sampleAdaptive, VerdictGate } from '../src/uq/adaptive';
 import { readGate } from '../src/gate/gate-file';
 import { loadMnist } from '../src/data/mnist';
 import { loadAdversary } from '../src/data/sources';
@@ -192,4 +192,66 @@ test('adaptive sampling on digits and noise: summaries equal the fixed call at t
   const same = a.filter((p, i) => p.verdict === f[i].verdict && p.digit === f[i].digit).length;
   assert.ok(same >= 59, `${same} of 60 answers equal fixed 100`);
   assert.ok(a.slice(40).every((p) => p.verdict === 'rejected'), 'noise is rejected');
+});
+
+test('the shipped deep ensemble (mc) in rounds: passes continue in every member, summaries equal the fixed call at the passes each got, answers equal fixed 100', async () => {
+  const ensemble = await loadPredictor('models/deep');
+  assert.equal(ensemble.kind, 'ensemble');
+  assert.equal(ensemble.ensembleMode, 'mc');
+  const k = ensemble.members!;
+  const gateFile = readGate(ensemble.dir)!;
+  const digits = loadMnist('test', 30).images;
+  const noise = (await loadAdversary('noise', { split: 'test', limit: 10, seed: 3 })).images;
+  const count = 40;
+  const pixels = new Float32Array(count * 784);
+  for (let i = 0; i < 30 * 784; i++) pixels[i] = digits.pixels[i] / 255;
+  for (let i = 0; i < 10 * 784; i++) pixels[30 * 784 + i] = noise.pixels[i] / (noise.pixels instanceof Float32Array ? 1 : 255);
+  const input = { count, pixels, keys: new Uint32Array(count) };
+
+  // passes 0-4 then 5-11 of every member are passes 0-11 of one call (samples: image, member, pass)
+  const few = { count: 3, pixels: pixels.subarray(0, 3 * 784), keys: new Uint32Array(3) };
+  const first = await ensemble.sample(few, { samples: 5, seed: 0, keepSamples: true });
+  const rest = await ensemble.sample(few, { samples: 7, seed: 0, firstSample: 5, keepSamples: true });
+  const whole = await ensemble.sample(few, { samples: 12, seed: 0, keepSamples: true });
+  for (let i = 0; i < 3; i++) {
+    for (let m = 0; m < k; m++) {
+      const of = (r: typeof whole, n: number, from: number, to: number) => Array.from(r.samples!.subarray(((i * k + m) * n + from) * 10, ((i * k + m) * n + to) * 10));
+      close(Math.max(...of(first, 5, 0, 5).map((v, j) => Math.abs(v - of(whole, 12, 0, 5)[j]))), 0, 1e-6, `image ${i} member ${m} passes 0-4`);
+      close(Math.max(...of(rest, 7, 0, 7).map((v, j) => Math.abs(v - of(whole, 12, 5, 12)[j]))), 0, 1e-6, `image ${i} member ${m} passes 5-11`);
+    }
+  }
+
+  const gate = { logistic: gateFile.logistic, features: gateFile.features, threshold: gateFile.threshold };
+  const rounds = adaptiveRounds(gateFile.samples);
+  const adaptive = await sampleAdaptive(ensemble, input, { seed: 0, gate, rounds });
+  assert.ok(adaptive.passes.every((n) => rounds.map((r) => k * r).includes(n)), `passes are K x a round: ${[...new Set(adaptive.passes)]}`);
+  const digitsPasses = adaptive.passes.slice(0, 30).reduce((a, b) => a + b, 0) / 30;
+  assert.ok(digitsPasses < (k * gateFile.samples) / 2, `MNIST digits stop early: mean ${digitsPasses} passes`);
+  for (const n of new Set(adaptive.passes)) {
+    const idx = adaptive.passes.flatMap((m, i) => (m === n ? [i] : []));
+    const sub = new Float32Array(idx.length * 784);
+    idx.forEach((i, j) => sub.set(pixels.subarray(i * 784, (i + 1) * 784), j * 784));
+    const atN = await ensemble.sample({ count: idx.length, pixels: sub, keys: new Uint32Array(idx.length) }, { samples: n / k, seed: 0 });
+    idx.forEach((i, j) => {
+      assert.equal(adaptive.summaries[i].numSamples, n);
+      for (let c = 0; c < 10; c++) close(adaptive.summaries[i].meanProbs[c], atN.summaries[j].meanProbs[c], 1e-5, `image ${i} class ${c} at ${n} passes`);
+      close(adaptive.summaries[i].meanStd, atN.summaries[j].meanStd, 1e-5, `spread of image ${i}`);
+      close(adaptive.summaries[i].energy!, atN.summaries[j].energy!, 1e-4, `energy of image ${i}`);
+    });
+  }
+  const files = Array.from({ length: count }, (_, i) => ({ pixels: pixels.subarray(i * 784, (i + 1) * 784), name: `${i}` }));
+  const opts = { samples: gateFile.samples, seed: 0, gate: gateFile, sanity: gateFile.sanity ?? mnistSanityThresholds() };
+  const a = await predictFiles(ensemble, files, { ...opts, adaptive: true });
+  const f = await predictFiles(ensemble, files, opts);
+  assert.ok(f.every((p) => p.passes === k * gateFile.samples));
+  const same = a.filter((p, i) => p.verdict === f[i].verdict && p.digit === f[i].digit).length;
+  assert.ok(same >= 39, `${same} of 40 answers equal fixed ${k} x ${gateFile.samples}`);
+  assert.ok(a.slice(30).every((p) => p.verdict === 'rejected'), 'noise is rejected');
+  ensemble.dispose();
+
+  // disagreement mode has no passes to continue (one deterministic pass a member): refused
+  const disagreement = await loadPredictor('models/deep', { ensembleMode: 'disagreement' });
+  assert.equal(canSampleAdaptive(disagreement), false);
+  await assert.rejects(sampleAdaptive(disagreement, input, { seed: 0, gate }), /disagreement/);
+  disagreement.dispose();
 });

@@ -7,6 +7,7 @@ import { stringify } from 'csv-stringify/sync';
 import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson, ENGINE_OPTION_HELP, noGateNote } from './common';
 import { initBackend } from '../engine/backend';
 import { loadPredictor, samplesPerImage } from '../uq/predictor';
+import { canSampleAdaptive } from '../uq/adaptive';
 import { GateFile, gateForNumbers, gateSamplingWarning, readGate } from '../gate/gate-file';
 import { mnistSanityThresholds } from '../gate/sanity';
 import { defaultModelDir } from './model-dir';
@@ -114,7 +115,7 @@ export function registerPredict(program: Command, io: Io): void {
       const mismatch = gate && gateSamplingWarning(gate, model);
       if (mismatch) io.err(mismatch);
       const samples = opts.samples ?? gate?.samples ?? 100;
-      const adaptive = opts.samples === undefined && model.kind === 'model';
+      const adaptive = opts.samples === undefined && canSampleAdaptive(model);
       const sampling = adaptive ? 'adaptive' : 'fixed';
       if (opts.number) {
         const res = await predictNumbers(model, files, { samples, adaptive, seed: opts.seed, gate, sanity: gate?.sanity ?? mnistSanityThresholds(), ink: opts.ink });

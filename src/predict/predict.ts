@@ -5,7 +5,7 @@ import type { Predictor } from '../uq/predictor';
 import { loadImageAsMnist } from '../image/load';
 import { featureVector } from '../uq/features';
 import { predictProba } from '../gate/logistic';
-import { adaptiveRounds, sampleAdaptive } from '../uq/adaptive';
+import { adaptiveRounds, canSampleAdaptive, sampleAdaptive } from '../uq/adaptive';
 import { samplesPerImage } from '../uq/sample-count';
 import { checkInput, checkPicture, ReasonDetail, SanityThresholds } from '../gate/sanity';
 import type { InkOption, PipelineInfo } from '../image/pipeline';
@@ -74,7 +74,8 @@ export interface PredictOptions {
   samples: number;
   /**
    * sample in rounds (10, 20, 40, then `samples`) and stop each picture once its verdict and
-   * digit are settled (src/uq/adaptive.ts); single models only, an ensemble samples `samples`
+   * digit are settled (src/uq/adaptive.ts); a single model or an ensemble in `mc` mode (rounds
+   * counted per member); an ensemble in `disagreement` mode samples as asked
    */
   adaptive?: boolean;
   /** the adaptive rule's z (default ADAPTIVE_Z) */
@@ -233,7 +234,7 @@ export async function scorePredictions(model: Predictor, into: Prediction[], ima
   const input = { count: images.length, pixels, keys: new Uint32Array(images.length) };
   let summaries;
   let passes: number[];
-  if (opts.adaptive && model.kind === 'model') {
+  if (opts.adaptive && canSampleAdaptive(model)) {
     const verdictFixed = into.map((p) => p.verdict !== 'digit');
     ({ summaries, passes } = await sampleAdaptive(model, input, { seed: opts.seed, rounds: adaptiveRounds(opts.samples), z: opts.adaptiveZ, gate: opts.gate, verdictFixed }));
   } else {

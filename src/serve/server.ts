@@ -24,6 +24,7 @@ import { ImageError, UdqError, UsageError } from '../errors';
 import { RequestBatcher } from './batcher';
 import type { PictureInput, Prediction } from '../predict/predict';
 import { DecodePool } from '../image/decode-pool';
+import { canSampleAdaptive } from '../uq/adaptive';
 import { availableParallelism } from 'node:os';
 
 export interface ServeLimits {
@@ -135,8 +136,8 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
   const samples = opts.samples ?? udq.samples;
   const seed = opts.seed ?? 0;
   const log = opts.log ?? (() => undefined);
-  // adaptive unless a fixed N is asked for (an ensemble always samples its fixed passes)
-  const adaptive = opts.samples === undefined && udq.predictor.kind === 'model';
+  // adaptive unless a fixed N is asked for (or the model is an ensemble in disagreement mode)
+  const adaptive = opts.samples === undefined && canSampleAdaptive(udq.predictor);
   // concurrent requests share one sampling call; one batch at a time (the model is shared)
   // pictures are decoded on worker threads as they arrive, while the current batch samples
   const decodeThreads = opts.decodeThreads ?? (availableParallelism() >= 2 ? 2 : 0);

@@ -25,6 +25,13 @@
  * one look is wrong below 0.14% for an image at the boundary, and far less for the rest; an
  * image has at most three early looks. Statistics with se = 0 (every pass agrees exactly) stop.
  * `scripts/adaptive-eval.ts` measures how often the answer equals the fixed-N one on dev sets.
+ *
+ * An ensemble sampled with MC dropout (`mc` mode) runs in the same rounds counted per member:
+ * round r draws passes prev..r-1 in every member, and the statistics are taken over all the
+ * image's passes pooled (K x n), as its features are. The pooled passes are not identically
+ * distributed (each member has its own mean), so the jackknife over them also counts the spread
+ * between members: a larger standard error than the within-member one, i.e. a later stop.
+ * An ensemble in `disagreement` mode has nothing to continue (one deterministic pass a member).
  */
 import type { Predictor } from './predictor';
 import type { McInput } from './mc-dropout';
@@ -34,6 +41,11 @@ import { UsageError } from '../errors';
 
 /** How far the rule's statistics must be from their boundary, in jackknife standard errors. */
 export const ADAPTIVE_Z = 3;
+
+/** Whether `model` can be sampled adaptively: a single model, or an ensemble in `mc` mode. */
+export function canSampleAdaptive(model: Pick<Predictor, 'kind' | 'ensembleMode'>): boolean {
+  return model.kind === 'model' || model.ensembleMode === 'mc';
+}
 
 /** The rounds (cumulative passes) ending at `max`: 10, 20, 40 below it, then `max`. */
 export function adaptiveRounds(max: number): number[] {
@@ -50,7 +62,7 @@ export interface VerdictGate {
 
 export interface AdaptiveOptions {
   seed: number;
-  /** cumulative passes per round, increasing; the last is N (default adaptiveRounds(100)) */
+  /** cumulative passes per round (an ensemble: in each member), increasing; the last is N (default adaptiveRounds(100)) */
   rounds?: number[];
   /** default ADAPTIVE_Z */
   z?: number;
@@ -61,7 +73,7 @@ export interface AdaptiveOptions {
 
 export interface AdaptiveResult {
   summaries: SampleSummary[];
-  /** passes each image got */
+  /** passes each image got (an ensemble: in all its members together) */
   passes: number[];
 }
 
@@ -166,10 +178,12 @@ export function isSettled(summary: SampleSummary, loo: SampleSummary[], total: n
 
 /**
  * Sample `input` in rounds, stopping each image when its answer is settled ({@link isSettled}).
- * A single model only: an ensemble samples its fixed passes (use `model.sample`).
+ * A single model, or an ensemble in `mc` mode (rounds counted per member; see the module comment).
  */
 export async function sampleAdaptive(model: Predictor, input: McInput, opts: AdaptiveOptions): Promise<AdaptiveResult> {
-  if (model.kind !== 'model') throw new UsageError('adaptive sampling is for a single model; an ensemble samples a fixed number of passes');
+  if (!canSampleAdaptive(model)) throw new UsageError('adaptive sampling continues MC-dropout passes; an ensemble in disagreement mode has one deterministic pass per member');
+  // samples each image gets per pass number: one, or one per member
+  const width = model.kind === 'ensemble' ? model.members ?? 1 : 1;
   const rounds = opts.rounds ?? adaptiveRounds(100);
   if (rounds.length === 0 || rounds.some((r, i) => !Number.isInteger(r) || r < 1 || (i > 0 && r <= rounds[i - 1]))) {
     throw new UsageError(`rounds must be increasing positive integers, got ${rounds.join(', ')}`);
@@ -195,31 +209,33 @@ export async function sampleAdaptive(model: Predictor, input: McInput, opts: Ada
     if (!res.samples) throw new Error('adaptive sampling: the sampler kept no samples');
     if (!store) {
       classes = res.classes;
-      store = new Float32Array(count * total * classes);
+      store = new Float32Array(count * width * total * classes);
       if (res.energies && res.maxLogits) {
-        energies = new Float32Array(count * total);
-        maxLogits = new Float32Array(count * total);
+        energies = new Float32Array(count * width * total);
+        maxLogits = new Float32Array(count * width * total);
       }
     }
-    const step = r - done;
+    // this round's samples of an image: width x step (an ensemble: member by member), after its earlier ones
+    const step = width * (r - done);
+    const perImage = width * total;
+    const have = width * r;
     const next: number[] = [];
     pending.forEach((img, j) => {
-      for (let s = 0; s < step; s++) {
-        store!.set(res.samples!.subarray((j * step + s) * classes, (j * step + s + 1) * classes), (img * total + done + s) * classes);
-        if (energies && maxLogits) {
-          energies[img * total + done + s] = res.energies![j * step + s];
-          maxLogits[img * total + done + s] = res.maxLogits![j * step + s];
-        }
+      const at = img * perImage + width * done;
+      store!.set(res.samples!.subarray(j * step * classes, (j + 1) * step * classes), at * classes);
+      if (energies && maxLogits) {
+        energies.set(res.energies!.subarray(j * step, (j + 1) * step), at);
+        maxLogits.set(res.maxLogits!.subarray(j * step, (j + 1) * step), at);
       }
-      const own = store!.subarray(img * total * classes, (img * total + r) * classes);
-      const e = energies?.subarray(img * total, img * total + r);
-      const l = maxLogits?.subarray(img * total, img * total + r);
-      const summary = summariseSamples(own, r, classes);
+      const own = store!.subarray(img * perImage * classes, (img * perImage + have) * classes);
+      const e = energies?.subarray(img * perImage, img * perImage + have);
+      const l = maxLogits?.subarray(img * perImage, img * perImage + have);
+      const summary = summariseSamples(own, have, classes);
       if (e && l) Object.assign(summary, logitScores(e, l));
       const gate = opts.verdictFixed?.[img] ? null : opts.gate;
-      if (r >= total || (r >= 2 && isSettled(summary, leaveOneOutSummaries(own, r, classes, e, l), total, gate, z))) {
+      if (r >= total || (have >= 2 && isSettled(summary, leaveOneOutSummaries(own, have, classes, e, l), perImage, gate, z))) {
         summaries[img] = summary;
-        passes[img] = r;
+        passes[img] = have;
       } else next.push(img);
     });
     done = r;

@@ -13,7 +13,10 @@
  * all its samples (summariseSamples), and with `keepSamples` the samples image-major, member
  * by member within an image (member m, pass s at index m * samples + s). In `mc` mode, when
  * every member's sampler saw logits, the logit scores (energy, max logit: means over passes)
- * are the means over members, so the `scores` gate features exist for ensembles too.
+ * are the means over members, so the `scores` gate features exist for ensembles too; with
+ * `keepSamples` their per-pass values come back in the samples' layout. `firstSample` (mc mode)
+ * draws passes firstSample.. of every member, as for a single model, so adaptive sampling
+ * (src/uq/adaptive.ts) can continue an ensemble's passes in rounds.
  *
  * A member is sampled by whatever sampler it comes with (EnsembleMember): tfjs, or the ort
  * engine's cached sampler (src/uq/predictor.ts), which draws the same masks.
@@ -118,7 +121,8 @@ export async function sampleEnsemble(given: (tf.LayersModel | EnsembleMember)[],
   if (mode === 'disagreement' && opts.bnMode === 'batch') {
     throw new UsageError('--bn-mode batch applies to MC dropout; ensemble disagreement uses each member in inference mode (use UDQ_ENSEMBLE_MODE=mc)');
   }
-  if (opts.firstSample) throw new UsageError('an ensemble samples a fixed number of passes from the first (firstSample is for single models)');
+  const firstSample = opts.firstSample ?? 0;
+  if (firstSample && mode !== 'mc') throw new UsageError('firstSample numbers MC-dropout passes; ensemble disagreement has one deterministic pass per member');
   const classes = members[0].classes;
   if (members.some((m) => m.classes !== classes)) throw new UsageError('ensemble members have different numbers of classes');
   const k = members.length;
@@ -128,6 +132,10 @@ export async function sampleEnsemble(given: (tf.LayersModel | EnsembleMember)[],
   const offset = opts.indexOffset ?? 0;
   const summaries: SampleSummary[] = [];
   const kept = opts.keepSamples ? new Float32Array(input.count * total * classes) : undefined;
+  // mc mode with keepSamples: the members' per-pass logit scores, laid out as the samples (image, member, pass)
+  const keptEnergies = kept && mode === 'mc' ? new Float32Array(input.count * total) : undefined;
+  const keptMaxLogits = keptEnergies ? new Float32Array(input.count * total) : undefined;
+  let perPassLogits = keptEnergies !== undefined;
   const perImage = new Float32Array(total * classes);
 
   for (let start = 0; start < input.count; start += chunk) {
@@ -153,6 +161,7 @@ export async function sampleEnsemble(given: (tf.LayersModel | EnsembleMember)[],
         };
         const r = await members[m].sampleMc(part, {
           samples: opts.samples,
+          firstSample,
           seed: memberMaskSeed(opts.seed, m),
           method: opts.method,
           bnMode: opts.bnMode,
@@ -162,6 +171,14 @@ export async function sampleEnsemble(given: (tf.LayersModel | EnsembleMember)[],
           batchSize: opts.batchSize,
         });
         values = r.samples!;
+        if (keptEnergies && keptMaxLogits && r.energies && r.maxLogits) {
+          for (let i = 0; i < b; i++) {
+            for (let s = 0; s < perMember; s++) {
+              keptEnergies[(start + i) * total + m * perMember + s] = r.energies[i * perMember + s];
+              keptMaxLogits[(start + i) * total + m * perMember + s] = r.maxLogits[i * perMember + s];
+            }
+          }
+        } else perPassLogits = false;
         if (r.summaries.every((x) => x.energy !== undefined && x.maxLogit !== undefined)) {
           logitMembers++;
           r.summaries.forEach((x, i) => {
@@ -183,5 +200,6 @@ export async function sampleEnsemble(given: (tf.LayersModel | EnsembleMember)[],
     if (kept) kept.set(chunkSamples, start * total * classes);
     opts.onProgress?.(end, input.count);
   }
-  return { summaries, samples: kept, classes };
+  const logits = perPassLogits && keptEnergies && keptMaxLogits ? { energies: keptEnergies, maxLogits: keptMaxLogits } : {};
+  return { summaries, samples: kept, classes, ...logits };
 }
