@@ -5,7 +5,7 @@
  * Sets: MNIST test digits, Semeion (as 28x28 MNIST-format images), EMNIST letters a-f, Omniglot
  * dev, the generated photo groups (test/helpers/photo.ts) and the real user pictures.
  *
- *   node --import tsx scripts/adaptive-eval.ts [--model models/deep] [--samples 100] [--z 3]
+ *   node --import tsx scripts/adaptive-eval.ts [--model models/deep] [--samples N (default: the gate's)] [--z 3]
  *        [--limit N per set] [--sets mnist,semeion,letters,omniglot,photos,users]
  */
 import { readdirSync } from 'node:fs';
@@ -28,7 +28,7 @@ import { readSemeion } from './semeion-render';
 const { values: args } = parseArgs({
   options: {
     model: { type: 'string', default: 'models/deep' },
-    samples: { type: 'string', default: '100' },
+    samples: { type: 'string' },
     z: { type: 'string' },
     limit: { type: 'string', default: '100000' },
     sets: { type: 'string', default: 'mnist,semeion,letters,omniglot,photos,users' },
@@ -98,12 +98,16 @@ async function inputsOf(set: string): Promise<PictureInput[]> {
 
 (async () => {
   await initBackend();
-  const samples = Number(args.samples);
   const model = await loadPredictor(args.model!);
   const gate = readGate(model.dir);
+  // N as the gate was fitted (an ensemble: passes in each member), else 100
+  const samples = Number(args.samples ?? gate?.samples ?? 100);
+  // an ensemble's rounds run in every member: a picture's passes are members x the round
+  const width = model.kind === 'ensemble' ? model.members ?? 1 : 1;
   const base = { samples, seed: 0, gate, sanity: gate?.sanity ?? mnistSanityThresholds() };
   const z = args.z ? Number(args.z) : ADAPTIVE_Z;
-  console.log(`${args.model} (engine ${model.engine}), fixed ${samples} passes against adaptive (rounds 10, 20, 40, ${samples}; z ${z})`);
+  const perMember = width > 1 ? ` in each of ${width} members` : '';
+  console.log(`${args.model} (engine ${model.engine}), fixed ${samples} passes${perMember} against adaptive (rounds 10, 20, 40, ${samples}${perMember}; z ${z}; passes below: all members together)`);
   console.log('set\tpictures\tsame verdict+digit\tsame verdict\tsame digit\tmean passes\tstopped at 10/20/40/N\tfixed pictures/s\tadaptive pictures/s\tspeed-up');
   let allSame = 0;
   let all = 0;
@@ -131,7 +135,7 @@ async function inputsOf(set: string): Promise<PictureInput[]> {
     allSame += same;
     all += n;
     const f3 = (x: number) => x.toFixed(3);
-    const stopText = [10, 20, 40, samples].map((r) => stops.get(r) ?? 0).join('/');
+    const stopText = [10, 20, 40, samples].map((r) => stops.get(width * r) ?? 0).join('/');
     const fps = n / ((t1 - t0) / 1000);
     const aps = n / ((t2 - t1) / 1000);
     console.log(`${set}\t${n}\t${f3(same / n)}\t${f3(sameVerdict / n)}\t${f3(sameDigit / n)}\t${(passes / n).toFixed(1)}\t${stopText}\t${fps.toFixed(0)}\t${aps.toFixed(0)}\t${(aps / fps).toFixed(2)}x`);
