@@ -86,6 +86,20 @@ test('train on a few hundred images, refuse to overwrite without --force, evalua
   assert.equal(again.code, ExitCode.exists);
   assert.match(again.stderr, /already holds a model; use --force/);
 
+  // over an ensemble (as the shipped models/deep is): refused, and with --force the ensemble's files go
+  const ens = join(dir, 'ens');
+  mkdirSync(join(ens, 'members', 'm0'), { recursive: true });
+  writeFileSync(join(ens, 'ensemble.json'), '{"format":"udq-ensemble"}');
+  const overEnsemble = args.map((a) => (a === out ? ens : a));
+  const refused = await runCli(overEnsemble);
+  assert.equal(refused.code, ExitCode.exists);
+  assert.match(refused.stderr, /already holds an ensemble; use --force/);
+  assert.ok(existsSync(join(ens, 'ensemble.json')), 'nothing removed without --force');
+  const forced = await runCli([...overEnsemble, '--force']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.ok(!existsSync(join(ens, 'ensemble.json')) && !existsSync(join(ens, 'members')), 'the ensemble it replaced is gone');
+  assert.equal(JSON.parse(readFileSync(join(ens, 'udq.json'), 'utf8')).arch, 'basic');
+
   const ev = await runCli(['evaluate', '--model', out, '--json', '--limit', '300']);
   assert.equal(ev.code, 0, ev.stderr);
   const evaluation = JSON.parse(ev.stdout);

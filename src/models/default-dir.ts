@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelsDir } from '../paths';
 import { ModelError } from '../errors';
-import { isEnsembleDir } from './ensemble';
+import { isEnsembleDir } from './ensemble-files';
 
 export function findDefaultModelDir(): string {
   for (const arch of ['deep', 'basic']) {

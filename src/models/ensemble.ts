@@ -17,8 +17,8 @@ import { mnistSha256 } from '../data/mnist';
 import { VERSION } from '../version';
 import { ExistsError, ModelError, UsageError } from '../errors';
 
-export const ENSEMBLE_FILE = 'ensemble.json';
-export const MEMBERS_DIR = 'members';
+import { ENSEMBLE_FILE, holdsEnsemble, isEnsembleDir, MEMBERS_DIR, memberDir, memberDirName } from './ensemble-files';
+export { ENSEMBLE_FILE, MEMBERS_DIR, isEnsembleDir, memberDir, memberDirName } from './ensemble-files';
 
 /**
  * How an ensemble is sampled: `disagreement` = one deterministic (dropout off) softmax per
@@ -82,10 +82,6 @@ export interface EnsembleMemberManifest extends ModelManifest {
   ensembleMember: { index: number; of: number; heldOutFold: FoldRange | null };
 }
 
-export function isEnsembleDir(dir: string): boolean {
-  return existsSync(join(dir, ENSEMBLE_FILE));
-}
-
 /** Member `index`'s record in ensemble.json, from what its training reported (a summary or its manifest). */
 export function memberRecord(
   index: number,
@@ -125,14 +121,6 @@ export function membersManifestFields(
     date: new Date().toISOString(),
     command: argv.length ? `udq ${argv.join(' ')}` : undefined,
   };
-}
-
-export function memberDirName(index: number): string {
-  return `${MEMBERS_DIR}/m${index}`;
-}
-
-export function memberDir(ensembleDir: string, index: number): string {
-  return join(ensembleDir, MEMBERS_DIR, `m${index}`);
 }
 
 export function writeEnsembleManifest(dir: string, manifest: EnsembleManifest): void {
@@ -188,7 +176,7 @@ export async function loadEnsemble(dir: string): Promise<LoadedEnsemble> {
 
 /** Refuse to write an ensemble over an existing model or ensemble unless `force`. */
 export function ensureWritableEnsembleDir(dir: string, force: boolean): void {
-  const held = isEnsembleDir(dir) || existsSync(join(dir, MEMBERS_DIR))
+  const held = holdsEnsemble(dir)
     ? 'an ensemble'
     : existsSync(join(dir, 'model.json')) || existsSync(join(dir, MANIFEST_FILE))
       ? 'a model'

@@ -19,7 +19,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { relativePath } from '../paths';
 import { ModelError, UsageError } from '../errors';
-import { loadModelFiles, saveModelFiles, writeJsonAtomic, MANIFEST_FILE, ensureWritableModelDir, ImportedManifest, ImportRecord } from './store';
+import { loadModelFiles, saveModelFiles, writeJsonAtomic, MANIFEST_FILE, ensureWritableModelDir, ImportedManifest, ImportRecord, removeEnsembleFiles } from './store';
 import { isStochastic, STOCHASTIC_CLASSES } from '../uq/stochastic';
 import { loadMnist } from '../data/mnist';
 import { classificationReport, predictProbabilities } from '../train/evaluate';
@@ -161,6 +161,8 @@ export async function importModel(src: string, out: string, opts: { addDropout?:
   const raw = await loadModelFiles(dir);
   const prepared = prepareImport(raw, { addDropout: opts.addDropout, source: relativePath(dir) });
   const check = mnistAccuracy(prepared.model, opts.testImages ?? 2000);
+  // --force over an ensemble: its files would be what the directory loads as
+  removeEnsembleFiles(target);
   await saveModelFiles(prepared.model, target);
   const manifest: ImportedManifest = {
     format: 'udq-model',

@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExistsError, ModelError } from '../errors';
+import { displayPath } from '../paths';
 import type { Arch } from './architectures';
+import { ENSEMBLE_FILE, holdsEnsemble, isEnsembleDir, MEMBERS_DIR, memberDir } from './ensemble-files';
 
 export interface EpochRecord {
   epoch: number;
@@ -165,9 +167,8 @@ export function writeManifest(dir: string, manifest: ModelManifest): void {
 export function readManifest(dir: string): AnyModelManifest {
   const p = join(dir, MANIFEST_FILE);
   if (!existsSync(p)) {
-    // ensemble.json (src/models/ensemble.ts, which imports this module): K models, each under members/
-    if (existsSync(join(dir, 'ensemble.json'))) {
-      throw new ModelError(`${dir} is an ensemble (ensemble.json), and this command takes one model: pass one of its members, --model ${join(dir, 'members', 'm0')}`);
+    if (isEnsembleDir(dir)) {
+      throw new ModelError(`${displayPath(dir)} is an ensemble (${ENSEMBLE_FILE}), and this command takes one model: pass one of its members instead, e.g. ${displayPath(memberDir(dir, 0))}`);
     }
     throw new ModelError(`${dir}: no ${MANIFEST_FILE} manifest (not a udq model directory?)`);
   }
@@ -214,11 +215,26 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   return { dir: abs, model, manifest };
 }
 
-/** Refuse to overwrite an existing model directory unless `force`. */
+/** Refuse to overwrite an existing model directory, or an ensemble's, unless `force`. */
 export function ensureWritableModelDir(dir: string, force: boolean): void {
-  if (existsSync(join(dir, 'model.json')) || existsSync(join(dir, MANIFEST_FILE))) {
-    if (!force) throw new ExistsError(`${dir} already holds a model; use --force to overwrite it`);
+  const held = holdsEnsemble(dir) ? 'an ensemble' : existsSync(join(dir, 'model.json')) || existsSync(join(dir, MANIFEST_FILE)) ? 'a model' : null;
+  if (held && !force) throw new ExistsError(`${dir} already holds ${held}; use --force to overwrite it`);
+}
+
+/**
+ * Before a single model is saved over an ensemble (`--force`): remove ensemble.json and the
+ * members, which would otherwise be what the directory loads as. Returns the names removed.
+ */
+export function removeEnsembleFiles(dir: string): string[] {
+  const removed: string[] = [];
+  for (const name of [ENSEMBLE_FILE, MEMBERS_DIR]) {
+    const p = join(dir, name);
+    if (existsSync(p)) {
+      rmSync(p, { recursive: true, force: true });
+      removed.push(name);
+    }
   }
+  return removed;
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

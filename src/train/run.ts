@@ -14,7 +14,7 @@ import { initBackend } from '../engine/backend';
 import { loadMnist, mnistSha256 } from '../data/mnist';
 import { LrSchedule, trainModel, removeCheckpoint } from './train';
 import { classificationReport, predictProbabilities } from './evaluate';
-import { ensureWritableModelDir, loadModelFiles, MANIFEST_FILE, ModelManifest, readTrainedManifest, saveModelFiles, writeManifest } from '../models/store';
+import { ensureWritableModelDir, loadModelFiles, MANIFEST_FILE, ModelManifest, readTrainedManifest, removeEnsembleFiles, saveModelFiles, writeManifest } from '../models/store';
 import {
   clearEnsembleDir,
   EnsembleManifest,
@@ -292,6 +292,8 @@ async function trainAndSave(train: LabelledImages, test: LabelledImages, t: Trai
   });
   const testProbs = predictProbabilities(result.model, test.images);
   const testReport = classificationReport(testProbs, test.labels!, test.classNames!);
+  // --force over an ensemble: its files would be what the directory loads as
+  for (const name of removeEnsembleFiles(modelDir)) progress.line(`removed ${join(modelDir, name)}: the ensemble this model replaces`);
   await saveModelFiles(result.model, modelDir);
   // a gate fitted on the weights just replaced no longer describes this model
   const staleGate = join(modelDir, 'gate.json');
