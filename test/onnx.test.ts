@@ -205,6 +205,9 @@ test('the shipped deep ensemble samples the same on ort as on tfjs (both members
   let maxSample = 0;
   for (let i = 0; i < a.samples!.length; i++) maxSample = Math.max(maxSample, Math.abs(a.samples![i] - b.samples![i]));
   assert.ok(maxSample < 1e-5, `max sample difference ${maxSample}`);
+  assert.equal(onOrt.engine, 'ort');
+  assert.equal(a.energies!.length, 30 * 16);
+  for (let i = 0; i < a.energies!.length; i++) assert.ok(Math.abs(a.energies![i] - b.energies![i]) < 1e-4, `energy of pass ${i}`);
   for (let i = 0; i < 30; i++) {
     for (const key of ['predictiveEntropy', 'mutualInformation', 'meanStd', 'energy', 'maxLogit'] as const) {
       assert.ok(Math.abs((a.summaries[i][key] as number) - (b.summaries[i][key] as number)) < 1e-4, `image ${i} ${key}`);
@@ -262,10 +265,16 @@ test('udq export writes a checked ONNX file, refuses to overwrite it, and names 
   const missing = await runCli(['export', '--model', join(ROOT, 'nope'), '--out', join(ROOT, 'x.onnx')]);
   assert.equal(missing.code, ExitCode.model);
   assert.ok(!existsSync(join(ROOT, 'x.onnx')));
+  // without --model: the default models/deep is an ensemble, so its first member is exported, and said
+  const defaultOut = join(ROOT, 'default.onnx');
+  const byDefault = await runCli(['export', '--out', defaultOut, '--check', '0']);
+  assert.equal(byDefault.code, 0, byDefault.stderr);
+  assert.match(byDefault.stderr, /models\/deep is an ensemble: exporting its first member, models\/deep\/members\/m0/);
+  assert.deepEqual(readFileSync(defaultOut), readFileSync(out));
   // an ensemble is K models: export names a member to pass instead of a missing udq.json
   const ensemble = await runCli(['export', '--model', join(MODELS, 'deep'), '--out', join(ROOT, 'x.onnx')]);
   assert.equal(ensemble.code, ExitCode.model);
-  assert.match(ensemble.stderr, /is an ensemble \(ensemble\.json\).*--model \S*members\/m0/);
+  assert.match(ensemble.stderr, /^udq: models\/deep is an ensemble \(ensemble\.json\), and this command takes one model: pass one of its members instead, e\.g\. models\/deep\/members\/m0$/m);
   assert.ok(!existsSync(join(ROOT, 'x.onnx')));
 });
 
