@@ -20,7 +20,8 @@ import { loadImageAsMnist, preprocessToMnist } from '../src/image/load';
 import { loadMnist } from '../src/data/mnist';
 import { readIdxImages } from '../src/data/idx';
 import { loadAdversary } from '../src/data/sources';
-import { ADAPTIVE_Z } from '../src/uq/adaptive';
+import { ADAPTIVE_Z, canSampleAdaptive } from '../src/uq/adaptive';
+import { describePasses, samplesPerImage } from '../src/uq/sample-count';
 import { NO_DIGIT_GROUPS, PhotoGroup, renderPhoto } from '../test/helpers/photo';
 import type { ImageSet } from '../src/data/idx';
 import { readSemeion } from './semeion-render';
@@ -103,11 +104,11 @@ async function inputsOf(set: string): Promise<PictureInput[]> {
   // N as the gate was fitted (an ensemble: passes in each member), else 100
   const samples = Number(args.samples ?? gate?.samples ?? 100);
   // an ensemble's rounds run in every member: a picture's passes are members x the round
-  const width = model.kind === 'ensemble' ? model.members ?? 1 : 1;
+  const width = samplesPerImage(model, 1);
   const base = { samples, seed: 0, gate, sanity: gate?.sanity ?? mnistSanityThresholds() };
   const z = args.z ? Number(args.z) : ADAPTIVE_Z;
-  const perMember = width > 1 ? ` in each of ${width} members` : '';
-  console.log(`${args.model} (engine ${model.engine}), fixed ${samples} passes${perMember} against adaptive (rounds 10, 20, 40, ${samples}${perMember}; z ${z}; passes below: all members together)`);
+  if (!canSampleAdaptive(model)) throw new Error(`${args.model} is sampled by disagreement: nothing to sample adaptively`);
+  console.log(`${args.model} (engine ${model.engine}), fixed ${describePasses(model, samples)} against adaptive (rounds 10, 20, 40, ${samples}; z ${z}; passes below: all members together)`);
   console.log('set\tpictures\tsame verdict+digit\tsame verdict\tsame digit\tmean passes\tstopped at 10/20/40/N\tfixed pictures/s\tadaptive pictures/s\tspeed-up');
   let allSame = 0;
   let all = 0;

@@ -13,7 +13,7 @@
  * Semeion and the real pictures go through the picture path: scripts/semeion-eval.ts and
  * scripts/labelled-eval.ts.
  *
- *   node --import tsx scripts/dev-eval.ts [--model models/deep] [--samples 100] [--seed 0] [--json OUT]
+ *   node --import tsx scripts/dev-eval.ts [--model models/deep] [--samples N (default: the gate's)] [--seed 0] [--json OUT]
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -32,7 +32,7 @@ import type { Predictor } from '../src/uq/predictor';
 const { values: args } = parseArgs({
   options: {
     model: { type: 'string', default: 'models/deep' },
-    samples: { type: 'string', default: '100' },
+    samples: { type: 'string' },
     seed: { type: 'string', default: '0' },
     letters: { type: 'string', default: '../shared/data/emnist-letters-dev-af' },
     json: { type: 'string' },
@@ -63,11 +63,12 @@ function separation(digits: number[], other: number[]): { auroc: number; fpr95: 
 
 (async () => {
   await initBackend();
-  const samples = Number(args.samples);
   const seed = Number(args.seed);
   const p = await loadPredictor(args.model!);
   const gate = readGate(p.dir);
   if (!gate) throw new Error(`${args.model} has no gate.json (run udq calibrate)`);
+  // as the gate was fitted (an ensemble: passes in each member)
+  const samples = Number(args.samples ?? gate.samples);
   const accepted = (s: number) => s < gate.threshold;
   const out: Record<string, unknown> = { model: args.model, samples, gate: { features: gate.features, threshold: gate.threshold, shiftedDigits: gate.shiftedDigits ?? null } };
 

@@ -20,7 +20,8 @@ import { auroc, fpr95 } from '../src/gate/metrics';
 import { loadImageAsMnist } from '../src/image/load';
 import { readSemeion, renderSemeion } from './semeion-render';
 
-const dir = process.argv[2] ?? 'models/deep';
+// one model (the shipped models/deep is an ensemble since round 8: its first member by default)
+const dir = process.argv[2] ?? 'models/deep/members/m0';
 const f3 = (x: number) => x.toFixed(3);
 
 function invert(a: Float64Array, n: number): Float64Array {

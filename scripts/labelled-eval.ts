@@ -15,6 +15,7 @@ import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
+import { describePasses } from '../src/uq/sample-count';
 import { readGate } from '../src/gate/gate-file';
 import { mnistSanityThresholds } from '../src/gate/sanity';
 import { predictFiles, Prediction } from '../src/predict/predict';
@@ -89,8 +90,7 @@ async function main(): Promise<void> {
     rows.map((r) => join(args.dir!, r.file)),
     { samples, seed: 0, gate, sanity: gate?.sanity ?? mnistSanityThresholds() },
   );
-  const passes = model.kind === 'ensemble' ? `${samples} passes in each of ${model.members} members` : `${samples} passes`;
-  console.log(`${args.model}, ${rows.length} pictures in ${basename(args.dir)}, ${passes}`);
+  console.log(`${args.model}, ${rows.length} pictures in ${basename(args.dir)}, ${describePasses(model, samples)}`);
   console.log('group\tn\taccepted+right\taccepted\taccepted-wrong\trefused(input)\tuncertain\targmax right');
   const groups: [string, Row[]][] = [['all', rows]];
   for (const key of ['kind', 'repo'] as const) {

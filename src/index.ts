@@ -25,7 +25,7 @@ export type { Predictor, LoadPredictorOptions } from './uq/predictor';
 
 // MC-dropout sampling and its features
 export { sampleMcDropout } from './uq/mc-dropout';
-export { sampleAdaptive, adaptiveRounds, isSettled, leaveOneOutSummaries, ADAPTIVE_Z } from './uq/adaptive';
+export { sampleAdaptive, canSampleAdaptive, adaptiveRounds, isSettled, leaveOneOutSummaries, ADAPTIVE_Z } from './uq/adaptive';
 export type { AdaptiveOptions, AdaptiveResult, VerdictGate } from './uq/adaptive';
 export { parseShard, takeShard, shardOf } from './predict/shard';
 export { mergeJsonl, parseJsonl } from './predict/jsonl';

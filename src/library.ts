@@ -29,13 +29,14 @@ export interface LoadUdqOptions {
 
 export interface UdqPredictOptions {
   /**
-   * MC-dropout passes per image (default: as the gate was fitted, else 100); with `adaptive`
-   * the most a picture gets
+   * MC-dropout passes per image, in each member of an ensemble (default: as the gate was
+   * fitted, else 100); with `adaptive` the most a picture gets
    */
   samples?: number;
   /**
    * sample in rounds and stop each picture once its verdict and digit are settled (default:
-   * true unless `samples` is given; single models only). `passes` says what each picture got.
+   * true unless `samples` is given; a single model or an ensemble sampled with MC dropout, whose
+   * rounds run in every member). `passes` says what each picture got (an ensemble: all members).
    */
   adaptive?: boolean;
   /** seed of the dropout masks (default 0, as `udq predict`) */

@@ -215,10 +215,24 @@ test('the shipped deep ensemble (mc) in rounds: passes continue in every member,
   const whole = await ensemble.sample(few, { samples: 12, seed: 0, keepSamples: true });
   for (let i = 0; i < 3; i++) {
     for (let m = 0; m < k; m++) {
-      const of = (r: typeof whole, n: number, from: number, to: number) => Array.from(r.samples!.subarray(((i * k + m) * n + from) * 10, ((i * k + m) * n + to) * 10));
-      close(Math.max(...of(first, 5, 0, 5).map((v, j) => Math.abs(v - of(whole, 12, 0, 5)[j]))), 0, 1e-6, `image ${i} member ${m} passes 0-4`);
-      close(Math.max(...of(rest, 7, 0, 7).map((v, j) => Math.abs(v - of(whole, 12, 5, 12)[j]))), 0, 1e-6, `image ${i} member ${m} passes 5-11`);
+      // per pass: its 10 probabilities, or its energy / max logit (width 1), at [from, to) of member m's passes
+      const of = (a: Float32Array, width: number, n: number, from: number, to: number) => Array.from(a.subarray(((i * k + m) * n + from) * width, ((i * k + m) * n + to) * width));
+      const same = (a: number[], b: number[], what: string) => {
+        assert.equal(a.length, b.length, what);
+        close(Math.max(...a.map((v, j) => Math.abs(v - b[j]))), 0, 1e-5, what);
+      };
+      for (const [key, width] of [['samples', 10], ['energies', 1], ['maxLogits', 1]] as const) {
+        same(of(first[key]!, width, 5, 0, 5), of(whole[key]!, width, 12, 0, 5), `image ${i} member ${m} ${key} of passes 0-4`);
+        same(of(rest[key]!, width, 7, 0, 7), of(whole[key]!, width, 12, 5, 12), `image ${i} member ${m} ${key} of passes 5-11`);
+      }
     }
+  }
+  // in chunks (7 images a chunk over 40): the same samples and per-pass logit scores as in one
+  const chunked = await ensemble.sample(input, { samples: 3, seed: 0, keepSamples: true, batchSize: 7 });
+  const oneGo = await ensemble.sample(input, { samples: 3, seed: 0, keepSamples: true });
+  for (const key of ['samples', 'energies', 'maxLogits'] as const) {
+    assert.equal(chunked[key]!.length, oneGo[key]!.length, key);
+    close(Math.max(...Array.from(chunked[key]!, (v, j) => Math.abs(v - oneGo[key]![j]))), 0, 1e-5, `${key} in chunks`);
   }
 
   const gate = { logistic: gateFile.logistic, features: gateFile.features, threshold: gateFile.threshold };

@@ -28,7 +28,7 @@ export function registerServe(program: Command, io: Io): void {
     .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
     .option('--port <n>', 'port (0: any free port)', nonNegativeInt, 8080)
     .option('--host <address>', 'address to listen on: loopback only unless you name another (e.g. 0.0.0.0)', '127.0.0.1')
-    .option('--samples <n>', 'exactly N MC-dropout passes per picture (default: adaptive, up to the calibrated N)', positiveInt)
+    .option('--samples <n>', 'exactly N MC-dropout passes per picture, in each member of an ensemble (default: adaptive, up to the calibrated N)', positiveInt)
     .option('--seed <n>', 'seed for the dropout masks', nonNegativeInt, 0)
     .option('--max-queue <n>', 'requests admitted at once (read, queued or scored); more get 503 with Retry-After', positiveInt, DEFAULT_LIMITS.maxQueue)
     .option('--max-batch <n>', 'most pictures scored in one sampling call', positiveInt, DEFAULT_LIMITS.maxBatch)

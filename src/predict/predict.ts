@@ -70,7 +70,7 @@ export function mnistPixels(values: ArrayLike<number>): Float32Array {
 }
 
 export interface PredictOptions {
-  /** passes per image: fixed, or with `adaptive` the most an image gets */
+  /** passes per image (an ensemble: in each member): fixed, or with `adaptive` the most an image gets */
   samples: number;
   /**
    * sample in rounds (10, 20, 40, then `samples`) and stop each picture once its verdict and

@@ -46,7 +46,7 @@ export interface ServeOptions {
   host?: string;
   port?: number;
   limits?: Partial<ServeLimits>;
-  /** exactly N MC passes per picture (default: adaptive, up to the gate's N) */
+  /** exactly N MC passes per picture, in each member of an ensemble (default: adaptive, up to the gate's N) */
   samples?: number;
   /** worker threads decoding pictures as requests arrive, beside the sampling (default: 2 on 2+ cores, else 0) */
   decodeThreads?: number;

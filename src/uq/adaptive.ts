@@ -38,6 +38,7 @@ import type { McInput } from './mc-dropout';
 import { argmaxOf, buildSummary, entropyOf, logitScores, SampleSummary, summariseSamples, featureVector, FeatureSetName } from './features';
 import { logisticMargin, LogisticModel } from '../gate/logistic';
 import { UsageError } from '../errors';
+import { samplesPerImage } from './sample-count';
 
 /** How far the rule's statistics must be from their boundary, in jackknife standard errors. */
 export const ADAPTIVE_Z = 3;
@@ -183,7 +184,7 @@ export function isSettled(summary: SampleSummary, loo: SampleSummary[], total: n
 export async function sampleAdaptive(model: Predictor, input: McInput, opts: AdaptiveOptions): Promise<AdaptiveResult> {
   if (!canSampleAdaptive(model)) throw new UsageError('adaptive sampling continues MC-dropout passes; an ensemble in disagreement mode has one deterministic pass per member');
   // samples each image gets per pass number: one, or one per member
-  const width = model.kind === 'ensemble' ? model.members ?? 1 : 1;
+  const width = samplesPerImage(model, 1);
   const rounds = opts.rounds ?? adaptiveRounds(100);
   if (rounds.length === 0 || rounds.some((r, i) => !Number.isInteger(r) || r < 1 || (i > 0 && r <= rounds[i - 1]))) {
     throw new UsageError(`rounds must be increasing positive integers, got ${rounds.join(', ')}`);
