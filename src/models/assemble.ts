@@ -13,7 +13,6 @@ import {
   EnsembleMemberManifest,
   EnsembleMemberRecord,
   EnsembleMode,
-  ensureWritableEnsembleDir,
   isEnsembleDir,
   MEMBERS_DIR,
   memberDir,
@@ -21,7 +20,7 @@ import {
   membersManifestFields,
   writeEnsembleManifest,
 } from './ensemble';
-import { loadModelFiles, MANIFEST_FILE, ModelManifest, readTrainedManifest, writeJsonAtomic } from './store';
+import { ensureWritableModelDir, loadModelFiles, MANIFEST_FILE, ModelManifest, readTrainedManifest, writeJsonAtomic } from './store';
 import { loadMnist } from '../data/mnist';
 import { classificationReport, predictProbabilities } from '../train/evaluate';
 import { averageProbabilities } from '../uq/ensemble';
@@ -79,7 +78,7 @@ export async function assembleEnsemble(opts: AssembleOptions): Promise<AssembleS
   manifests.forEach((m, i) => {
     if (m.arch !== arch) throw new UsageError(`member ${opts.members[i]} is ${m.arch}, member ${opts.members[0]} is ${arch}: members share one architecture`);
   });
-  ensureWritableEnsembleDir(out, Boolean(opts.force));
+  ensureWritableModelDir(out, Boolean(opts.force));
   // every member loaded and scored before anything in --out is touched
   const test = loadMnist('test');
   const testProbs: Float32Array[] = [];

@@ -6,18 +6,18 @@
  * Also the pure training plan: member seeds and k-fold subsets.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Arch } from './architectures';
-import { loadModel, MANIFEST_FILE, ModelManifest, writeJsonAtomic } from './store';
+import { loadModel, MANIFEST_FILE, ModelManifest, removeFromDir, writeJsonAtomic } from './store';
 import type { LabelledImages } from '../data/types';
 import { splitValidation } from '../train/batches';
 import { deriveSeed } from '../random';
 import { mnistSha256 } from '../data/mnist';
 import { VERSION } from '../version';
-import { ExistsError, ModelError, UsageError } from '../errors';
+import { ModelError, UsageError } from '../errors';
 
-import { ENSEMBLE_FILE, holdsEnsemble, isEnsembleDir, MEMBERS_DIR, memberDir, memberDirName } from './ensemble-files';
+import { ENSEMBLE_FILE, MEMBERS_DIR, memberDirName } from './ensemble-files';
 export { ENSEMBLE_FILE, MEMBERS_DIR, isEnsembleDir, memberDir, memberDirName } from './ensemble-files';
 
 /**
@@ -174,31 +174,13 @@ export async function loadEnsemble(dir: string): Promise<LoadedEnsemble> {
   return { dir: abs, manifest, members };
 }
 
-/** Refuse to write an ensemble over an existing model or ensemble unless `force`. */
-export function ensureWritableEnsembleDir(dir: string, force: boolean): void {
-  const held = holdsEnsemble(dir)
-    ? 'an ensemble'
-    : existsSync(join(dir, 'model.json')) || existsSync(join(dir, MANIFEST_FILE))
-      ? 'a model'
-      : null;
-  if (held && !force) throw new ExistsError(`${dir} already holds ${held}; use --force to overwrite it`);
-}
-
 /**
  * Before a forced re-train: remove what belonged to the previous model or ensemble in `dir`
  * (manifests, weights, members, checkpoint, and its gate.json, which no longer fits).
  * Returns the names removed.
  */
 export function clearEnsembleDir(dir: string): string[] {
-  const removed: string[] = [];
-  for (const name of [ENSEMBLE_FILE, MEMBERS_DIR, 'model.json', 'weights.bin', MANIFEST_FILE, 'checkpoint', 'gate.json']) {
-    const p = join(dir, name);
-    if (existsSync(p)) {
-      rmSync(p, { recursive: true, force: true });
-      removed.push(name);
-    }
-  }
-  return removed;
+  return removeFromDir(dir, [ENSEMBLE_FILE, MEMBERS_DIR, 'model.json', 'weights.bin', MANIFEST_FILE, 'checkpoint', 'gate.json']);
 }
 
 /** Seed of member `index`: deriveSeed(seed, 'member', index). */

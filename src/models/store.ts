@@ -215,7 +215,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   return { dir: abs, model, manifest };
 }
 
-/** Refuse to overwrite an existing model directory, or an ensemble's, unless `force`. */
+/** Refuse to write a model or an ensemble over an existing model or ensemble unless `force`. */
 export function ensureWritableModelDir(dir: string, force: boolean): void {
   const held = holdsEnsemble(dir) ? 'an ensemble' : existsSync(join(dir, 'model.json')) || existsSync(join(dir, MANIFEST_FILE)) ? 'a model' : null;
   if (held && !force) throw new ExistsError(`${dir} already holds ${held}; use --force to overwrite it`);
@@ -226,8 +226,13 @@ export function ensureWritableModelDir(dir: string, force: boolean): void {
  * members, which would otherwise be what the directory loads as. Returns the names removed.
  */
 export function removeEnsembleFiles(dir: string): string[] {
+  return removeFromDir(dir, [ENSEMBLE_FILE, MEMBERS_DIR]);
+}
+
+/** Remove those of `names` (files or folders) that exist in `dir`; returns the names removed, in order. */
+export function removeFromDir(dir: string, names: readonly string[]): string[] {
   const removed: string[] = [];
-  for (const name of [ENSEMBLE_FILE, MEMBERS_DIR]) {
+  for (const name of names) {
     const p = join(dir, name);
     if (existsSync(p)) {
       rmSync(p, { recursive: true, force: true });

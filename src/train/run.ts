@@ -21,7 +21,6 @@ import {
   EnsembleMemberManifest,
   EnsembleMemberRecord,
   EnsembleMode,
-  ensureWritableEnsembleDir,
   FoldRange,
   kfoldRanges,
   memberDir,
@@ -375,7 +374,7 @@ export async function runTrainEnsemble(opts: TrainCommandOptions, io: Io, argv: 
   if (opts.resume) {
     if (!existsSync(join(dir, MEMBERS_DIR))) throw new UsageError(`--resume: no ensemble members in ${dir}`);
   } else {
-    ensureWritableEnsembleDir(dir, Boolean(opts.force));
+    ensureWritableModelDir(dir, Boolean(opts.force));
     const removed = clearEnsembleDir(dir);
     if (removed.length) progress.line(`--force: removed ${removed.join(', ')} from ${dir}`);
   }

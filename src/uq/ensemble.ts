@@ -173,10 +173,9 @@ export async function sampleEnsemble(given: (tf.LayersModel | EnsembleMember)[],
         values = r.samples!;
         if (keptEnergies && keptMaxLogits && r.energies && r.maxLogits) {
           for (let i = 0; i < b; i++) {
-            for (let s = 0; s < perMember; s++) {
-              keptEnergies[(start + i) * total + m * perMember + s] = r.energies[i * perMember + s];
-              keptMaxLogits[(start + i) * total + m * perMember + s] = r.maxLogits[i * perMember + s];
-            }
+            const at = (start + i) * total + m * perMember;
+            keptEnergies.set(r.energies.subarray(i * perMember, (i + 1) * perMember), at);
+            keptMaxLogits.set(r.maxLogits.subarray(i * perMember, (i + 1) * perMember), at);
           }
         } else perPassLogits = false;
         if (r.summaries.every((x) => x.energy !== undefined && x.maxLogit !== undefined)) {
