@@ -18,7 +18,7 @@ import {
   strokeWidth,
 } from '../src/image/pipeline';
 import { labelComponents, selectCharacter } from '../src/image/components';
-import { absorbFragments, bestCut, candidateCuts, mergeColumns, segmentNumber, segmentNumberGroups, splitColumns } from '../src/image/number';
+import { absorbFragments, bestCut, candidateCuts, hysteresisMask, mergeColumns, segmentNumber, segmentNumberGroups, splitColumns } from '../src/image/number';
 import { segmentScore } from '../src/predict/number';
 import { checkPicture } from '../src/gate/sanity';
 import { mulberry32 } from '../src/random';
@@ -261,11 +261,36 @@ test('absorbFragments: a tiny piece or a flat bar joins its nearest neighbour, s
     { name: 'specks far to the left', groups: [comp(4, 0, 3, 20, 23, 10), comp(5, 50, 53, 25, 28, 10), digit(1, 100), digit(2, 130)], want: [[1], [2]] },
     { name: 'a speck just beyond reach', groups: [digit(1, 0), comp(2, 46, 48, 20, 22, 9)], want: [[1]] },
     { name: 'a speck just within reach', groups: [digit(1, 0), comp(2, 44, 46, 20, 22, 9)], want: [[1, 2]] },
+    // a thin light 1 as tall as the line, far from a heavy 0: a digit of its own, not a fragment
+    { name: 'a thin 1 beside a heavy digit', groups: [comp(1, 0, 5, 0, 40, 40), comp(2, 50, 75, 0, 40, 600)], want: [[1], [2]] },
+    { name: 'the same stroke half as tall is a fragment out of reach', groups: [comp(1, 0, 5, 20, 38, 40), comp(2, 50, 75, 0, 40, 600)], want: [[2]] },
   ];
   for (const c of cases) {
     const out = absorbFragments(c.groups.map(group), 41);
     assert.deepEqual(out.map((g) => g.comps.map((k) => k.label)), c.want, c.name);
   }
+});
+
+test('hysteresisMask: light ink joins the strokes it touches, light ink on its own does not', () => {
+  // one row of 9 pixels and a 3 x 3 picture: strong ink (1), light (0.2), faint (0.05)
+  const cases: { name: string; ink: number[]; width: number; height: number; want: number[] }[] = [
+    { name: 'a light run touching a stroke', ink: [0, 1, 0.2, 0.2, 0, 0.2, 0.2, 0, 0], width: 9, height: 1, want: [0, 1, 1, 1, 0, 0, 0, 0, 0] },
+    { name: 'fainter than the low level stays out', ink: [1, 0.05, 0.2, 0, 0, 0, 0, 0, 1], width: 9, height: 1, want: [1, 0, 0, 0, 0, 0, 0, 0, 1] },
+    { name: 'diagonal neighbours connect', ink: [1, 0, 0, 0, 0.2, 0, 0, 0, 0.2], width: 3, height: 3, want: [1, 0, 0, 0, 1, 0, 0, 0, 1] },
+    { name: 'no stroke: nothing', ink: [0.3, 0.3, 0.3], width: 3, height: 1, want: [0, 0, 0] },
+  ];
+  for (const c of cases) assert.deepEqual(Array.from(hysteresisMask(c.ink, c.width, c.height, 0.35, 0.15)), c.want, c.name);
+});
+
+test('segmentNumberGroups: the faint bar of a 5 (below the stroke level, touching the stroke) stays with its digit', () => {
+  const W = 120;
+  const H = 60;
+  // two strong bars of digit height; the second has a light (0.25) flat bar on top, reaching right
+  const ink = canvas(W, H, 0, [[20, 10, 8, 40, 1], [70, 14, 8, 36, 1], [70, 10, 30, 4, 0.25]]);
+  const groups = segmentNumberGroups(ink, W, H);
+  assert.equal(groups.length, 2);
+  const last = groups[1].segments[groups[1].byWidth[0]];
+  assert.ok(last.x1 >= 99 && last.y0 <= 10, `the bar is in the digit's crop: x ${last.x0}-${last.x1}, y ${last.y0}-${last.y1}`);
 });
 
 test('candidateCuts: a narrow group has none; a wide one keeps the width-based cuts exactly and adds the ink minima away from its ends', () => {

@@ -2,7 +2,8 @@
  * Numbers written with several digits (`udq predict --number`): the flattened ink of a
  * picture -> one ink image per written digit, left to right. Pure functions.
  *
- * 1. connected components of the ink; specks, ruled lines and bands along the frame edge go;
+ * 1. connected components of the ink (strokes at the ink level, and fainter ink connected to
+ *    them: {@link hysteresisMask}); specks, ruled lines and bands along the frame edge go;
  * 2. the components on the writing line: those whose vertical span overlaps the line of the
  *    largest ones;
  * 3. merge: components whose horizontal extents overlap (the bar of a 5, a broken stroke of
@@ -68,7 +69,8 @@ export function absorbFragments(groups: Group[], lineH: number): Group[] {
   const out = [...groups];
   for (let i = 0; i < out.length; i++) {
     const g = out[i];
-    const small = massOf(g) < 0.2 * median && g.x1 - g.x0 + 1 < 0.4 * lineH;
+    // small in ink, width and height: a narrow 1 as tall as the writing is a digit, however light
+    const small = massOf(g) < 0.2 * median && g.x1 - g.x0 + 1 < 0.4 * lineH && g.y1 - g.y0 + 1 < TALL_PIECE * lineH;
     const flat = g.y1 - g.y0 + 1 < FLAT_FRAGMENT * medianH;
     if (out.length < 2 || !(small || flat)) continue;
     const gapL = i > 0 ? g.x0 - out[i - 1].x1 : Infinity;
@@ -83,6 +85,9 @@ export function absorbFragments(groups: Group[], lineH: number): Group[] {
   }
   return out.sort((a, b) => a.x0 - b.x0);
 }
+
+/** A piece at least this many line heights tall is never a small fragment (a thin 1 beside a heavy 0). */
+export const TALL_PIECE = 0.6;
 
 /** A fragment joins a neighbour at most this many line heights away (the tail of a 2, a 5's bar). */
 export const FRAGMENT_REACH = 0.6;
@@ -193,13 +198,53 @@ export function candidateCuts(colInk: Float32Array, lineH: number): { cuts: numb
 }
 
 /**
+ * Ink this light (0..1) belongs to a stroke when it is connected to ink at the stroke level: the
+ * faint bar of a 5 or a light stroke of a 4, which MNIST's grey digits keep and a cut at the
+ * stroke level alone loses.
+ */
+export const FAINT_LEVEL = 0.15;
+
+/**
+ * Hysteresis threshold: pixels at or above `high`, and those at or above `low` 8-connected to
+ * them through pixels at or above `low`. Pure.
+ */
+export function hysteresisMask(ink: ArrayLike<number>, width: number, height: number, high: number, low: number): Uint8Array {
+  const mask = new Uint8Array(width * height);
+  const stack: number[] = [];
+  for (let i = 0; i < mask.length; i++) {
+    if (ink[i] >= high) {
+      mask[i] = 1;
+      stack.push(i);
+    }
+  }
+  while (stack.length) {
+    const p = stack.pop()!;
+    const x = p % width;
+    const y = (p - x) / width;
+    for (let dy = -1; dy <= 1; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= height) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= width) continue;
+        const q = yy * width + xx;
+        if (!mask[q] && ink[q] >= low) {
+          mask[q] = 1;
+          stack.push(q);
+        }
+      }
+    }
+  }
+  return mask;
+}
+
+/**
  * Split the flattened ink of a picture into groups of touching or overlapping strokes, left to
  * right, each with its candidate cuts and the pieces between them ({@link candidateCuts}): the
  * reader ({@link predictNumbers}) picks the cut whose digits the model is likeliest to accept.
  */
 export function segmentNumberGroups(ink: Float32Array, width: number, height: number, level = 0.35): DigitGroupCuts[] {
-  const mask = new Uint8Array(ink.length);
-  for (let i = 0; i < ink.length; i++) mask[i] = ink[i] >= level ? 1 : 0;
+  const mask = hysteresisMask(ink, width, height, level, FAINT_LEVEL);
   removeRuledLines(mask, width, height);
   const { labels, components } = labelComponents(mask, width, height, ink);
   if (components.length === 0) return [];
