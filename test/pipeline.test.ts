@@ -293,6 +293,17 @@ test('segmentNumberGroups: the faint bar of a 5 (below the stroke level, touchin
   assert.ok(last.x1 >= 99 && last.y0 <= 10, `the bar is in the digit's crop: x ${last.x0}-${last.x1}, y ${last.y0}-${last.y1}`);
 });
 
+test('segmentNumberGroups: a faint ruled line through the digits (joined to them by the hysteresis) is still removed', () => {
+  const W = 160;
+  const H = 60;
+  // two strong bars of digit height and a light (0.25) 1 px line across the whole picture through both
+  const ink = canvas(W, H, 0, [[30, 10, 8, 40, 1], [90, 10, 8, 40, 1], [0, 30, W, 1, 0.25]]);
+  for (let x = 30; x < 38; x++) ink[30 * W + x] = 1;
+  for (let x = 90; x < 98; x++) ink[30 * W + x] = 1;
+  const groups = segmentNumberGroups(ink, W, H);
+  assert.deepEqual(groups.map((g) => [g.points[0], g.points[g.points.length - 1] - 1]), [[30, 37], [90, 97]]);
+});
+
 test('candidateCuts: a narrow group has none; a wide one keeps the width-based cuts exactly and adds the ink minima away from its ends', () => {
   // 60 columns of writing 40 px high (wider than 1.15 x 40: two digits by width), ink minima at 12 and 25
   const col = new Float32Array(60).fill(10);
