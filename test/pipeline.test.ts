@@ -17,8 +17,8 @@ import {
   selectKth,
   strokeWidth,
 } from '../src/image/pipeline';
-import { labelComponents, selectCharacter } from '../src/image/components';
-import { absorbFragments, bestCut, candidateCuts, hysteresisMask, mergeColumns, segmentNumber, segmentNumberGroups, splitColumns } from '../src/image/number';
+import { labelComponents, neighbours8, selectCharacter } from '../src/image/components';
+import { absorbFragments, bestCut, candidateCuts, growFaintInk, mergeColumns, segmentNumber, segmentNumberGroups, splitColumns } from '../src/image/number';
 import { segmentScore } from '../src/predict/number';
 import { checkPicture } from '../src/gate/sanity';
 import { mulberry32 } from '../src/random';
@@ -264,6 +264,9 @@ test('absorbFragments: a tiny piece or a flat bar joins its nearest neighbour, s
     // a thin light 1 as tall as the line, far from a heavy 0: a digit of its own, not a fragment
     { name: 'a thin 1 beside a heavy digit', groups: [comp(1, 0, 5, 0, 40, 40), comp(2, 50, 75, 0, 40, 600)], want: [[1], [2]] },
     { name: 'the same stroke half as tall is a fragment out of reach', groups: [comp(1, 0, 5, 20, 38, 40), comp(2, 50, 75, 0, 40, 600)], want: [[2]] },
+    // TALL_PIECE x 41 = 24.6 px: 25 px tall is a digit, 24 px a fragment (within reach: it joins)
+    { name: 'a thin stroke 25 px tall beside a digit', groups: [comp(1, 0, 5, 16, 40, 40), comp(2, 20, 45, 0, 40, 600)], want: [[1], [2]] },
+    { name: 'a thin stroke 24 px tall beside a digit', groups: [comp(1, 0, 5, 17, 40, 40), comp(2, 20, 45, 0, 40, 600)], want: [[2, 1]] },
   ];
   for (const c of cases) {
     const out = absorbFragments(c.groups.map(group), 41);
@@ -271,29 +274,69 @@ test('absorbFragments: a tiny piece or a flat bar joins its nearest neighbour, s
   }
 });
 
-test('hysteresisMask: light ink joins the strokes it touches, light ink on its own does not', () => {
-  // one row of 9 pixels and a 3 x 3 picture: strong ink (1), light (0.2), faint (0.05)
-  const cases: { name: string; ink: number[]; width: number; height: number; want: number[] }[] = [
-    { name: 'a light run touching a stroke', ink: [0, 1, 0.2, 0.2, 0, 0.2, 0.2, 0, 0], width: 9, height: 1, want: [0, 1, 1, 1, 0, 0, 0, 0, 0] },
-    { name: 'fainter than the low level stays out', ink: [1, 0.05, 0.2, 0, 0, 0, 0, 0, 1], width: 9, height: 1, want: [1, 0, 0, 0, 0, 0, 0, 0, 1] },
-    { name: 'diagonal neighbours connect', ink: [1, 0, 0, 0, 0.2, 0, 0, 0, 0.2], width: 3, height: 3, want: [1, 0, 0, 0, 1, 0, 0, 0, 1] },
-    { name: 'no stroke: nothing', ink: [0.3, 0.3, 0.3], width: 3, height: 1, want: [0, 0, 0] },
+test('neighbours8: the pixels around one inside the frame, never itself', () => {
+  const cases: { name: string; x: number; y: number; width: number; height: number; want: number[] }[] = [
+    { name: 'top-left corner of 3 x 3', x: 0, y: 0, width: 3, height: 3, want: [1, 3, 4] },
+    { name: 'centre of 3 x 3', x: 1, y: 1, width: 3, height: 3, want: [0, 1, 2, 3, 5, 6, 7, 8] },
+    { name: 'right end of a row does not wrap', x: 2, y: 0, width: 3, height: 2, want: [1, 4, 5] },
+    { name: 'a one-pixel-wide column', x: 0, y: 1, width: 1, height: 3, want: [0, 2] },
+    { name: 'a single pixel', x: 0, y: 0, width: 1, height: 1, want: [] },
   ];
-  for (const c of cases) assert.deepEqual(Array.from(hysteresisMask(c.ink, c.width, c.height, 0.35, 0.15)), c.want, c.name);
+  const out = new Int32Array(8);
+  for (const c of cases) assert.deepEqual(Array.from(out.subarray(0, neighbours8(c.x, c.y, c.width, c.height, out))), c.want, c.name);
+});
+
+test('growFaintInk: faint ink joins the strokes within reach, never through blocked pixels, never from nothing', () => {
+  // ink, seeds (the stroke pixels), width x height, reach, blocked; the low level is 0.15
+  const cases: { name: string; ink: number[]; seeds: number[]; width: number; height: number; reach: number; blocked?: number[]; want: number[] }[] = [
+    { name: 'a light run touching a stroke', ink: [0, 1, 0.2, 0.2, 0, 0.2, 0.2, 0, 0], seeds: [0, 1, 0, 0, 0, 0, 0, 0, 0], width: 9, height: 1, reach: 3, want: [0, 1, 1, 1, 0, 0, 0, 0, 0] },
+    { name: 'reach limits the growth', ink: [1, 0.2, 0.2, 0.2, 0.2], seeds: [1, 0, 0, 0, 0], width: 5, height: 1, reach: 2, want: [1, 1, 1, 0, 0] },
+    { name: 'the low level itself joins, just under it does not', ink: [1, 0.15, 0.15, 0, 1, 0.149], seeds: [1, 0, 0, 0, 1, 0], width: 6, height: 1, reach: 5, want: [1, 1, 1, 0, 1, 0] },
+    { name: 'blocked pixels stop it', ink: [1, 0.2, 0.2, 0.2], seeds: [1, 0, 0, 0], width: 4, height: 1, reach: 5, blocked: [0, 0, 1, 0], want: [1, 1, 0, 0] },
+    { name: 'no wrap from a row end to the next row', ink: [0, 0, 1, 0.2, 0, 0, 0, 0, 0], seeds: [0, 0, 1, 0, 0, 0, 0, 0, 0], width: 3, height: 3, reach: 5, want: [0, 0, 1, 0, 0, 0, 0, 0, 0] },
+    { name: 'diagonal neighbours connect', ink: [1, 0, 0, 0, 0.2, 0, 0, 0, 0.2], seeds: [1, 0, 0, 0, 0, 0, 0, 0, 0], width: 3, height: 3, reach: 5, want: [1, 0, 0, 0, 1, 0, 0, 0, 1] },
+    { name: 'a one-pixel-wide column', ink: [1, 0.2, 0.2], seeds: [1, 0, 0], width: 1, height: 3, reach: 1, want: [1, 1, 0] },
+    { name: 'faint ink without a stroke stays out', ink: [0.3, 0.3, 0.3], seeds: [0, 0, 0], width: 3, height: 1, reach: 5, want: [0, 0, 0] },
+  ];
+  for (const c of cases) {
+    const got = growFaintInk(Uint8Array.from(c.seeds), c.ink, c.width, c.height, 0.15, c.reach, c.blocked ? Uint8Array.from(c.blocked) : undefined);
+    assert.deepEqual(Array.from(got), c.want, c.name);
+  }
+});
+
+test('segmentNumberGroups: faint structures touching the digits (a thick faint line, a shadow from the edge, an underline) neither drop nor merge them', () => {
+  const W = 160;
+  const H = 80;
+  // two digit-sized strong shapes (8 px strokes in a 28 x 40 box) at x 30-57 and 90-117
+  const digits: [number, number, number, number, number][] = [[30, 10, 28, 8, 1], [30, 10, 8, 40, 1], [50, 10, 8, 40, 1], [90, 10, 28, 8, 1], [90, 10, 8, 40, 1], [110, 10, 8, 40, 1]];
+  const cases: { name: string; faint: [number, number, number, number, number][] }[] = [
+    { name: 'a 4 px faint line across the picture through both', faint: [[0, 28, W, 4, 0.25]] },
+    { name: 'a faint shadow from the left edge up to the first', faint: [[0, 0, 30, H, 0.2]] },
+    { name: 'a faint underline touching both', faint: [[20, 50, 110, 3, 0.25]] },
+  ];
+  for (const c of cases) {
+    const ink = canvas(W, H, 0, [...c.faint, ...digits]);
+    const groups = segmentNumberGroups(ink, W, H);
+    const spans = groups.map((g) => [g.points[0], g.points[g.points.length - 1] - 1]);
+    assert.equal(groups.length, 2, `${c.name}: ${JSON.stringify(spans)}`);
+    assert.ok(Math.abs(spans[0][0] - 30) <= 12 && Math.abs(spans[0][1] - 57) <= 12, `${c.name}: first ${spans[0]}`);
+    assert.ok(Math.abs(spans[1][0] - 90) <= 12 && Math.abs(spans[1][1] - 117) <= 12, `${c.name}: second ${spans[1]}`);
+  }
 });
 
 test('segmentNumberGroups: the faint bar of a 5 (below the stroke level, touching the stroke) stays with its digit', () => {
   const W = 120;
   const H = 60;
-  // two strong bars of digit height; the second has a light (0.25) flat bar on top, reaching right
-  const ink = canvas(W, H, 0, [[20, 10, 8, 40, 1], [70, 14, 8, 36, 1], [70, 10, 30, 4, 0.25]]);
+  // two strong bars of digit height; the second has a light (0.25) flat bar on top, reaching 10 px
+  // right of it (within reach: 1.5 x the strokes' width)
+  const ink = canvas(W, H, 0, [[20, 10, 8, 40, 1], [70, 14, 8, 36, 1], [70, 10, 18, 4, 0.25]]);
   const groups = segmentNumberGroups(ink, W, H);
   assert.equal(groups.length, 2);
   const last = groups[1].segments[groups[1].byWidth[0]];
-  assert.ok(last.x1 >= 99 && last.y0 <= 10, `the bar is in the digit's crop: x ${last.x0}-${last.x1}, y ${last.y0}-${last.y1}`);
+  assert.ok(last.x1 >= 87 && last.y0 <= 10, `the bar is in the digit's crop: x ${last.x0}-${last.x1}, y ${last.y0}-${last.y1}`);
 });
 
-test('segmentNumberGroups: a faint ruled line through the digits (joined to them by the hysteresis) is still removed', () => {
+test('segmentNumberGroups: a faint 1 px ruled line through two digits leaves them apart, with at most a stub each', () => {
   const W = 160;
   const H = 60;
   // two strong bars of digit height and a light (0.25) 1 px line across the whole picture through both
@@ -301,7 +344,10 @@ test('segmentNumberGroups: a faint ruled line through the digits (joined to them
   for (let x = 30; x < 38; x++) ink[30 * W + x] = 1;
   for (let x = 90; x < 98; x++) ink[30 * W + x] = 1;
   const groups = segmentNumberGroups(ink, W, H);
-  assert.deepEqual(groups.map((g) => [g.points[0], g.points[g.points.length - 1] - 1]), [[30, 37], [90, 97]]);
+  // each digit keeps at most a stub of the line (its reach), and the two stay apart
+  const spans = groups.map((g) => [g.points[0], g.points[g.points.length - 1] - 1]);
+  assert.equal(spans.length, 2, JSON.stringify(spans));
+  assert.ok(Math.abs(spans[0][0] - 30) <= 12 && Math.abs(spans[0][1] - 37) <= 12 && Math.abs(spans[1][0] - 90) <= 12 && Math.abs(spans[1][1] - 97) <= 12, JSON.stringify(spans));
 });
 
 test('candidateCuts: a narrow group has none; a wide one keeps the width-based cuts exactly and adds the ink minima away from its ends', () => {

@@ -21,11 +21,30 @@ export interface Component {
 }
 
 /**
+ * The indices of pixel (x, y)'s 8-neighbours inside a width x height frame, written into `out`
+ * (8 long); returns how many there are. Pure but for `out`.
+ */
+export function neighbours8(x: number, y: number, width: number, height: number, out: Int32Array): number {
+  let n = 0;
+  for (let dy = -1; dy <= 1; dy++) {
+    const yy = y + dy;
+    if (yy < 0 || yy >= height) continue;
+    for (let dx = -1; dx <= 1; dx++) {
+      const xx = x + dx;
+      if ((dx === 0 && dy === 0) || xx < 0 || xx >= width) continue;
+      out[n++] = yy * width + xx;
+    }
+  }
+  return n;
+}
+
+/**
  * Label the 8-connected components of `mask` (non-zero = foreground). Returns the label
  * image (0 = background) and the components (with the ink mass read from `ink`).
  */
 export function labelComponents(mask: Uint8Array, width: number, height: number, ink?: ArrayLike<number>): { labels: Int32Array; components: Component[] } {
   const labels = new Int32Array(width * height);
+  const around = new Int32Array(8);
   const components: Component[] = [];
   const stack: number[] = [];
   for (let start = 0; start < mask.length; start++) {
@@ -44,17 +63,12 @@ export function labelComponents(mask: Uint8Array, width: number, height: number,
       if (x > c.x1) c.x1 = x;
       if (y < c.y0) c.y0 = y;
       if (y > c.y1) c.y1 = y;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= height) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= width) continue;
-          const q = yy * width + xx;
-          if (mask[q] && !labels[q]) {
-            labels[q] = label;
-            stack.push(q);
-          }
+      const n = neighbours8(x, y, width, height, around);
+      for (let j = 0; j < n; j++) {
+        const q = around[j];
+        if (mask[q] && !labels[q]) {
+          labels[q] = label;
+          stack.push(q);
         }
       }
     }

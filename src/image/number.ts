@@ -2,8 +2,9 @@
  * Numbers written with several digits (`udq predict --number`): the flattened ink of a
  * picture -> one ink image per written digit, left to right. Pure functions.
  *
- * 1. connected components of the ink (strokes at the ink level, and fainter ink connected to
- *    them: {@link hysteresisMask}); specks, ruled lines and bands along the frame edge go;
+ * 1. connected components of the ink: strokes at the ink level, less ruled lines and bands along
+ *    the frame edge, and the fainter ink within a stroke's width of them ({@link growFaintInk});
+ *    specks go;
  * 2. the components on the writing line: those whose vertical span overlaps the line of the
  *    largest ones;
  * 3. merge: components whose horizontal extents overlap (the bar of a 5, a broken stroke of
@@ -15,8 +16,8 @@
  *    digits at the columns with the least ink near the expected boundaries, and, as
  *    alternatives the reader weighs with the model, into one digit fewer and one more.
  */
-import { Component, labelComponents } from './components';
-import { removeRuledLines } from './pipeline';
+import { Component, labelComponents, neighbours8 } from './components';
+import { removeRuledLines, strokeWidth } from './pipeline';
 
 /** One digit of a written number: its ink (a crop of the picture) and where it was. */
 export interface NumberDigit {
@@ -54,9 +55,10 @@ function massOf(g: Group): number {
 
 /**
  * Groups that cannot be a digit join the nearest neighbouring group: much smaller ones (under
- * 20% of the median group's ink and narrower than 0.4 x the line height: the detached tail of a
- * 2) and flat ones (under FLAT_FRAGMENT of the median group's height: the bar of a 5 written
- * apart, which may be as wide as a digit). Such a group farther than FRAGMENT_REACH x the line
+ * 20% of the median group's ink, narrower than 0.4 x the line height and shorter than
+ * TALL_PIECE x the line height: the detached tail of a 2, not a thin 1) and flat ones (under
+ * FLAT_FRAGMENT of the median group's height: the bar of a 5 written apart, which may be as
+ * wide as a digit). Such a group farther than FRAGMENT_REACH x the line
  * height from both neighbours belongs to no digit (a speck of dust beside small writing) and is
  * dropped. Pure.
  */
@@ -198,45 +200,43 @@ export function candidateCuts(colInk: Float32Array, lineH: number): { cuts: numb
 }
 
 /**
- * Ink this light (0..1) belongs to a stroke when it is connected to ink at the stroke level: the
- * faint bar of a 5 or a light stroke of a 4, which MNIST's grey digits keep and a cut at the
- * stroke level alone loses.
+ * Ink at least this dark (0..1), below the stroke level, belongs to a stroke when it lies within
+ * reach of one ({@link growFaintInk}): the faint bar of a 5 or a 7, or a light stroke of a 4,
+ * which MNIST's grey digits keep and a cut at the stroke level alone loses.
  */
 export const FAINT_LEVEL = 0.15;
 
 /**
- * Hysteresis threshold: pixels at or above `high`, and those at or above `low` 8-connected to
- * them through pixels at or above `low`. Pure.
+ * `seeds` (the stroke pixels) grown into the pixels of `ink` at or above `low` that are not
+ * `blocked`, 8-connected, at most `reach` steps from a seed: faint ink joins the strokes it
+ * touches, while a faint structure of its own (a shadow, a thick faint line, an underline) adds
+ * at most `reach` pixels to a stroke it touches. Returns a new mask. Pure.
  */
-export function hysteresisMask(ink: ArrayLike<number>, width: number, height: number, high: number, low: number): Uint8Array {
-  const mask = new Uint8Array(width * height);
-  const stack: number[] = [];
-  for (let i = 0; i < mask.length; i++) {
-    if (ink[i] >= high) {
-      mask[i] = 1;
-      stack.push(i);
-    }
-  }
-  while (stack.length) {
-    const p = stack.pop()!;
-    const x = p % width;
-    const y = (p - x) / width;
-    for (let dy = -1; dy <= 1; dy++) {
-      const yy = y + dy;
-      if (yy < 0 || yy >= height) continue;
-      for (let dx = -1; dx <= 1; dx++) {
-        const xx = x + dx;
-        if (xx < 0 || xx >= width) continue;
-        const q = yy * width + xx;
-        if (!mask[q] && ink[q] >= low) {
+export function growFaintInk(seeds: Uint8Array, ink: ArrayLike<number>, width: number, height: number, low: number, reach: number, blocked?: Uint8Array): Uint8Array {
+  const mask = Uint8Array.from(seeds);
+  const around = new Int32Array(8);
+  let frontier: number[] = [];
+  for (let i = 0; i < mask.length; i++) if (mask[i]) frontier.push(i);
+  for (let step = 0; step < reach && frontier.length; step++) {
+    const next: number[] = [];
+    for (const p of frontier) {
+      const x = p % width;
+      const n = neighbours8(x, (p - x) / width, width, height, around);
+      for (let j = 0; j < n; j++) {
+        const q = around[j];
+        if (!mask[q] && ink[q] >= low && !blocked?.[q]) {
           mask[q] = 1;
-          stack.push(q);
+          next.push(q);
         }
       }
     }
+    frontier = next;
   }
   return mask;
 }
+
+/** Faint ink joins a stroke up to this many times the strokes' width away (at least 2 px). */
+export const FAINT_REACH = 1.5;
 
 /**
  * Split the flattened ink of a picture into groups of touching or overlapping strokes, left to
@@ -244,12 +244,33 @@ export function hysteresisMask(ink: ArrayLike<number>, width: number, height: nu
  * reader ({@link predictNumbers}) picks the cut whose digits the model is likeliest to accept.
  */
 export function segmentNumberGroups(ink: Float32Array, width: number, height: number, level = 0.35): DigitGroupCuts[] {
-  const mask = hysteresisMask(ink, width, height, level, FAINT_LEVEL);
+  const isBand = (c: Component) => c.touchesEdge && (c.x1 - c.x0 + 1 >= 0.5 * width || c.y1 - c.y0 + 1 >= 0.5 * height);
+  // ruled lines and bands are decided on the strokes; faint ink then joins what is left, never through them
+  const strong = new Uint8Array(ink.length);
+  for (let i = 0; i < ink.length; i++) strong[i] = ink[i] >= level ? 1 : 0;
+  removeRuledLines(strong, width, height);
+  const blocked = new Uint8Array(ink.length);
+  for (let i = 0; i < ink.length; i++) if (ink[i] >= level && !strong[i]) blocked[i] = 1;
+  const first = labelComponents(strong, width, height, ink);
+  const bands = new Set(first.components.filter(isBand).map((c) => c.label));
+  // faint ink grows from the strokes, not from specks (dust, the broken edge of a table)
+  const firstMax = first.components.reduce((m, c) => (bands.has(c.label) ? m : Math.max(m, c.mass)), 0);
+  const seedLabels = new Set(first.components.filter((c) => !bands.has(c.label) && c.mass >= 0.05 * firstMax && c.area >= 3).map((c) => c.label));
+  const seeds = new Uint8Array(ink.length);
+  for (let i = 0; i < ink.length; i++) {
+    if (bands.has(first.labels[i])) blocked[i] = 1;
+    else if (seedLabels.has(first.labels[i])) seeds[i] = 1;
+  }
+  const reach = Math.max(2, Math.round(FAINT_REACH * strokeWidth(seeds, width, height)));
+  const mask = growFaintInk(seeds, ink, width, height, Math.min(FAINT_LEVEL, level), reach, blocked);
+  // the specks' own stroke pixels stay (the filter below drops them unless a stroke reached them)
+  for (let i = 0; i < ink.length; i++) if (strong[i] && !blocked[i]) mask[i] = 1;
+  // a line broken at the stroke level may be whole once its faint gaps are filled
   removeRuledLines(mask, width, height);
   const { labels, components } = labelComponents(mask, width, height, ink);
   if (components.length === 0) return [];
-  const isBand = (c: Component) => c.touchesEdge && (c.x1 - c.x0 + 1 >= 0.5 * width || c.y1 - c.y0 + 1 >= 0.5 * height);
-  let cs = components.filter((c) => !isBand(c));
+  // (bands were taken out at the stroke level: a digit near the edge that faint ink carried to it is not one)
+  let cs = components;
   const maxMass = Math.max(0, ...cs.map((c) => c.mass));
   cs = cs.filter((c) => c.mass >= 0.05 * maxMass && c.area >= 3);
   if (cs.length === 0) return [];

@@ -662,7 +662,7 @@ function runLengths(mask: Uint8Array, width: number, height: number, vertical: b
  * Mean stroke width of a binary-ish ink image: 2 x area / perimeter of the mask ink >= 0.35
  * (a long stroke of width w has area ~ L w and perimeter ~ 2 L).
  */
-export function strokeWidth(ink: Float32Array, width: number, height: number): number {
+export function strokeWidth(ink: ArrayLike<number>, width: number, height: number): number {
   let area = 0;
   let perimeter = 0;
   for (let y = 0; y < height; y++) {
