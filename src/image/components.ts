@@ -80,6 +80,11 @@ export function labelComponents(mask: Uint8Array, width: number, height: number,
   return { labels, components };
 }
 
+/** A band along the frame of a width x height picture (a table edge, a shadow, the sheet's border): a component touching the edge and spanning half a side. */
+export function isFrameBand(c: Pick<Component, 'x0' | 'y0' | 'x1' | 'y1' | 'touchesEdge'>, width: number, height: number): boolean {
+  return c.touchesEdge && (c.x1 - c.x0 + 1 >= 0.5 * width || c.y1 - c.y0 + 1 >= 0.5 * height);
+}
+
 /** Options of {@link selectCharacter}. */
 export interface SelectOptions {
   /** components smaller than this fraction of the largest kept one are specks (default 0.04) */
@@ -117,7 +122,7 @@ export function selectCharacter(components: Component[], opts: SelectOptions = {
   // prefer what is away from the frame edge when it is a clear shape of its own, or when what
   // touches the edge is a band along it (a table edge, a shadow, the border of the sheet)
   const frame = opts.frame;
-  const band = (c: Component) => frame !== undefined && c.touchesEdge && (c.x1 - c.x0 + 1 >= 0.5 * frame.width || c.y1 - c.y0 + 1 >= 0.5 * frame.height);
+  const band = (c: Component) => frame !== undefined && isFrameBand(c, frame.width, frame.height);
   if (inner.length && (biggestInner >= 0.15 * biggestAll || pool.filter((c) => c.touchesEdge).every(band))) pool = inner;
   const seed = pool.reduce((a, b) => (b.mass > a.mass ? b : a));
   const kept = [seed];

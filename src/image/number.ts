@@ -16,7 +16,7 @@
  *    digits at the columns with the least ink near the expected boundaries, and, as
  *    alternatives the reader weighs with the model, into one digit fewer and one more.
  */
-import { Component, labelComponents, neighbours8 } from './components';
+import { Component, isFrameBand, labelComponents, neighbours8 } from './components';
 import { removeRuledLines, strokeWidth } from './pipeline';
 
 /** One digit of a written number: its ink (a crop of the picture) and where it was. */
@@ -58,9 +58,8 @@ function massOf(g: Group): number {
  * 20% of the median group's ink, narrower than 0.4 x the line height and shorter than
  * TALL_PIECE x the line height: the detached tail of a 2, not a thin 1) and flat ones (under
  * FLAT_FRAGMENT of the median group's height: the bar of a 5 written apart, which may be as
- * wide as a digit). Such a group farther than FRAGMENT_REACH x the line
- * height from both neighbours belongs to no digit (a speck of dust beside small writing) and is
- * dropped. Pure.
+ * wide as a digit). Such a group farther than FRAGMENT_REACH x the line height from both
+ * neighbours belongs to no digit (a speck of dust beside small writing) and is dropped. Pure.
  */
 export function absorbFragments(groups: Group[], lineH: number): Group[] {
   if (groups.length < 2) return groups;
@@ -238,13 +237,22 @@ export function growFaintInk(seeds: Uint8Array, ink: ArrayLike<number>, width: n
 /** Faint ink joins a stroke up to this many times the strokes' width away (at least 2 px). */
 export const FAINT_REACH = 1.5;
 
+function heaviest(cs: Component[]): number {
+  return cs.reduce((m, c) => Math.max(m, c.mass), 0);
+}
+
+/** The components that are not specks: at least 5% of the heaviest one's ink, and 3 px. */
+function withoutSpecks(cs: Component[]): Component[] {
+  const max = heaviest(cs);
+  return cs.filter((c) => c.mass >= 0.05 * max && c.area >= 3);
+}
+
 /**
  * Split the flattened ink of a picture into groups of touching or overlapping strokes, left to
  * right, each with its candidate cuts and the pieces between them ({@link candidateCuts}): the
  * reader ({@link predictNumbers}) picks the cut whose digits the model is likeliest to accept.
  */
 export function segmentNumberGroups(ink: Float32Array, width: number, height: number, level = 0.35): DigitGroupCuts[] {
-  const isBand = (c: Component) => c.touchesEdge && (c.x1 - c.x0 + 1 >= 0.5 * width || c.y1 - c.y0 + 1 >= 0.5 * height);
   // ruled lines and bands are decided on the strokes; faint ink then joins what is left, never through them
   const strong = new Uint8Array(ink.length);
   for (let i = 0; i < ink.length; i++) strong[i] = ink[i] >= level ? 1 : 0;
@@ -252,10 +260,9 @@ export function segmentNumberGroups(ink: Float32Array, width: number, height: nu
   const blocked = new Uint8Array(ink.length);
   for (let i = 0; i < ink.length; i++) if (ink[i] >= level && !strong[i]) blocked[i] = 1;
   const first = labelComponents(strong, width, height, ink);
-  const bands = new Set(first.components.filter(isBand).map((c) => c.label));
+  const bands = new Set(first.components.filter((c) => isFrameBand(c, width, height)).map((c) => c.label));
   // faint ink grows from the strokes, not from specks (dust, the broken edge of a table)
-  const firstMax = first.components.reduce((m, c) => (bands.has(c.label) ? m : Math.max(m, c.mass)), 0);
-  const seedLabels = new Set(first.components.filter((c) => !bands.has(c.label) && c.mass >= 0.05 * firstMax && c.area >= 3).map((c) => c.label));
+  const seedLabels = new Set(withoutSpecks(first.components.filter((c) => !bands.has(c.label))).map((c) => c.label));
   const seeds = new Uint8Array(ink.length);
   for (let i = 0; i < ink.length; i++) {
     if (bands.has(first.labels[i])) blocked[i] = 1;
@@ -268,12 +275,10 @@ export function segmentNumberGroups(ink: Float32Array, width: number, height: nu
   // a line broken at the stroke level may be whole once its faint gaps are filled
   removeRuledLines(mask, width, height);
   const { labels, components } = labelComponents(mask, width, height, ink);
-  if (components.length === 0) return [];
   // (bands were taken out at the stroke level: a digit near the edge that faint ink carried to it is not one)
-  let cs = components;
-  const maxMass = Math.max(0, ...cs.map((c) => c.mass));
-  cs = cs.filter((c) => c.mass >= 0.05 * maxMass && c.area >= 3);
+  let cs = withoutSpecks(components);
   if (cs.length === 0) return [];
+  const maxMass = heaviest(cs);
   // the writing line: the vertical span of the components holding at least 30% of the largest's ink
   const big = cs.filter((c) => c.mass >= 0.3 * maxMass);
   const lineY0 = Math.min(...big.map((c) => c.y0));
