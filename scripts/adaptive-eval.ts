@@ -20,7 +20,7 @@ import { loadImageAsMnist, preprocessToMnist } from '../src/image/load';
 import { loadMnist } from '../src/data/mnist';
 import { readIdxImages } from '../src/data/idx';
 import { loadAdversary } from '../src/data/sources';
-import { ADAPTIVE_Z, canSampleAdaptive } from '../src/uq/adaptive';
+import { ADAPTIVE_Z, adaptiveRounds, canSampleAdaptive } from '../src/uq/adaptive';
 import { describePasses, samplesPerImage } from '../src/uq/sample-count';
 import { NO_DIGIT_GROUPS, PhotoGroup, renderPhoto } from '../test/helpers/photo';
 import type { ImageSet } from '../src/data/idx';
@@ -108,8 +108,9 @@ async function inputsOf(set: string): Promise<PictureInput[]> {
   const base = { samples, seed: 0, gate, sanity: gate?.sanity ?? mnistSanityThresholds() };
   const z = args.z ? Number(args.z) : ADAPTIVE_Z;
   if (!canSampleAdaptive(model)) throw new Error(`${args.model} is sampled by disagreement: nothing to sample adaptively`);
-  console.log(`${args.model} (engine ${model.engine}), fixed ${describePasses(model, samples)} against adaptive (rounds 10, 20, 40, ${samples}; z ${z}; passes below: all members together)`);
-  console.log('set\tpictures\tsame verdict+digit\tsame verdict\tsame digit\tmean passes\tstopped at 10/20/40/N\tfixed pictures/s\tadaptive pictures/s\tspeed-up');
+  const rounds = adaptiveRounds(samples, width);
+  console.log(`${args.model} (engine ${model.engine}), fixed ${describePasses(model, samples)} against adaptive (rounds ${rounds.join(', ')}${width > 1 ? ' in each member' : ''}; z ${z}; passes below: all members together)`);
+  console.log(`set\tpictures\tsame verdict+digit\tsame verdict\tsame digit\tmean passes\tstopped at ${rounds.map((r) => r * width).join('/')} passes\tfixed pictures/s\tadaptive pictures/s\tspeed-up`);
   let allSame = 0;
   let all = 0;
   for (const set of args.sets!.split(',')) {
@@ -136,7 +137,7 @@ async function inputsOf(set: string): Promise<PictureInput[]> {
     allSame += same;
     all += n;
     const f3 = (x: number) => x.toFixed(3);
-    const stopText = [10, 20, 40, samples].map((r) => stops.get(width * r) ?? 0).join('/');
+    const stopText = rounds.map((r) => stops.get(width * r) ?? 0).join('/');
     const fps = n / ((t1 - t0) / 1000);
     const aps = n / ((t2 - t1) / 1000);
     console.log(`${set}\t${n}\t${f3(same / n)}\t${f3(sameVerdict / n)}\t${f3(sameDigit / n)}\t${(passes / n).toFixed(1)}\t${stopText}\t${fps.toFixed(0)}\t${aps.toFixed(0)}\t${(aps / fps).toFixed(2)}x`);

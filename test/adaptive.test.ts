@@ -88,20 +88,29 @@ for (const values of [
   });
 }
 
-for (const [max, rounds] of [
-  [100, [10, 20, 40, 100]],
-  [50, [10, 20, 40, 50]],
-  [30, [10, 20, 30]],
-  [10, [10]],
-  [4, [4]],
+for (const [max, members, rounds] of [
+  [100, 1, [10, 20, 40, 100]],
+  [50, 1, [10, 20, 40, 50]],
+  [30, 1, [10, 20, 30]],
+  [10, 1, [10]],
+  [4, 1, [4]],
+  // ensembles: 20, 40, 80 pooled passes, rounded up in each member, below the member's N
+  [50, 2, [10, 20, 40, 50]],
+  [25, 4, [5, 10, 20, 25]],
+  [33, 3, [7, 14, 27, 33]],
+  [20, 4, [5, 10, 20]],
+  [6, 4, [5, 6]],
+  [1, 5, [1]],
+  [3, 40, [1, 2, 3]],
 ] as const) {
-  test(`adaptive rounds up to ${max}: ${rounds.join(', ')}`, () => {
-    assert.deepEqual(adaptiveRounds(max), rounds);
+  test(`adaptive rounds up to ${max} in each of ${members} member(s): ${rounds.join(', ')}`, () => {
+    assert.deepEqual(adaptiveRounds(max, members), rounds);
   });
 }
 
-test('adaptive rounds refuse a non-positive maximum', () => {
+test('adaptive rounds refuse a non-positive maximum or member count', () => {
   assert.throws(() => adaptiveRounds(0), /positive integer/);
+  assert.throws(() => adaptiveRounds(10, 0), /members must be a positive integer/);
 });
 
 function settledAfter(samples: Float32Array, n: number, k: number, gate: VerdictGate | null, total = 100): boolean {
@@ -236,7 +245,7 @@ test('the shipped deep ensemble (mc) in rounds: passes continue in every member,
   }
 
   const gate = { logistic: gateFile.logistic, features: gateFile.features, threshold: gateFile.threshold };
-  const rounds = adaptiveRounds(gateFile.samples);
+  const rounds = adaptiveRounds(gateFile.samples, k);
   const adaptive = await sampleAdaptive(ensemble, input, { seed: 0, gate, rounds });
   assert.ok(adaptive.passes.every((n) => rounds.map((r) => k * r).includes(n)), `passes are K x a round: ${[...new Set(adaptive.passes)]}`);
   const digitsPasses = adaptive.passes.slice(0, 30).reduce((a, b) => a + b, 0) / 30;

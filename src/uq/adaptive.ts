@@ -48,10 +48,18 @@ export function canSampleAdaptive(model: Pick<Predictor, 'kind' | 'ensembleMode'
   return model.kind === 'model' || model.ensembleMode === 'mc';
 }
 
-/** The rounds (cumulative passes) ending at `max`: 10, 20, 40 below it, then `max`. */
-export function adaptiveRounds(max: number): number[] {
+/**
+ * The rounds (cumulative passes in each member) ending at `max`: a single model 10, 20, 40 below
+ * it, then `max`. An ensemble of `members` pools its members' passes, so its rounds are 20, 40 and
+ * 80 pooled passes (rounded up to whole passes in each member) below K x `max`, then `max`: two
+ * members 10, 20, 40; four members 5, 10, 20.
+ */
+export function adaptiveRounds(max: number, members = 1): number[] {
   if (!Number.isInteger(max) || max < 1) throw new UsageError(`the number of passes must be a positive integer, got ${max}`);
-  return [...[10, 20, 40].filter((r) => r < max), max];
+  if (!Number.isInteger(members) || members < 1) throw new UsageError(`the number of members must be a positive integer, got ${members}`);
+  const pooled = members === 1 ? [10, 20, 40] : [20, 40, 80];
+  const rounds = pooled.map((r) => Math.ceil(r / members)).filter((r) => r < max);
+  return [...new Set([...rounds, max])];
 }
 
 /** What the verdict depends on: the gate's logistic, its feature set and threshold (none: only the digit). */
