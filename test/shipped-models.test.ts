@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli';
+import { adaptiveRounds } from '../src/uq/adaptive';
 
 const ROOT = join(__dirname, '..');
 const FIG = (name: string) => join(ROOT, 'figures', name);
@@ -41,11 +42,12 @@ for (const name of ['basic', 'deep', 'basic-study', 'deep-study'] as const) {
     const r = await runCli(['predict', '--model', dir, ...Object.keys(EXPECTED).map(FIG), '--format', 'json', '--backend', 'wasm']);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
-    // adaptive by default, the ensemble too: its rounds (10, 20, 40, N) run in each member
+    // adaptive by default, the ensemble too: its rounds run in each member
     assert.equal(out.sampling, 'adaptive');
-    const rounds = [10, 20, 40, out.samples].map((n) => n * out.samplesPerImage / out.samples);
+    const members = out.samplesPerImage / out.samples;
+    const rounds = adaptiveRounds(out.samples, members).map((n) => n * members);
     for (const p of out.predictions) assert.ok(rounds.includes(p.passes), `${p.file}: ${p.passes} passes, not one of ${rounds}`);
-    if (name === 'deep') assert.deepEqual(rounds, [20, 40, 80, 100], 'models/deep: two members, 50 passes in each at most');
+    if (name === 'deep') assert.deepEqual(rounds, [20, 40, 80, 100], 'models/deep: four members, 5, 10, 20 and 25 passes in each');
     for (const p of out.predictions) {
       const want = EXPECTED[p.file.split('/').pop()];
       assert.equal(p.verdict, want.verdict, `${p.file}: ${JSON.stringify(p)}`);
