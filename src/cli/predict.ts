@@ -58,7 +58,7 @@ export function registerPredict(program: Command, io: Io): void {
     .description('accept/reject + digit + uncertainty for pictures: MNIST PNG exports, scans, phone photos, drawings (any size, either ink polarity)')
     .argument('<files...>', 'image files or folders (walked recursively for .png .jpg .jpeg .webp .gif .tif .avif)')
     .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
-    .option('--samples <n>', 'exactly N MC-dropout passes per image, in each member of an ensemble (default: adaptive, in rounds of 10, 20, 40 up to the calibrated N, else 100, each picture stopping once its verdict and digit are settled)', positiveInt)
+    .option('--samples <n>', 'exactly N MC-dropout passes per image, in each member of an ensemble (default: adaptive, in rounds of 10, 20, 40 passes up to the calibrated N, else 100 (an ensemble: 20, 40, 80 in all, then N in each member), each picture stopping once its verdict and digit are settled)', positiveInt)
     .option('--seed <n>', 'seed for the dropout masks', nonNegativeInt, 0)
     .option('--format <f>', 'table, json, csv or jsonl (one JSON line per picture as it is done)', choice(['table', 'json', 'csv', 'jsonl'] as const), 'table')
     .option('--shard <K/N>', 'take only shard K of N (0-based) of the pictures, chosen by a hash of each path: N runs with the same arguments share the work')

@@ -73,9 +73,9 @@ export interface PredictOptions {
   /** passes per image (an ensemble: in each member): fixed, or with `adaptive` the most an image gets */
   samples: number;
   /**
-   * sample in rounds (10, 20, 40, then `samples`) and stop each picture once its verdict and
-   * digit are settled (src/uq/adaptive.ts); a single model or an ensemble in `mc` mode (rounds
-   * counted per member); an ensemble in `disagreement` mode samples as asked
+   * sample in rounds (10, 20, 40, then `samples`; an ensemble in `mc` mode 20, 40, 80 passes in
+   * all, then `samples` in each member: adaptiveRounds) and stop each picture once its verdict and
+   * digit are settled (src/uq/adaptive.ts); an ensemble in `disagreement` mode samples as asked
    */
   adaptive?: boolean;
   /** the adaptive rule's z (default ADAPTIVE_Z) */
