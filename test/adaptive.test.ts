@@ -248,8 +248,8 @@ test('the shipped deep ensemble (mc) in rounds: passes continue in every member,
   const rounds = adaptiveRounds(gateFile.samples, k);
   const adaptive = await sampleAdaptive(ensemble, input, { seed: 0, gate, rounds });
   // without rounds the library default is 100 passes in each member, in the ensemble's rounds
-  const fewNoise = { count: 2, pixels: pixels.slice(29 * 784, 31 * 784), keys: new Uint32Array(2) };
-  const byDefault = await sampleAdaptive(ensemble, fewNoise, { seed: 0, gate });
+  const digitAndNoise = { count: 2, pixels: pixels.slice(29 * 784, 31 * 784), keys: new Uint32Array(2) };
+  const byDefault = await sampleAdaptive(ensemble, digitAndNoise, { seed: 0, gate });
   assert.ok(byDefault.passes.every((n) => adaptiveRounds(100, k).map((r) => k * r).includes(n)), `default rounds: ${byDefault.passes}`);
   assert.equal(byDefault.passes[1], 100 * k, 'the noise image runs to 100 in each member');
   assert.ok(adaptive.passes.every((n) => rounds.map((r) => k * r).includes(n)), `passes are K x a round: ${[...new Set(adaptive.passes)]}`);

@@ -5,7 +5,7 @@ import type { Predictor } from '../uq/predictor';
 import { loadImageAsMnist } from '../image/load';
 import { featureVector } from '../uq/features';
 import { predictProba } from '../gate/logistic';
-import { adaptiveRounds, canSampleAdaptive, sampleAdaptive } from '../uq/adaptive';
+import { canSampleAdaptive, sampleAdaptive } from '../uq/adaptive';
 import { samplesPerImage } from '../uq/sample-count';
 import { checkInput, checkPicture, ReasonDetail, SanityThresholds } from '../gate/sanity';
 import type { InkOption, PipelineInfo } from '../image/pipeline';
@@ -236,7 +236,7 @@ export async function scorePredictions(model: Predictor, into: Prediction[], ima
   let passes: number[];
   if (opts.adaptive && canSampleAdaptive(model)) {
     const verdictFixed = into.map((p) => p.verdict !== 'digit');
-    ({ summaries, passes } = await sampleAdaptive(model, input, { seed: opts.seed, rounds: adaptiveRounds(opts.samples, samplesPerImage(model, 1)), z: opts.adaptiveZ, gate: opts.gate, verdictFixed }));
+    ({ summaries, passes } = await sampleAdaptive(model, input, { seed: opts.seed, samples: opts.samples, z: opts.adaptiveZ, gate: opts.gate, verdictFixed }));
   } else {
     ({ summaries } = await model.sample(input, { samples: opts.samples, seed: opts.seed }));
     passes = summaries.map(() => samplesPerImage(model, opts.samples));

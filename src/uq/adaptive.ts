@@ -1,7 +1,8 @@
 /**
  * Adaptive MC-dropout sampling (`udq predict`, the library and `udq serve` by default): passes
  * in rounds (10, 20, 40, then the planned N; an ensemble 20, 40, 80 passes in all, see
- * {@link adaptiveRounds}), and an image stops as soon as its verdict and its digit are settled. Most digits are: a clear 3 does not need 90 more passes to stay a 3.
+ * {@link adaptiveRounds}), and an image stops as soon as its verdict and its digit are settled.
+ * Most digits are: a clear 3 does not need 90 more passes to stay a 3.
  *
  * The passes are one sequence: round r draws passes prev..r-1 with the masks those pass
  * numbers have (McOptions.firstSample), so an image that runs to N gets exactly the samples of a
@@ -71,7 +72,9 @@ export interface VerdictGate {
 
 export interface AdaptiveOptions {
   seed: number;
-  /** cumulative passes per round (an ensemble: in each member), increasing; the last is N (default adaptiveRounds(100, K)) */
+  /** N, the most passes an image gets (an ensemble: in each member; default 100), sampled in the rounds adaptiveRounds(N, K) */
+  samples?: number;
+  /** instead of those: cumulative passes per round (an ensemble: in each member), increasing; the last is N */
   rounds?: number[];
   /** default ADAPTIVE_Z */
   z?: number;
@@ -193,7 +196,7 @@ export async function sampleAdaptive(model: Predictor, input: McInput, opts: Ada
   if (!canSampleAdaptive(model)) throw new UsageError('adaptive sampling continues MC-dropout passes; an ensemble in disagreement mode has one deterministic pass per member');
   // samples each image gets per pass number: one, or one per member
   const width = samplesPerImage(model, 1);
-  const rounds = opts.rounds ?? adaptiveRounds(100, width);
+  const rounds = opts.rounds ?? adaptiveRounds(opts.samples ?? 100, width);
   if (rounds.length === 0 || rounds.some((r, i) => !Number.isInteger(r) || r < 1 || (i > 0 && r <= rounds[i - 1]))) {
     throw new UsageError(`rounds must be increasing positive integers, got ${rounds.join(', ')}`);
   }
