@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertMnistFramed } from './helpers/mnist-frame';
-import { catmullRom, drawHandDigit, generateHandDigits, handStrokes, handStyleOf, HAND_DIGITS_SEED, HAND_SLOTS, HAND_STYLES } from '../src/data/synth/hand-digits';
+import { catmullRom, drawHandDigit, generateHandDigits, generateHandDigitsB, handStrokes, handStyleOf, HAND_DIGITS_B_SEED, HAND_DIGITS_SEED, HAND_SLOTS, HAND_SLOTS_B, HAND_STYLES } from '../src/data/synth/hand-digits';
 import { generateSynthDigits } from '../src/data/synth/digits';
 import { makeRng } from '../src/data/synth/random';
 import { bounds, Polyline } from '../src/data/synth/path';
@@ -49,8 +49,8 @@ test('handStrokes: each style has the geometry its name says, over many draws', 
     for (const s of HAND_STYLES) {
       const lines = handStrokes(s.name, rng);
       const b = bounds(lines)!;
-      // about one unit high, narrower than tall or about square
-      assert.ok(b.y1 - b.y0 > 0.8 && b.y1 - b.y0 < 1.1 && b.x1 - b.x0 < 1.15, `${s.name}: ${JSON.stringify(b)}`);
+      // about one unit high, narrower than tall or about square (a long 1 with its foot up to 1.35 wide)
+      assert.ok(b.y1 - b.y0 > 0.8 && b.y1 - b.y0 < 1.1 && b.x1 - b.x0 < (s.name === 'long-1' ? 1.36 : 1.15), `${s.name}: ${JSON.stringify(b)}`);
       if (s.name === 'open-4') {
         // the bar: the first stroke's last segment, below the middle, runs right past the stem
         const [stroke, stem] = lines;
@@ -89,6 +89,32 @@ test('handStrokes: each style has the geometry its name says, over many draws', 
         assert.ok(line.slice(0, top + 1).every((p, i, a) => i === 0 || p[1] <= a[i - 1][1] + 1e-9), 'wide-1: the flag climbs');
         assert.ok(line[line.length - 1][1] === 1 && top === line.length - 2, 'wide-1: one straight stem from the top to the bottom');
       }
+      if (s.name === 'long-1') {
+        // the flag starts at the left edge low down (0.55 of the height or lower) and climbs to the top at 0.6-1 across; one straight stem from there to the bottom, its foot under the peak (0.25 left to 0.1 right)
+        const line = lines[0];
+        const top = line.reduce((k, p, i) => (p[1] < line[k][1] ? i : k), 0);
+        const peak = line[top];
+        assert.ok(line[0][0] === 0 && line[0][1] >= 0.55 && line[0][1] <= 1, `long-1 flag starts at ${JSON.stringify(line[0])}`);
+        assert.ok(Math.abs(peak[1]) < 1e-9 && peak[0] >= 0.6 && peak[0] <= 1, `long-1 peak at ${JSON.stringify(peak)}`);
+        assert.ok(line.slice(0, top + 1).every((p, i, a) => i === 0 || p[1] <= a[i - 1][1] + 1e-9), 'long-1: the flag climbs');
+        const foot = line[line.length - 1];
+        assert.ok(top === line.length - 2 && foot[1] === 1 && foot[0] >= peak[0] - 0.25 - 1e-9 && foot[0] <= peak[0] + 0.1 + 1e-9, `long-1: stem from ${JSON.stringify(peak)} to ${JSON.stringify(foot)}`);
+      }
+      if (s.name === 'hooked-9') {
+        // one stroke: a closed bowl in the top 0.55 (25 points, round from its right side, back to it or past), then a tail down to the bottom that hooks back left and ends low
+        assert.equal(lines.length, 1);
+        const line = lines[0];
+        const bowl = line.slice(0, 25);
+        const bowlBottom = Math.max(...bowl.map((p) => p[1]));
+        const bowlTop = Math.min(...bowl.map((p) => p[1]));
+        assert.ok(bowlTop >= -1e-9 && bowlTop < 0.03 && bowlBottom >= 0.35 - 1e-9 && bowlBottom <= 0.55 + 1e-9, `hooked-9 bowl from ${bowlTop} to ${bowlBottom}`);
+        assert.ok(Math.hypot(bowl[0][0] - bowl[24][0], bowl[0][1] - bowl[24][1]) < 0.6 * Math.max(...bowl.map((p) => p[0])), 'hooked-9: the bowl closes');
+        const tail = line.slice(25);
+        const low = tail.reduce((k, p, i) => (p[1] > tail[k][1] ? i : k), 0);
+        const end = tail[tail.length - 1];
+        assert.ok(tail[low][1] > 0.94 && low < tail.length - 1, `hooked-9: the tail reaches ${tail[low][1]}`);
+        assert.ok(end[1] >= 0.75 - 1e-9 && end[0] < tail[low][0] && end[0] < bowl[0][0] - 0.1, `hooked-9: the tail ends at ${JSON.stringify(end)}, the stem leaves the bowl at ${bowl[0][0]}`);
+      }
       if (s.name === 'looped-2') {
         // the stroke crosses itself near the bottom: some stretch of it comes back up after reaching the bottom third
         const line = lines[0];
@@ -99,12 +125,31 @@ test('handStrokes: each style has the geometry its name says, over many draws', 
   }
 });
 
-test('handStyleOf: five slots in turn, the 4s alternating open and short; every style drawn', () => {
+test('handStyleOf: five slots in turn, the 4s alternating open and short; the second series 9 and 1 in turn; every style drawn by one series', () => {
   const cases: Array<[number, string]> = [[0, 'open-4'], [1, 'crossed-7'], [2, 'looped-2'], [3, 'flat-5'], [4, 'wide-1'], [5, 'short-4'], [9, 'wide-1'], [10, 'open-4'], [15, 'short-4'], [1234, 'wide-1']];
   for (const [i, name] of cases) assert.equal(handStyleOf(i).name, name, `image ${i}`);
+  const casesB: Array<[number, string]> = [[0, 'hooked-9'], [1, 'long-1'], [2, 'hooked-9'], [1235, 'long-1']];
+  for (const [i, name] of casesB) assert.equal(handStyleOf(i, HAND_SLOTS_B).name, name, `series b image ${i}`);
   const drawn = new Set(Array.from({ length: 10 }, (_, i) => handStyleOf(i).name));
-  assert.deepEqual([...drawn].sort(), HAND_STYLES.map((s) => s.name).sort());
-  assert.deepEqual(HAND_SLOTS.flat().sort(), HAND_STYLES.map((s) => s.name).sort());
+  assert.deepEqual([...drawn].sort(), HAND_SLOTS.flat().sort());
+  assert.deepEqual([...HAND_SLOTS.flat(), ...HAND_SLOTS_B.flat()].sort(), HAND_STYLES.map((s) => s.name).sort());
+});
+
+test('generateHandDigitsB: deterministic, 9s and 1s in turn, never blank, MNIST-shaped; the first series draws the same images as before it came', async () => {
+  const n = 40;
+  const b = await generateHandDigitsB({ count: n, seed: HAND_DIGITS_B_SEED });
+  assert.deepEqual(b.images.pixels, (await generateHandDigitsB({ count: n, seed: HAND_DIGITS_B_SEED })).images.pixels);
+  assert.deepEqual(Array.from(b.labels!), Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 9 : 1)));
+  assert.deepEqual(drawHandDigit(HAND_DIGITS_B_SEED, 7, HAND_SLOTS_B).pixels, b.images.pixels.subarray(7 * 784, 8 * 784));
+  assertMnistFramed(b.images.pixels, n);
+  // a different series from the first: image 0 of the same seed is another picture
+  assert.notDeepEqual(drawHandDigit(HAND_DIGITS_B_SEED, 0, HAND_SLOTS_B).pixels, drawHandDigit(HAND_DIGITS_B_SEED, 0).pixels);
+  const lines: string[] = [];
+  const r = await loadExtraDigits('hand-digits-b:20:9,hand-digits:10:1', (l) => lines.push(l));
+  assert.equal(r.source, 'hand-digits-b:9,hand-digits:1');
+  assert.deepEqual(r.parts, [{ source: 'hand-digits-b:9', images: 10, seed: HAND_DIGITS_B_SEED }, { source: 'hand-digits:1', images: 2, seed: HAND_DIGITS_SEED }]);
+  assert.deepEqual(r.set.images.pixels.subarray(0, 784), b.images.pixels.subarray(0, 784));
+  assert.deepEqual(Array.from(r.set.labels!), [...Array(10).fill(9), 1, 1]);
 });
 
 test('drawHandDigit: the images models were trained on stay the same (all but the short 4s of the first 500 of the training seed, as drawn before the short 4 came, at commit 18aeec6)', () => {

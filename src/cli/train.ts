@@ -40,7 +40,7 @@ export function registerTrain(program: Command, io: Io): void {
     .option('--kfold', 'with --ensemble: member i trains on all training images except fold i of K')
     .option('--ensemble-mode <mode>', 'with --ensemble: default sampling stored in ensemble.json: disagreement (one softmax per member) or mc (MC dropout inside each member)', choice(ENSEMBLE_MODES))
     .option('--outlier-exposure <sets>', 'comma-separated non-digit sources (e.g. synth-strokes,synth-letters,omniglot-dev:-tagalog): every step adds a batch of them with a uniform-softmax target')
-    .option('--extra-digits <sources>', 'extra labelled training digits put before MNIST\'s: synth-digits[:N][:CLASSES] (N font digits 0-9, default 6000; :-6 drops the 6s) and/or hand-digits[:N][:CLASSES] (hand-drawn styles: open 4 and short-stemmed 4 in turn, crossed 7, looped 2, flat-topped 5, wide continental 1; default 2000), separated by commas (README: Augmentation)')
+    .option('--extra-digits <sources>', 'extra labelled training digits put before MNIST\'s: synth-digits[:N][:CLASSES] (N font digits 0-9, default 6000; :-6 drops the 6s) and/or hand-digits[:N][:CLASSES] (hand-drawn styles: open 4 and short-stemmed 4 in turn, crossed 7, looped 2, flat-topped 5, wide continental 1; default 2000) and/or hand-digits-b[:N][:CLASSES] (hooked-tail 9, long-flagged 1; default 2000), separated by commas (README: Augmentation)')
     .option('--oe-weight <l>', 'weight of the outlier-exposure loss', Number, 0.5)
     .option('--init-from <dir>', 'fine-tune: start from this trained model of the same arch')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')

@@ -34,7 +34,7 @@ import {
 import { averageProbabilities } from '../uq/ensemble';
 import { splitValidation } from './batches';
 import { generateSynthDigits, SYNTH_DIGITS_SEED } from '../data/synth/digits';
-import { generateHandDigits, HAND_DIGITS_SEED } from '../data/synth/hand-digits';
+import { generateHandDigits, generateHandDigitsB, HAND_DIGITS_B_SEED, HAND_DIGITS_SEED } from '../data/synth/hand-digits';
 import { selectClasses, type LabelledImages } from '../data/types';
 import { ProgressPrinter } from './progress';
 import { modelsDir, relativePath } from '../paths';
@@ -135,6 +135,7 @@ export const HAND_DIGITS_DEFAULT = 2000;
 const EXTRA_SOURCES = {
   'synth-digits': { generate: generateSynthDigits, seed: SYNTH_DIGITS_SEED, count: EXTRA_DIGITS_DEFAULT },
   'hand-digits': { generate: generateHandDigits, seed: HAND_DIGITS_SEED, count: HAND_DIGITS_DEFAULT },
+  'hand-digits-b': { generate: generateHandDigitsB, seed: HAND_DIGITS_B_SEED, count: HAND_DIGITS_DEFAULT },
 } as const;
 
 /** One source of `--extra-digits` as loaded: its name with the class selection, images and seed. */
@@ -146,7 +147,8 @@ export interface ExtraDigitsPart {
 
 /**
  * `--extra-digits SOURCE[:N][:CLASSES][,SOURCE...]`: for each source (`synth-digits`: font
- * digits; `hand-digits`: the hand-drawn styles of src/data/synth/hand-digits.ts) N digits
+ * digits; `hand-digits` and `hand-digits-b`: the two series of hand-drawn styles of
+ * src/data/synth/hand-digits.ts) N digits
  * (labels 0-9) of its fixed seed, then only the digits CLASSES names (`-6` drops the 6s, `1+4+7`
  * keeps those; the selection of `udq data`'s `NAME:CLASSES`), the sources in the order given.
  * The digits kept are the same images as without a selection.
@@ -155,8 +157,8 @@ export async function loadExtraDigits(spec: string, log: (line: string) => void)
   const parts: ExtraDigitsPart[] = [];
   const sets: LabelledImages[] = [];
   for (const one of spec.split(',').map((x) => x.trim())) {
-    const m = /^(synth-digits|hand-digits)(?::(\d+))?(?::([-+0-9]+))?$/.exec(one);
-    if (!m) throw new UsageError(`--extra-digits: unknown source "${one}" (synth-digits or hand-digits, each with :N and :CLASSES as in synth-digits:6000:-6, several separated by commas)`);
+    const m = /^(synth-digits|hand-digits-b|hand-digits)(?::(\d+))?(?::([-+0-9]+))?$/.exec(one);
+    if (!m) throw new UsageError(`--extra-digits: unknown source "${one}" (synth-digits, hand-digits or hand-digits-b, each with :N and :CLASSES as in synth-digits:6000:-6, several separated by commas)`);
     const src = EXTRA_SOURCES[m[1] as keyof typeof EXTRA_SOURCES];
     const count = m[2] === undefined ? src.count : Number(m[2]);
     if (!Number.isInteger(count) || count < 10) throw new UsageError(`--extra-digits: need at least 10 digits, not ${m[2]}`);

@@ -17,6 +17,17 @@
  *   climbing at 42 degrees or steeper, its stem near upright) in a box about as wide as tall,
  *   as writers who fill the space draw it (Semeion's scanned 1s); a foot on some.
  *
+ * A second series, `hand-digits-b` (its own seed; image i: `hooked-9` when even, `long-1` when odd):
+ *
+ * - `hooked-9`: a closed bowl in the top third to half, drawn round from its right side in the
+ *   same stroke as the stem, whose tail hooks back left along the bottom and ends low at the left;
+ * - `long-1`: the continental 1 whose flag starts at the left edge low down (from 0.55 of the
+ *   height to the bottom) and climbs to a peak 0.6-1 across, the stem straight down from it,
+ *   leaning a little either way; a foot on some.
+ *
+ * Both are the shapes of the 9s the models misread and the 1s they refuse in Semeion's scans
+ * (session 22), drawn from geometry like the others.
+ *
  * (Until session 17 there were four styles, without `wide-1`: image i of those sets drew style
  * i % 4, so the sets and the models of RESULTS' "Hand-drawn digit styles" are not what the same
  * command draws now.)
@@ -43,6 +54,8 @@ export const HAND_STYLES = [
   { name: 'flat-5', digit: 5 },
   { name: 'wide-1', digit: 1 },
   { name: 'short-4', digit: 4 },
+  { name: 'hooked-9', digit: 9 },
+  { name: 'long-1', digit: 1 },
 ] as const;
 
 export type HandStyle = (typeof HAND_STYLES)[number];
@@ -53,10 +66,16 @@ export type HandStyle = (typeof HAND_STYLES)[number];
  */
 export const HAND_SLOTS: ReadonlyArray<readonly HandStyle['name'][]> = [['open-4', 'short-4'], ['crossed-7'], ['looped-2'], ['flat-5'], ['wide-1']];
 
-/** The style image `index` of a set draws. Pure. */
-export function handStyleOf(index: number): HandStyle {
-  const slot = HAND_SLOTS[index % HAND_SLOTS.length];
-  const name = slot[Math.floor(index / HAND_SLOTS.length) % slot.length];
+/** The slots of the second series, `hand-digits-b` (image i: `hooked-9` when i is even, `long-1` when odd). */
+export const HAND_SLOTS_B: ReadonlyArray<readonly HandStyle['name'][]> = [['hooked-9'], ['long-1']];
+
+/** The seed of the second series (fixed, like {@link HAND_DIGITS_SEED}). */
+export const HAND_DIGITS_B_SEED = 7004;
+
+/** The style image `index` of a set with `slots` draws (the first series unless said). Pure. */
+export function handStyleOf(index: number, slots: ReadonlyArray<readonly HandStyle['name'][]> = HAND_SLOTS): HandStyle {
+  const slot = slots[index % slots.length];
+  const name = slot[Math.floor(index / slots.length) % slot.length];
   return HAND_STYLES.find((s) => s.name === name)!;
 }
 
@@ -148,6 +167,42 @@ export function handStrokes(style: HandStyle['name'], rng: Rng): Polyline[] {
       }
       return strokes;
     }
+    case 'long-1': {
+      // the continental 1 as Semeion's writers draw it into a filled box: the flag from the left
+      // edge low down (0.55 of the height to the bottom) to the top at the right, as wide as 0.6-1
+      const peakX = u(0.6, 1);
+      const flagY = Math.max(0.55 * peakX, u(0.55, 1));
+      const bend = u(-0.08, 0.08);
+      const flag = catmullRom([[0, flagY], [0.5 * peakX + bend, 0.5 * flagY - bend], [peakX, 0]], 4);
+      // the stem down from the peak, leaning a little either way (far left it is a 7's)
+      const footX = peakX + u(-0.25, 0.1);
+      const strokes: Polyline[] = [[...flag, [footX, 1]]];
+      if (rng.next() < 0.2) {
+        const half = u(0.12, 0.25);
+        strokes.push([[footX - half, 1], [footX + half, 1 + u(-0.02, 0.02)]]);
+      }
+      return strokes;
+    }
+    case 'hooked-9': {
+      // a closed bowl in the top third to half, drawn from its right side up and round; the stem
+      // goes down from there and its tail hooks back left along the bottom, ending low at the left
+      const w = u(0.6, 1);
+      const bh = u(0.35, 0.55);
+      const rx = w * u(0.38, 0.48);
+      const cx = w - rx - u(0, 0.08);
+      const cy = bh / 2;
+      const bowl: Pt[] = [];
+      const overshoot = u(0, 0.5);
+      for (let k = 0; k <= 24; k++) {
+        const t = ((2 * Math.PI + overshoot) * k) / 24;
+        bowl.push([cx + rx * Math.cos(t), cy - (bh / 2) * Math.sin(t)]);
+      }
+      const stemX = cx + rx + u(-0.12, 0.05);
+      const endX = u(0, 0.45) * w;
+      const endY = u(0.75, 1);
+      const tail = catmullRom([[cx + rx, cy], [stemX, u(0.6, 0.75)], [stemX - u(0.05, 0.15), u(0.94, 1)], [(stemX + endX) / 2, 1], [endX, endY]], 6);
+      return [[...bowl, ...tail.slice(1)]];
+    }
     case 'short-4': {
       const bar = u(0.72, 0.88);
       const right = u(0.85, 1.05);
@@ -165,9 +220,9 @@ export function handStrokes(style: HandStyle['name'], rng: Rng): Polyline[] {
   }
 }
 
-/** Draw image `index` of the set with seed `seed`: its label, style and 784 MNIST-style bytes. Deterministic. */
-export function drawHandDigit(seed: number, index: number): { label: number; style: string; pixels: Uint8Array } {
-  const s = handStyleOf(index);
+/** Draw image `index` of the set with seed `seed` (and `slots`: the first series unless said): its label, style and 784 MNIST-style bytes. Deterministic. */
+export function drawHandDigit(seed: number, index: number, slots: ReadonlyArray<readonly HandStyle['name'][]> = HAND_SLOTS): { label: number; style: string; pixels: Uint8Array } {
+  const s = handStyleOf(index, slots);
   const rng = makeRng(hashSeed(seed, index));
   const glyph: Glyph = { font: `hand:${s.name}`, char: DIGIT_CLASSES[s.digit], kind: 'stroke', lines: handStrokes(s.name, rng) };
   return { label: s.digit, style: s.name, pixels: drawGlyph(rng, glyph, 'hand-digits', index) };
@@ -176,4 +231,9 @@ export function drawHandDigit(seed: number, index: number): { label: number; sty
 /** `count` hand-drawn digits of `seed` as a labelled set (labels 0-9, uint8 28x28 MNIST-style). */
 export async function generateHandDigits(opts: { count: number; seed: number }): Promise<LabelledImages> {
   return generateGlyphSet('hand-digits', opts.count, DIGIT_CLASSES, (i) => drawHandDigit(opts.seed, i));
+}
+
+/** `count` digits of the second series, `hand-digits-b` (hooked 9s and long-flagged 1s in turn), as a labelled set. */
+export async function generateHandDigitsB(opts: { count: number; seed: number }): Promise<LabelledImages> {
+  return generateGlyphSet('hand-digits-b', opts.count, DIGIT_CLASSES, (i) => drawHandDigit(opts.seed, i, HAND_SLOTS_B));
 }
