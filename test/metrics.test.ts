@@ -7,6 +7,7 @@ import {
   acceptedAccuracy,
   accuracy,
   accuracyRejectionCurve,
+  coverageAtAccuracy,
   aupr,
   auroc,
   balancedAcceptRejectAccuracy,
@@ -324,4 +325,26 @@ test('bad input throws UsageError', () => {
     ['curve infinite confidence', () => accuracyRejectionCurve([Infinity], [true])],
   ];
   for (const [name, run] of bad) assert.throws(run, UsageError, name);
+});
+
+test('coverageAtAccuracy: the largest most-confident share read right at the target, table', () => {
+  const cases: Array<[number[], boolean[], number, number]> = [
+    // all right: everything
+    [[0.9, 0.8, 0.7], [true, true, true], 0.99, 1],
+    // the least confident is wrong: all but it at 99%, all of them at 2/3
+    [[0.9, 0.8, 0.1], [true, true, false], 0.99, 2 / 3],
+    [[0.9, 0.8, 0.1], [true, true, false], 2 / 3, 1],
+    // the most confident is wrong: nothing at 99%
+    [[0.9, 0.8, 0.7], [false, true, true], 0.99, 0],
+    // order of the input does not matter, only the confidences: 9 right then one wrong then right
+    [[0.5, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.4], [false, true, true, true, true, true, true, true, true, true, true], 0.9, 1],
+    [[0.5, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.4], [false, true, true, true, true, true, true, true, true, true, true], 0.95, 9 / 11],
+    // an error early is outweighed later: 1 wrong in the top 2, then 18 right -> 19/20 at 0.95
+    [[1, 0.99, ...Array.from({ length: 18 }, (_, i) => 0.9 - i * 0.01)], [true, false, ...Array(18).fill(true)], 0.95, 1],
+  ];
+  for (const [conf, ok, target, want] of cases) close(coverageAtAccuracy(conf, ok, target), want, 1e-12, `${JSON.stringify(ok)} at ${target}`);
+  assert.throws(() => coverageAtAccuracy([], [], 0.99), UsageError);
+  assert.throws(() => coverageAtAccuracy([1], [true, false], 0.99), UsageError);
+  assert.throws(() => coverageAtAccuracy([1], [true], 0), UsageError);
+  assert.throws(() => coverageAtAccuracy([NaN], [true], 0.9), UsageError);
 });

@@ -332,3 +332,26 @@ function checkScoresAndLabels(
   }
   return { positives, negatives };
 }
+
+/**
+ * Coverage at a target accuracy: the largest share of the pictures, taken from the most confident
+ * down (`confidence` higher = more confident), whose accuracy is at least `target`; 0 when even
+ * the single most confident one is wrong. Ties are taken in input order. Pure. This is the
+ * acceptance a gate ranking by `confidence` could reach at that accuracy with its threshold
+ * placed best, so it measures the ranking apart from where the threshold sits.
+ */
+export function coverageAtAccuracy(confidence: ArrayLike<number>, correct: ArrayLike<boolean>, target: number): number {
+  checkSameLength(confidence.length, correct.length, 'confidences', 'correct flags');
+  checkFinite(confidence, 'confidence');
+  if (!(target > 0 && target <= 1)) throw new UsageError(`target accuracy must be in (0, 1], got ${target}`);
+  const n = confidence.length;
+  // most confident first; ties in input order
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => confidence[b] - confidence[a] || a - b);
+  let good = 0;
+  let cover = 0;
+  order.forEach((i, k) => {
+    if (correct[i]) good++;
+    if (good >= target * (k + 1) - 1e-12) cover = (k + 1) / n;
+  });
+  return cover;
+}
