@@ -135,7 +135,7 @@ test('handStyleOf: five slots in turn, the 4s alternating open and short; the se
   assert.deepEqual([...HAND_SLOTS.flat(), ...HAND_SLOTS_B.flat()].sort(), HAND_STYLES.map((s) => s.name).sort());
 });
 
-test('generateHandDigitsB: deterministic, 9s and 1s in turn, never blank, MNIST-shaped; the first series draws the same images as before it came', async () => {
+test('generateHandDigitsB: deterministic, 9s and 1s in turn, never blank, MNIST-shaped, not the first series\' images; loaded by --extra-digits hand-digits-b with classes', async () => {
   const n = 40;
   const b = await generateHandDigitsB({ count: n, seed: HAND_DIGITS_B_SEED });
   assert.deepEqual(b.images.pixels, (await generateHandDigitsB({ count: n, seed: HAND_DIGITS_B_SEED })).images.pixels);

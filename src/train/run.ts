@@ -138,6 +138,10 @@ const EXTRA_SOURCES = {
   'hand-digits-b': { generate: generateHandDigitsB, seed: HAND_DIGITS_B_SEED, count: HAND_DIGITS_DEFAULT },
 } as const;
 
+const EXTRA_SOURCE_NAMES = Object.keys(EXTRA_SOURCES);
+/** SOURCE[:N][:CLASSES], SOURCE one of {@link EXTRA_SOURCES}' names (anchored at both ends, so hand-digits-b is not read as hand-digits) */
+const EXTRA_SOURCE_PATTERN = new RegExp(`^(${EXTRA_SOURCE_NAMES.join('|')})(?::(\\d+))?(?::([-+0-9]+))?$`);
+
 /** One source of `--extra-digits` as loaded: its name with the class selection, images and seed. */
 export interface ExtraDigitsPart {
   source: string;
@@ -157,8 +161,8 @@ export async function loadExtraDigits(spec: string, log: (line: string) => void)
   const parts: ExtraDigitsPart[] = [];
   const sets: LabelledImages[] = [];
   for (const one of spec.split(',').map((x) => x.trim())) {
-    const m = /^(synth-digits|hand-digits-b|hand-digits)(?::(\d+))?(?::([-+0-9]+))?$/.exec(one);
-    if (!m) throw new UsageError(`--extra-digits: unknown source "${one}" (synth-digits, hand-digits or hand-digits-b, each with :N and :CLASSES as in synth-digits:6000:-6, several separated by commas)`);
+    const m = EXTRA_SOURCE_PATTERN.exec(one);
+    if (!m) throw new UsageError(`--extra-digits: unknown source "${one}" (${EXTRA_SOURCE_NAMES.slice(0, -1).join(', ')} or ${EXTRA_SOURCE_NAMES.at(-1)}, each with :N and :CLASSES as in synth-digits:6000:-6, several separated by commas)`);
     const src = EXTRA_SOURCES[m[1] as keyof typeof EXTRA_SOURCES];
     const count = m[2] === undefined ? src.count : Number(m[2]);
     if (!Number.isInteger(count) || count < 10) throw new UsageError(`--extra-digits: need at least 10 digits, not ${m[2]}`);
