@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertMnistFramed } from './helpers/mnist-frame';
-import { catmullRom, drawHandDigit, generateHandDigits, generateHandDigitsB, handStrokes, handStyleOf, HAND_DIGITS_B_SEED, HAND_DIGITS_SEED, HAND_SLOTS, HAND_SLOTS_B, HAND_STYLES } from '../src/data/synth/hand-digits';
+import { catmullRom, drawHandDigit, generateHandDigits, handStrokes, handStyleOf, HAND_DIGITS_B_SEED, HAND_DIGITS_C_SEED, HAND_DIGITS_SEED, HAND_SERIES, HAND_SLOTS, HAND_SLOTS_B, HAND_SLOTS_C, HAND_STYLES } from '../src/data/synth/hand-digits';
 import { generateSynthDigits } from '../src/data/synth/digits';
 import { makeRng } from '../src/data/synth/random';
 import { bounds, Polyline } from '../src/data/synth/path';
@@ -101,19 +101,36 @@ test('handStrokes: each style has the geometry its name says, over many draws', 
         assert.ok(top === line.length - 2 && foot[1] === 1 && foot[0] >= peak[0] - 0.25 - 1e-9 && foot[0] <= peak[0] + 0.1 + 1e-9, `long-1: stem from ${JSON.stringify(peak)} to ${JSON.stringify(foot)}`);
       }
       if (s.name === 'hooked-9') {
-        // one stroke: a closed bowl in the top 0.55 (25 points, round from its right side, back to it or past), then a tail down to the bottom that hooks back left and ends low
+        // one stroke: a closed bowl in the top 0.55 (25 points round from its right side, back to it or past; they sample the ellipse, so the lowest may sit a little above its bottom), then a tail down to the bottom that hooks back left and ends low
         assert.equal(lines.length, 1);
         const line = lines[0];
         const bowl = line.slice(0, 25);
         const bowlBottom = Math.max(...bowl.map((p) => p[1]));
         const bowlTop = Math.min(...bowl.map((p) => p[1]));
-        assert.ok(bowlTop >= -1e-9 && bowlTop < 0.03 && bowlBottom >= 0.35 - 1e-9 && bowlBottom <= 0.55 + 1e-9, `hooked-9 bowl from ${bowlTop} to ${bowlBottom}`);
+        assert.ok(bowlTop >= -1e-9 && bowlTop < 0.03 && bowlBottom >= 0.34 && bowlBottom <= 0.55 + 1e-9, `hooked-9 bowl from ${bowlTop} to ${bowlBottom}`);
         assert.ok(Math.hypot(bowl[0][0] - bowl[24][0], bowl[0][1] - bowl[24][1]) < 0.6 * Math.max(...bowl.map((p) => p[0])), 'hooked-9: the bowl closes');
         const tail = line.slice(25);
         const low = tail.reduce((k, p, i) => (p[1] > tail[k][1] ? i : k), 0);
         const end = tail[tail.length - 1];
         assert.ok(tail[low][1] > 0.94 && low < tail.length - 1, `hooked-9: the tail reaches ${tail[low][1]}`);
         assert.ok(end[1] >= 0.75 - 1e-9 && end[0] < tail[low][0] && end[0] < bowl[0][0] - 0.1, `hooked-9: the tail ends at ${JSON.stringify(end)}, the stem leaves the bowl at ${bowl[0][0]}`);
+      }
+      if (s.name === 'curled-9') {
+        // one stroke: a small bowl high up (bottom at 0.3-0.5) left of the middle, round from its right side; then a tail that swings out right of the bowl, reaches the bottom and curls back up at the left, ending 0.55-0.8 down, left of the bowl's middle
+        assert.equal(lines.length, 1);
+        const line = lines[0];
+        const bowl = line.slice(0, 25);
+        const bowlRight = Math.max(...bowl.map((p) => p[0]));
+        const bowlMid = (bowlRight + Math.min(...bowl.map((p) => p[0]))) / 2;
+        const bowlBottom = Math.max(...bowl.map((p) => p[1]));
+        assert.ok(Math.min(...bowl.map((p) => p[1])) < 0.06 && bowlBottom >= 0.29 && bowlBottom <= 0.5 + 1e-9, `curled-9 bowl reaches ${bowlBottom}`);
+        assert.ok(bowlMid < 0.65 * b.x1, `curled-9: the bowl's middle ${bowlMid} of ${b.x1}`);
+        const tail = line.slice(25);
+        const low = tail.reduce((k, p, i) => (p[1] > tail[k][1] ? i : k), 0);
+        const end = tail[tail.length - 1];
+        assert.ok(Math.max(...tail.map((p) => p[0])) > bowlRight + 0.05 * b.x1 - 1e-9, 'curled-9: the tail swings out right of the bowl');
+        assert.ok(tail[low][1] > 0.95 && low < tail.length - 1, `curled-9: the tail reaches ${tail[low][1]}`);
+        assert.ok(end[1] >= 0.55 - 1e-9 && end[1] <= 0.8 + 1e-9 && end[1] < tail[low][1] - 0.1 && end[0] <= bowlMid + 1e-9, `curled-9: the tail ends at ${JSON.stringify(end)}, the bowl's middle at ${bowlMid}`);
       }
       if (s.name === 'looped-2') {
         // the stroke crosses itself near the bottom: some stretch of it comes back up after reaching the bottom third
@@ -132,24 +149,38 @@ test('handStyleOf: five slots in turn, the 4s alternating open and short; the se
   for (const [i, name] of casesB) assert.equal(handStyleOf(i, HAND_SLOTS_B).name, name, `series b image ${i}`);
   const drawn = new Set(Array.from({ length: 10 }, (_, i) => handStyleOf(i).name));
   assert.deepEqual([...drawn].sort(), HAND_SLOTS.flat().sort());
-  assert.deepEqual([...HAND_SLOTS.flat(), ...HAND_SLOTS_B.flat()].sort(), HAND_STYLES.map((s) => s.name).sort());
+  assert.deepEqual(handStyleOf(5, HAND_SLOTS_C).name, 'curled-9');
+  assert.deepEqual([...HAND_SLOTS.flat(), ...HAND_SLOTS_B.flat(), ...HAND_SLOTS_C.flat()].sort(), HAND_STYLES.map((s) => s.name).sort());
+  assert.deepEqual(HAND_SERIES.map((s) => [s.name, s.seed]), [['hand-digits', HAND_DIGITS_SEED], ['hand-digits-b', HAND_DIGITS_B_SEED], ['hand-digits-c', HAND_DIGITS_C_SEED]]);
 });
 
-test('generateHandDigitsB: deterministic, 9s and 1s in turn, never blank, MNIST-shaped, not the first series\' images; loaded by --extra-digits hand-digits-b with classes', async () => {
+test('generateHandDigits of the second series: deterministic, 9s and 1s in turn, never blank, MNIST-shaped, not the first series\' images; loaded by --extra-digits hand-digits-b with classes', async () => {
   const n = 40;
-  const b = await generateHandDigitsB({ count: n, seed: HAND_DIGITS_B_SEED });
-  assert.deepEqual(b.images.pixels, (await generateHandDigitsB({ count: n, seed: HAND_DIGITS_B_SEED })).images.pixels);
+  const b = await generateHandDigits({ count: n, seed: HAND_DIGITS_B_SEED }, HAND_SERIES[1]);
+  assert.deepEqual(b.images.pixels, (await generateHandDigits({ count: n, seed: HAND_DIGITS_B_SEED }, HAND_SERIES[1])).images.pixels);
   assert.deepEqual(Array.from(b.labels!), Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 9 : 1)));
-  assert.deepEqual(drawHandDigit(HAND_DIGITS_B_SEED, 7, HAND_SLOTS_B).pixels, b.images.pixels.subarray(7 * 784, 8 * 784));
+  assert.deepEqual(drawHandDigit(HAND_DIGITS_B_SEED, 7, HAND_SERIES[1]).pixels, b.images.pixels.subarray(7 * 784, 8 * 784));
   assertMnistFramed(b.images.pixels, n);
   // a different series from the first: image 0 of the same seed is another picture
-  assert.notDeepEqual(drawHandDigit(HAND_DIGITS_B_SEED, 0, HAND_SLOTS_B).pixels, drawHandDigit(HAND_DIGITS_B_SEED, 0).pixels);
+  assert.notDeepEqual(drawHandDigit(HAND_DIGITS_B_SEED, 0, HAND_SERIES[1]).pixels, drawHandDigit(HAND_DIGITS_B_SEED, 0).pixels);
   const lines: string[] = [];
   const r = await loadExtraDigits('hand-digits-b:20:9,hand-digits:10:1', (l) => lines.push(l));
   assert.equal(r.source, 'hand-digits-b:9,hand-digits:1');
   assert.deepEqual(r.parts, [{ source: 'hand-digits-b:9', images: 10, seed: HAND_DIGITS_B_SEED }, { source: 'hand-digits:1', images: 2, seed: HAND_DIGITS_SEED }]);
   assert.deepEqual(r.set.images.pixels.subarray(0, 784), b.images.pixels.subarray(0, 784));
   assert.deepEqual(Array.from(r.set.labels!), [...Array(10).fill(9), 1, 1]);
+});
+
+test('generateHandDigits of the third series: deterministic curled 9s, never blank, MNIST-shaped, not the second series\' 9s; loaded by --extra-digits hand-digits-c after the second', async () => {
+  const n = 20;
+  const c = await generateHandDigits({ count: n, seed: HAND_DIGITS_C_SEED }, HAND_SERIES[2]);
+  assert.deepEqual(c.images.pixels, (await generateHandDigits({ count: n, seed: HAND_DIGITS_C_SEED }, HAND_SERIES[2])).images.pixels);
+  assert.deepEqual(Array.from(c.labels!), Array(n).fill(9));
+  assertMnistFramed(c.images.pixels, n);
+  assert.notDeepEqual(drawHandDigit(HAND_DIGITS_B_SEED, 0, HAND_SERIES[2]).pixels, drawHandDigit(HAND_DIGITS_B_SEED, 0, HAND_SERIES[1]).pixels);
+  const r = await loadExtraDigits('hand-digits-b:10,hand-digits-c:10', () => {});
+  assert.deepEqual(r.parts, [{ source: 'hand-digits-b', images: 10, seed: HAND_DIGITS_B_SEED }, { source: 'hand-digits-c', images: 10, seed: HAND_DIGITS_C_SEED }]);
+  assert.deepEqual(r.set.images.pixels.subarray(10 * 784), c.images.pixels.subarray(0, 10 * 784));
 });
 
 test('drawHandDigit: the images models were trained on stay the same (all but the short 4s of the first 500 of the training seed, as drawn before the short 4 came, at commit 18aeec6)', () => {

@@ -34,7 +34,7 @@ import {
 import { averageProbabilities } from '../uq/ensemble';
 import { splitValidation } from './batches';
 import { generateSynthDigits, SYNTH_DIGITS_SEED } from '../data/synth/digits';
-import { generateHandDigits, generateHandDigitsB, HAND_DIGITS_B_SEED, HAND_DIGITS_SEED } from '../data/synth/hand-digits';
+import { generateHandDigits, HAND_SERIES } from '../data/synth/hand-digits';
 import { selectClasses, type LabelledImages } from '../data/types';
 import { ProgressPrinter } from './progress';
 import { modelsDir, relativePath } from '../paths';
@@ -132,11 +132,11 @@ export async function runTrain(opts: TrainCommandOptions, io: Io, argv: string[]
 export const EXTRA_DIGITS_DEFAULT = 6000;
 export const HAND_DIGITS_DEFAULT = 2000;
 
-const EXTRA_SOURCES = {
+/** The sources of `--extra-digits` by name: the font digits and each series of hand-drawn digits. */
+const EXTRA_SOURCES: Readonly<Record<string, { generate: (opts: { count: number; seed: number }) => Promise<LabelledImages>; seed: number; count: number }>> = {
   'synth-digits': { generate: generateSynthDigits, seed: SYNTH_DIGITS_SEED, count: EXTRA_DIGITS_DEFAULT },
-  'hand-digits': { generate: generateHandDigits, seed: HAND_DIGITS_SEED, count: HAND_DIGITS_DEFAULT },
-  'hand-digits-b': { generate: generateHandDigitsB, seed: HAND_DIGITS_B_SEED, count: HAND_DIGITS_DEFAULT },
-} as const;
+  ...Object.fromEntries(HAND_SERIES.map((series) => [series.name, { generate: (opts: { count: number; seed: number }) => generateHandDigits(opts, series), seed: series.seed, count: HAND_DIGITS_DEFAULT }])),
+};
 
 const EXTRA_SOURCE_NAMES = Object.keys(EXTRA_SOURCES);
 /** SOURCE[:N][:CLASSES], SOURCE one of {@link EXTRA_SOURCES}' names (anchored at both ends, so hand-digits-b is not read as hand-digits) */
@@ -151,7 +151,7 @@ export interface ExtraDigitsPart {
 
 /**
  * `--extra-digits SOURCE[:N][:CLASSES][,SOURCE...]`: for each source (`synth-digits`: font
- * digits; `hand-digits` and `hand-digits-b`: the two series of hand-drawn styles of
+ * digits; `hand-digits`, `hand-digits-b` and `hand-digits-c`: the series of hand-drawn styles of
  * src/data/synth/hand-digits.ts) N digits
  * (labels 0-9) of its fixed seed, then only the digits CLASSES names (`-6` drops the 6s, `1+4+7`
  * keeps those; the selection of `udq data`'s `NAME:CLASSES`), the sources in the order given.
@@ -163,7 +163,7 @@ export async function loadExtraDigits(spec: string, log: (line: string) => void)
   for (const one of spec.split(',').map((x) => x.trim())) {
     const m = EXTRA_SOURCE_PATTERN.exec(one);
     if (!m) throw new UsageError(`--extra-digits: unknown source "${one}" (${EXTRA_SOURCE_NAMES.slice(0, -1).join(', ')} or ${EXTRA_SOURCE_NAMES.at(-1)}, each with :N and :CLASSES as in synth-digits:6000:-6, several separated by commas)`);
-    const src = EXTRA_SOURCES[m[1] as keyof typeof EXTRA_SOURCES];
+    const src = EXTRA_SOURCES[m[1]];
     const count = m[2] === undefined ? src.count : Number(m[2]);
     if (!Number.isInteger(count) || count < 10) throw new UsageError(`--extra-digits: need at least 10 digits, not ${m[2]}`);
     const all = await src.generate({ count, seed: src.seed });

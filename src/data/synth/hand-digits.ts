@@ -28,6 +28,13 @@
  * Both are the shapes of the 9s the models misread and the 1s they refuse in Semeion's scans
  * (session 22), drawn from geometry like the others.
  *
+ * A third series, `hand-digits-c` (its own seed; every image a `curled-9`):
+ *
+ * - `curled-9`: a small closed bowl high up and left of the middle, drawn from its right side;
+ *   the tail swings out to the right edge and down, runs round along the bottom and curls up at
+ *   the left (ending 0.55-0.8 of the way down): the lower half of a 3 under a 9's bowl, as most of the
+ *   Semeion 9s the models misread as 3 or 8 are drawn (session 23).
+ *
  * (Until session 17 there were four styles, without `wide-1`: image i of those sets drew style
  * i % 4, so the sets and the models of RESULTS' "Hand-drawn digit styles" are not what the same
  * command draws now.)
@@ -56,6 +63,7 @@ export const HAND_STYLES = [
   { name: 'short-4', digit: 4 },
   { name: 'hooked-9', digit: 9 },
   { name: 'long-1', digit: 1 },
+  { name: 'curled-9', digit: 9 },
 ] as const;
 
 export type HandStyle = (typeof HAND_STYLES)[number];
@@ -71,6 +79,26 @@ export const HAND_SLOTS_B: ReadonlyArray<readonly HandStyle['name'][]> = [['hook
 
 /** The seed of the second series (fixed, like {@link HAND_DIGITS_SEED}). */
 export const HAND_DIGITS_B_SEED = 7004;
+
+/** The slots of the third series, `hand-digits-c` (every image a `curled-9`). */
+export const HAND_SLOTS_C: ReadonlyArray<readonly HandStyle['name'][]> = [['curled-9']];
+
+/** The seed of the third series (fixed). */
+export const HAND_DIGITS_C_SEED = 7005;
+
+/** A series of hand-drawn digits: its `--extra-digits` name, its fixed seed and the slots its images cycle through. */
+export interface HandSeries {
+  readonly name: string;
+  readonly seed: number;
+  readonly slots: ReadonlyArray<readonly HandStyle['name'][]>;
+}
+
+/** The series, first to third: `hand-digits`, `hand-digits-b`, `hand-digits-c`. */
+export const HAND_SERIES: readonly HandSeries[] = [
+  { name: 'hand-digits', seed: HAND_DIGITS_SEED, slots: HAND_SLOTS },
+  { name: 'hand-digits-b', seed: HAND_DIGITS_B_SEED, slots: HAND_SLOTS_B },
+  { name: 'hand-digits-c', seed: HAND_DIGITS_C_SEED, slots: HAND_SLOTS_C },
+];
 
 /** The style image `index` of a set with `slots` draws (the first series unless said). Pure. */
 export function handStyleOf(index: number, slots: ReadonlyArray<readonly HandStyle['name'][]> = HAND_SLOTS): HandStyle {
@@ -203,6 +231,27 @@ export function handStrokes(style: HandStyle['name'], rng: Rng): Polyline[] {
       const tail = catmullRom([[cx + rx, cy], [stemX, u(0.6, 0.75)], [stemX - u(0.05, 0.15), u(0.94, 1)], [(stemX + endX) / 2, 1], [endX, endY]], 6);
       return [[...bowl, ...tail.slice(1)]];
     }
+    case 'curled-9': {
+      // a small closed bowl high up at the left, drawn from its right side up and round; from
+      // there the tail swings out to the right edge and down, round along the bottom and curls
+      // up at the left: the lower half of a 3 under a 9's bowl
+      const w = u(0.8, 1.1);
+      const bh = u(0.3, 0.45);
+      const rx = w * u(0.18, 0.3);
+      const cx = rx + u(0, 0.12) * w;
+      const cy = bh / 2 + u(0, 0.05);
+      const bowl: Pt[] = [];
+      const overshoot = u(-0.2, 0.4);
+      for (let k = 0; k <= 24; k++) {
+        const t = ((2 * Math.PI + overshoot) * k) / 24;
+        bowl.push([cx + rx * Math.cos(t), cy - (bh / 2) * Math.sin(t)]);
+      }
+      const outX = w * u(0.85, 1);
+      const endX = u(0, 0.2) * w;
+      const endY = u(0.55, 0.8);
+      const tail = catmullRom([bowl[24], [outX, u(0.5, 0.68)], [outX - u(0.1, 0.25) * w, u(0.9, 1)], [(outX + endX) / 2, 1], [endX, endY]], 6);
+      return [[...bowl, ...tail.slice(1)]];
+    }
     case 'short-4': {
       const bar = u(0.72, 0.88);
       const right = u(0.85, 1.05);
@@ -220,20 +269,15 @@ export function handStrokes(style: HandStyle['name'], rng: Rng): Polyline[] {
   }
 }
 
-/** Draw image `index` of the set with seed `seed` (and `slots`: the first series unless said): its label, style and 784 MNIST-style bytes. Deterministic. */
-export function drawHandDigit(seed: number, index: number, slots: ReadonlyArray<readonly HandStyle['name'][]> = HAND_SLOTS): { label: number; style: string; pixels: Uint8Array } {
-  const s = handStyleOf(index, slots);
+/** Draw image `index` of `series` (the first unless said) with seed `seed`: its label, style and 784 MNIST-style bytes. Deterministic. */
+export function drawHandDigit(seed: number, index: number, series: HandSeries = HAND_SERIES[0]): { label: number; style: string; pixels: Uint8Array } {
+  const s = handStyleOf(index, series.slots);
   const rng = makeRng(hashSeed(seed, index));
   const glyph: Glyph = { font: `hand:${s.name}`, char: DIGIT_CLASSES[s.digit], kind: 'stroke', lines: handStrokes(s.name, rng) };
-  return { label: s.digit, style: s.name, pixels: drawGlyph(rng, glyph, 'hand-digits', index) };
+  return { label: s.digit, style: s.name, pixels: drawGlyph(rng, glyph, series.name, index) };
 }
 
-/** `count` hand-drawn digits of `seed` as a labelled set (labels 0-9, uint8 28x28 MNIST-style). */
-export async function generateHandDigits(opts: { count: number; seed: number }): Promise<LabelledImages> {
-  return generateGlyphSet('hand-digits', opts.count, DIGIT_CLASSES, (i) => drawHandDigit(opts.seed, i));
-}
-
-/** `count` digits of the second series, `hand-digits-b` (hooked 9s and long-flagged 1s in turn), as a labelled set. */
-export async function generateHandDigitsB(opts: { count: number; seed: number }): Promise<LabelledImages> {
-  return generateGlyphSet('hand-digits-b', opts.count, DIGIT_CLASSES, (i) => drawHandDigit(opts.seed, i, HAND_SLOTS_B));
+/** `count` hand-drawn digits of `series` (the first unless said) with `seed` as a labelled set (labels 0-9, uint8 28x28 MNIST-style). */
+export async function generateHandDigits(opts: { count: number; seed: number }, series: HandSeries = HAND_SERIES[0]): Promise<LabelledImages> {
+  return generateGlyphSet(series.name, opts.count, DIGIT_CLASSES, (i) => drawHandDigit(opts.seed, i, series));
 }
