@@ -13,6 +13,9 @@ import { runCli } from './helpers/cli';
 import { ImageError } from '../src/errors';
 import { defaultThreads, ortSessionOptions } from '../src/engine/engine';
 import { adaptiveRounds } from '../src/uq/adaptive';
+import { isEnsembleDir } from '../src/models/ensemble-files';
+import { readEnsembleManifest } from '../src/models/ensemble';
+import { readGate } from '../src/gate/gate-file';
 
 const REPO = join(__dirname, '..');
 
@@ -185,10 +188,9 @@ test('--format jsonl streams one line per picture with the passes it got (the sh
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(lines.length, 7);
-  const shipped = join('models', 'deep');
-  const k = existsSync(join(shipped, 'ensemble.json')) ? (JSON.parse(readFileSync(join(shipped, 'ensemble.json'), 'utf8')) as { K: number }).K : 1;
-  const { samples } = JSON.parse(readFileSync(join(shipped, 'gate.json'), 'utf8')) as { samples: number };
-  const allowed = adaptiveRounds(samples, k).map((round) => round * k);
+  const shipped = join(REPO, 'models', 'deep');
+  const k = isEnsembleDir(shipped) ? readEnsembleManifest(shipped).K : 1;
+  const allowed = adaptiveRounds(readGate(shipped)!.samples, k).map((round) => round * k);
   for (const p of lines) {
     assert.equal(typeof p.digit, 'number');
     assert.ok(allowed.includes(p.passes), `passes ${p.passes}, not one of ${allowed}`);
