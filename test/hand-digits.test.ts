@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertMnistFramed } from './helpers/mnist-frame';
-import { catmullRom, drawHandDigit, generateHandDigits, handStrokes, handStyleOf, HAND_DIGITS_B_SEED, HAND_DIGITS_C_SEED, HAND_DIGITS_SEED, HAND_SERIES, HAND_SLOTS, HAND_SLOTS_B, HAND_SLOTS_C, HAND_STYLES } from '../src/data/synth/hand-digits';
+import { catmullRom, drawHandDigit, generateHandDigits, handStrokes, handStyleOf, HAND_DIGITS_B_SEED, HAND_DIGITS_C_SEED, HAND_DIGITS_D_SEED, HAND_DIGITS_SEED, HAND_SERIES, HAND_SLOTS, HAND_SLOTS_B, HAND_SLOTS_C, HAND_SLOTS_D, HAND_STYLES } from '../src/data/synth/hand-digits';
 import { generateSynthDigits } from '../src/data/synth/digits';
 import { makeRng } from '../src/data/synth/random';
 import { bounds, Polyline } from '../src/data/synth/path';
@@ -59,8 +59,9 @@ test('handStrokes: each style has the geometry its name says, over many draws', 
     for (const s of HAND_STYLES) {
       const lines = handStrokes(s.name, rng);
       const b = bounds(lines)!;
-      // about one unit high, narrower than tall or about square (a long 1 with its foot up to 1.35 wide)
-      assert.ok(b.y1 - b.y0 > 0.8 && b.y1 - b.y0 < 1.1 && b.x1 - b.x0 < (s.name === 'long-1' ? 1.36 : 1.15), `${s.name}: ${JSON.stringify(b)}`);
+      // about one unit high, narrower than tall or about square (a long 1 with its foot up to 1.35 wide, a retraced 1 with its kick up to 1.4)
+      const widest = s.name === 'long-1' ? 1.36 : s.name === 'retraced-1' ? 1.41 : 1.15;
+      assert.ok(b.y1 - b.y0 > 0.8 && b.y1 - b.y0 < 1.1 && b.x1 - b.x0 < widest, `${s.name}: ${JSON.stringify(b)}`);
       if (s.name === 'open-4') {
         // the bar: the first stroke's last segment, below the middle, runs right past the stem
         const [stroke, stem] = lines;
@@ -142,6 +143,22 @@ test('handStrokes: each style has the geometry its name says, over many draws', 
         assert.ok(tail[low][1] > 0.95 && low < tail.length - 1, `curled-9: the tail reaches ${tail[low][1]}`);
         assert.ok(end[1] >= 0.55 - 1e-9 && end[1] <= 0.8 + 1e-9 && end[1] < tail[low][1] - 0.1 && end[0] <= bowlMid + 1e-9, `curled-9: the tail ends at ${JSON.stringify(end)}, the bowl's middle at ${bowlMid}`);
       }
+      if (s.name === 'retraced-1') {
+        // the up-stroke from the lower left (0.75 down or lower, 0.1 from the left edge at most) to the top, running 0.02-0.06 left of the stem
+        // from 0.3-0.6 of the way down, so the flag meets the stem there; the stem from the top to the bottom, its foot 0-0.25 left of its top;
+        // a kick to the right at the foot on some
+        assert.equal(lines.length, 2);
+        const [up, stem] = lines;
+        const [topX, footX] = [stem[0][0], stem[1][0]];
+        const stemXAt = (y: number) => topX + (footX - topX) * y;
+        assert.ok(up[0][0] >= 0 && up[0][0] <= 0.1 && up[0][1] >= 0.75 && up[0][1] <= 1, `retraced-1 starts at ${JSON.stringify(up[0])}`);
+        assert.ok(stem[0][1] === 0 && stem[1][1] === 1 && topX - footX >= 0 && topX - footX <= 0.25 + 1e-9 && topX - up[0][0] >= 0.6, `retraced-1 stem ${JSON.stringify(stem)}`);
+        const [join, top] = up.slice(-2);
+        assert.ok(join[1] >= 0.3 && join[1] <= 0.6 && top[1] === 0, `retraced-1 meets the stem at ${join[1]}`);
+        for (const p of [join, top]) assert.ok(stemXAt(p[1]) - p[0] >= 0.02 - 1e-9 && stemXAt(p[1]) - p[0] <= 0.06 + 1e-9, `retraced-1: the up-stroke at ${JSON.stringify(p)} is not along the stem`);
+        assert.ok(up.slice(0, -2).every((p) => p[1] > join[1] - 1e-9), 'retraced-1: the flag climbs from below the join');
+        if (stem.length === 3) assert.ok(stem[2][0] - footX >= 0.1 - 1e-9 && stem[2][0] - footX <= 0.3 + 1e-9 && stem[2][1] >= 0.9 - 1e-9, `retraced-1 kick ${JSON.stringify(stem[2])}`);
+      }
       if (s.name === 'looped-2') {
         // the stroke crosses itself near the bottom: some stretch of it comes back up after reaching the bottom third
         const line = lines[0];
@@ -160,8 +177,9 @@ test('handStyleOf: five slots in turn, the 4s alternating open and short; the se
   const drawn = new Set(Array.from({ length: 10 }, (_, i) => handStyleOf(i).name));
   assert.deepEqual([...drawn].sort(), HAND_SLOTS.flat().sort());
   assert.deepEqual(handStyleOf(5, HAND_SLOTS_C).name, 'curled-9');
-  assert.deepEqual([...HAND_SLOTS.flat(), ...HAND_SLOTS_B.flat(), ...HAND_SLOTS_C.flat()].sort(), HAND_STYLES.map((s) => s.name).sort());
-  assert.deepEqual(HAND_SERIES.map((s) => [s.name, s.seed]), [['hand-digits', HAND_DIGITS_SEED], ['hand-digits-b', HAND_DIGITS_B_SEED], ['hand-digits-c', HAND_DIGITS_C_SEED]]);
+  assert.deepEqual(handStyleOf(6, HAND_SLOTS_D).name, 'retraced-1');
+  assert.deepEqual([...HAND_SLOTS.flat(), ...HAND_SLOTS_B.flat(), ...HAND_SLOTS_C.flat(), ...HAND_SLOTS_D.flat()].sort(), HAND_STYLES.map((s) => s.name).sort());
+  assert.deepEqual(HAND_SERIES.map((s) => [s.name, s.seed]), [['hand-digits', HAND_DIGITS_SEED], ['hand-digits-b', HAND_DIGITS_B_SEED], ['hand-digits-c', HAND_DIGITS_C_SEED], ['hand-digits-d', HAND_DIGITS_D_SEED]]);
 });
 
 test('generateHandDigits of the second series: deterministic, 9s and 1s in turn, never blank, MNIST-shaped, not the first series\' images; loaded by --extra-digits hand-digits-b with classes', async () => {
@@ -181,17 +199,21 @@ test('generateHandDigits of the second series: deterministic, 9s and 1s in turn,
   assert.deepEqual(Array.from(r.set.labels!), [...Array(10).fill(9), 1, 1]);
 });
 
-test('generateHandDigits of the third series: deterministic curled 9s, never blank, MNIST-shaped, not the second series\' 9s; loaded by --extra-digits hand-digits-c after the second', async () => {
-  const n = 20;
-  const c = await generateHandDigits({ count: n, seed: HAND_DIGITS_C_SEED }, HAND_SERIES[2]);
-  assert.deepEqual(c.images.pixels, (await generateHandDigits({ count: n, seed: HAND_DIGITS_C_SEED }, HAND_SERIES[2])).images.pixels);
-  assert.deepEqual(Array.from(c.labels!), Array(n).fill(9));
-  assertMnistFramed(c.images.pixels, n);
-  assert.notDeepEqual(drawHandDigit(HAND_DIGITS_B_SEED, 0, HAND_SERIES[2]).pixels, drawHandDigit(HAND_DIGITS_B_SEED, 0, HAND_SERIES[1]).pixels);
-  const r = await loadExtraDigits('hand-digits-b:10,hand-digits-c:10', () => {});
-  assert.deepEqual(r.parts, [{ source: 'hand-digits-b', images: 10, seed: HAND_DIGITS_B_SEED }, { source: 'hand-digits-c', images: 10, seed: HAND_DIGITS_C_SEED }]);
-  assert.deepEqual(r.set.images.pixels.subarray(10 * 784), c.images.pixels.subarray(0, 10 * 784));
-});
+for (const [k, label, style] of [[2, 9, 'curled 9s'], [3, 1, 'retraced 1s']] as const) {
+  const series = HAND_SERIES[k];
+  test(`generateHandDigits of ${series.name}: deterministic ${style}, never blank, MNIST-shaped, not the previous series' images; loaded by --extra-digits ${series.name} after the previous series`, async () => {
+    const n = 20;
+    const set = await generateHandDigits({ count: n, seed: series.seed }, series);
+    assert.deepEqual(set.images.pixels, (await generateHandDigits({ count: n, seed: series.seed }, series)).images.pixels);
+    assert.deepEqual(Array.from(set.labels!), Array(n).fill(label));
+    assertMnistFramed(set.images.pixels, n);
+    const previous = HAND_SERIES[k - 1];
+    assert.notDeepEqual(drawHandDigit(previous.seed, 0, series).pixels, drawHandDigit(previous.seed, 0, previous).pixels);
+    const r = await loadExtraDigits(`${previous.name}:10,${series.name}:10`, () => {});
+    assert.deepEqual(r.parts, [{ source: previous.name, images: 10, seed: previous.seed }, { source: series.name, images: 10, seed: series.seed }]);
+    assert.deepEqual(r.set.images.pixels.subarray(10 * 784), set.images.pixels.subarray(0, 10 * 784));
+  });
+}
 
 test('drawHandDigit: the images models were trained on stay the same (all but the short 4s of the first 500 of the training seed, as drawn before the short 4 came, at commit 18aeec6)', () => {
   const h = createHash('sha256');

@@ -151,7 +151,7 @@ export interface ExtraDigitsPart {
 
 /**
  * `--extra-digits SOURCE[:N][:CLASSES][,SOURCE...]`: for each source (`synth-digits`: font
- * digits; `hand-digits`, `hand-digits-b` and `hand-digits-c`: the series of hand-drawn styles of
+ * digits; `hand-digits`, `hand-digits-b`, `hand-digits-c` and `hand-digits-d`: the series of hand-drawn styles of
  * src/data/synth/hand-digits.ts) N digits
  * (labels 0-9) of its fixed seed, then only the digits CLASSES names (`-6` drops the 6s, `1+4+7`
  * keeps those; the selection of `udq data`'s `NAME:CLASSES`), the sources in the order given.

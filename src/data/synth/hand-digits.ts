@@ -35,6 +35,15 @@
  *   the left (ending 0.55-0.8 of the way down): the lower half of a 3 under a 9's bowl, as most of the
  *   Semeion 9s the models misread as 3 or 8 are drawn (session 23).
  *
+ * A fourth series, `hand-digits-d` (its own seed; every image a `retraced-1`):
+ *
+ * - `retraced-1`: the continental 1 written fast in one movement, up from the lower left
+ *   (0.75 of the height to the bottom) to the top and back down the same line: the up-stroke
+ *   runs along the stem's upper part, 0.02-0.06 to its left, so the flag seems to join the stem
+ *   0.3-0.6 of the way down (a lambda) and the upper stem is inked twice; the stem leans with
+ *   its foot up to 0.25 left of its top (0.7-1.1 right of the flag's start), and 40% kick to the right at the foot: the Semeion 1s
+ *   the models read right but refuse (session 24).
+ *
  * (Until session 17 there were four styles, without `wide-1`: image i of those sets drew style
  * i % 4, so the sets and the models of RESULTS' "Hand-drawn digit styles" are not what the same
  * command draws now.)
@@ -64,6 +73,7 @@ export const HAND_STYLES = [
   { name: 'hooked-9', digit: 9 },
   { name: 'long-1', digit: 1 },
   { name: 'curled-9', digit: 9 },
+  { name: 'retraced-1', digit: 1 },
 ] as const;
 
 export type HandStyle = (typeof HAND_STYLES)[number];
@@ -86,6 +96,12 @@ export const HAND_SLOTS_C: ReadonlyArray<readonly HandStyle['name'][]> = [['curl
 /** The seed of the third series (fixed). */
 export const HAND_DIGITS_C_SEED = 7005;
 
+/** The slots of the fourth series, `hand-digits-d` (every image a `retraced-1`). */
+export const HAND_SLOTS_D: ReadonlyArray<readonly HandStyle['name'][]> = [['retraced-1']];
+
+/** The seed of the fourth series (fixed). */
+export const HAND_DIGITS_D_SEED = 7006;
+
 /** A series of hand-drawn digits: its `--extra-digits` name, its fixed seed and the slots its images cycle through. */
 export interface HandSeries {
   readonly name: string;
@@ -93,11 +109,12 @@ export interface HandSeries {
   readonly slots: ReadonlyArray<readonly HandStyle['name'][]>;
 }
 
-/** The series, first to third: `hand-digits`, `hand-digits-b`, `hand-digits-c`. */
+/** The series, first to fourth: `hand-digits`, `hand-digits-b`, `hand-digits-c`, `hand-digits-d`. */
 export const HAND_SERIES: readonly HandSeries[] = [
   { name: 'hand-digits', seed: HAND_DIGITS_SEED, slots: HAND_SLOTS },
   { name: 'hand-digits-b', seed: HAND_DIGITS_B_SEED, slots: HAND_SLOTS_B },
   { name: 'hand-digits-c', seed: HAND_DIGITS_C_SEED, slots: HAND_SLOTS_C },
+  { name: 'hand-digits-d', seed: HAND_DIGITS_D_SEED, slots: HAND_SLOTS_D },
 ];
 
 /** The style image `index` of a set with `slots` draws (the first series unless said). Pure. */
@@ -251,6 +268,22 @@ export function handStrokes(style: HandStyle['name'], rng: Rng): Polyline[] {
       const endY = u(0.55, 0.8);
       const tail = catmullRom([bowl[24], [outX, u(0.5, 0.68)], [outX - u(0.1, 0.25) * w, u(0.9, 1)], [(outX + endX) / 2, 1], [endX, endY]], 6);
       return [[...bowl, ...tail.slice(1)]];
+    }
+    case 'retraced-1': {
+      // the continental 1 written fast in one movement: up from the lower left to the top and
+      // back down the same line, so the up-stroke runs along the stem's upper part and the flag
+      // seems to join the stem part way down (a lambda); the upper stem is inked twice, a little
+      // apart; a kick to the right at the foot on some
+      const topX = u(0.7, 1.1);
+      const footX = topX - u(0, 0.25);
+      const join = u(0.3, 0.6);
+      const joinX = topX + (footX - topX) * join;
+      const start: Pt = [u(0, 0.1), u(0.75, 1)];
+      const gap = u(0.02, 0.06);
+      const flag = catmullRom([start, [(start[0] + joinX) / 2 - u(0, 0.05), (start[1] + join) / 2 + u(0, 0.05)], [joinX - gap, join]], 4);
+      const stem: Polyline = [[topX, 0], [footX, 1]];
+      if (rng.next() < 0.4) stem.push([footX + u(0.1, 0.3), 1 - u(0, 0.1)]);
+      return [[...flag, [topX - gap, 0]], stem];
     }
     case 'short-4': {
       const bar = u(0.72, 0.88);
