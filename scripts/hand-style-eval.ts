@@ -4,7 +4,7 @@
  * accepted by the model's own gate and read right (50 passes). Used in docs/RESULTS.md, "The
  * curled 9".
  *
- *   node --import tsx scripts/hand-style-eval.ts MODEL_DIR [SERIES (hand-digits, hand-digits-b, hand-digits-c)] [SEED (1)] [COUNT (200)]
+ *   node --import tsx scripts/hand-style-eval.ts MODEL_DIR [SERIES (hand-digits, hand-digits-b, hand-digits-c, hand-digits-d; default hand-digits-c)] [SEED (1)] [COUNT (200)]
  */
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
