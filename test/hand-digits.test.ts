@@ -55,6 +55,7 @@ function sampledBowlBottom(height: number, overshoot: number): number {
 
 test('handStrokes: each style has the geometry its name says, over many draws', () => {
   const rng = makeRng(11);
+  let kicks = 0;
   for (let k = 0; k < 200; k++) {
     for (const s of HAND_STYLES) {
       const lines = handStrokes(s.name, rng);
@@ -157,6 +158,8 @@ test('handStrokes: each style has the geometry its name says, over many draws', 
         assert.ok(join[1] >= 0.3 && join[1] <= 0.6 && top[1] === 0, `retraced-1 meets the stem at ${join[1]}`);
         for (const p of [join, top]) assert.ok(stemXAt(p[1]) - p[0] >= 0.02 - 1e-9 && stemXAt(p[1]) - p[0] <= 0.06 + 1e-9, `retraced-1: the up-stroke at ${JSON.stringify(p)} is not along the stem`);
         assert.ok(up.slice(0, -2).every((p) => p[1] > join[1] - 1e-9), 'retraced-1: the flag climbs from below the join');
+        assert.ok(up.every((p) => p[0] < stemXAt(p[1])), 'retraced-1: the flag stays left of the stem');
+        if (stem.length === 3) kicks++;
         if (stem.length === 3) assert.ok(stem[2][0] - footX >= 0.1 - 1e-9 && stem[2][0] - footX <= 0.3 + 1e-9 && stem[2][1] >= 0.9 - 1e-9, `retraced-1 kick ${JSON.stringify(stem[2])}`);
       }
       if (s.name === 'looped-2') {
@@ -167,6 +170,8 @@ test('handStrokes: each style has the geometry its name says, over many draws', 
       }
     }
   }
+  // the retraced 1's kick: on 40% of draws
+  assert.ok(kicks >= 50 && kicks <= 110, `retraced-1: ${kicks} kicks in 200`);
 });
 
 test('handStyleOf: five slots in turn, the 4s alternating open and short; the second series 9 and 1 in turn; every style drawn by one series', () => {
@@ -180,6 +185,7 @@ test('handStyleOf: five slots in turn, the 4s alternating open and short; the se
   assert.deepEqual(handStyleOf(6, HAND_SLOTS_D).name, 'retraced-1');
   assert.deepEqual([...HAND_SLOTS.flat(), ...HAND_SLOTS_B.flat(), ...HAND_SLOTS_C.flat(), ...HAND_SLOTS_D.flat()].sort(), HAND_STYLES.map((s) => s.name).sort());
   assert.deepEqual(HAND_SERIES.map((s) => [s.name, s.seed]), [['hand-digits', HAND_DIGITS_SEED], ['hand-digits-b', HAND_DIGITS_B_SEED], ['hand-digits-c', HAND_DIGITS_C_SEED], ['hand-digits-d', HAND_DIGITS_D_SEED]]);
+  assert.equal(new Set(HAND_SERIES.map((s) => s.seed)).size, HAND_SERIES.length, 'every series has its own seed');
 });
 
 test('generateHandDigits of the second series: deterministic, 9s and 1s in turn, never blank, MNIST-shaped, not the first series\' images; loaded by --extra-digits hand-digits-b with classes', async () => {
@@ -208,12 +214,27 @@ for (const [k, label, style] of [[2, 9, 'curled 9s'], [3, 1, 'retraced 1s']] as 
     assert.deepEqual(Array.from(set.labels!), Array(n).fill(label));
     assertMnistFramed(set.images.pixels, n);
     const previous = HAND_SERIES[k - 1];
-    assert.notDeepEqual(drawHandDigit(previous.seed, 0, series).pixels, drawHandDigit(previous.seed, 0, previous).pixels);
+    // its own seed: the same series drawn with the previous series' seed is other pictures
+    const withPreviousSeed = await generateHandDigits({ count: n, seed: previous.seed }, series);
+    for (let i = 0; i < n; i++) assert.notDeepEqual(withPreviousSeed.images.pixels.subarray(i * 784, (i + 1) * 784), set.images.pixels.subarray(i * 784, (i + 1) * 784), `image ${i}`);
     const r = await loadExtraDigits(`${previous.name}:10,${series.name}:10`, () => {});
     assert.deepEqual(r.parts, [{ source: previous.name, images: 10, seed: previous.seed }, { source: series.name, images: 10, seed: series.seed }]);
     assert.deepEqual(r.set.images.pixels.subarray(10 * 784), set.images.pixels.subarray(0, 10 * 784));
   });
 }
+
+test('drawHandDigit: the second to fourth series draw the images the shipped round 11 was trained on (the first 200 of each training seed; b and c as at commit 53e6eb9, d as at b6df2f5)', () => {
+  const expected: Record<string, string> = {
+    'hand-digits-b': '808f61fddf2163a38b87b44bdbe73a5055feeb325d221cebcdab9e24fbdd36ef',
+    'hand-digits-c': '897ea963bb7e1f506c8a0b5eaa56ece61304ea6cb068bdca2b028bd1737ffb03',
+    'hand-digits-d': 'ade097d7f702cca427c02c9dee98cf6bb2394e0d9a5cbb44879f0d844fd5b65d',
+  };
+  for (const series of HAND_SERIES.slice(1)) {
+    const h = createHash('sha256');
+    for (let i = 0; i < 200; i++) h.update(drawHandDigit(series.seed, i, series).pixels);
+    assert.equal(h.digest('hex'), expected[series.name], series.name);
+  }
+});
 
 test('drawHandDigit: the images models were trained on stay the same (all but the short 4s of the first 500 of the training seed, as drawn before the short 4 came, at commit 18aeec6)', () => {
   const h = createHash('sha256');

@@ -39,10 +39,11 @@
  *
  * - `retraced-1`: the continental 1 written fast in one movement, up from the lower left
  *   (0.75 of the height to the bottom) to the top and back down the same line: the up-stroke
- *   runs along the stem's upper part, 0.02-0.06 to its left, so the flag seems to join the stem
- *   0.3-0.6 of the way down (a lambda) and the upper stem is inked twice; the stem leans with
- *   its foot up to 0.25 left of its top (0.7-1.1 right of the flag's start), and 40% kick to the right at the foot: the Semeion 1s
- *   the models read right but refuse (session 24).
+ *   runs along the stem's upper part, 0.02-0.06 to its left (horizontally), so the flag seems to
+ *   join the stem 0.3-0.6 of the way down (a lambda) and the upper stem is inked twice; the
+ *   stem's top is 0.7-1.1 across (0.6-1.1 right of the flag's start) and it leans with its foot
+ *   up to 0.25 left of its top; 40% kick to the right at the foot: the Semeion 1s the models read
+ *   right but refuse (session 24).
  *
  * (Until session 17 there were four styles, without `wide-1`: image i of those sets drew style
  * i % 4, so the sets and the models of RESULTS' "Hand-drawn digit styles" are not what the same
