@@ -23,7 +23,7 @@ import { readGate, GateFile } from '../src/gate/gate-file';
 import { testDigitsHalf } from '../src/gate/calibrate';
 import { gateScores } from '../src/gate/ood-report';
 import { scoreImageSet } from '../src/uq/score-set';
-import { auroc, fpr95 } from '../src/gate/metrics';
+import { auroc, countsMostFirst, fpr95 } from '../src/gate/metrics';
 import { readIdxImages, readIdxLabels } from '../src/data/idx';
 import { loadAdversary } from '../src/data/sources';
 import type { ImageSet } from '../src/data/idx';
@@ -90,9 +90,7 @@ function separation(digits: number[], other: number[]): { auroc: number; fpr95: 
   LETTERS.forEach((name, k) => {
     const idx = [...letterLabels.keys()].filter((i) => letterLabels[i] === k + 1);
     const acceptedIdx = idx.filter((i) => accepted(l.scores[i]));
-    const readAs = new Map<number, number>();
-    for (const i of acceptedIdx) readAs.set(l.predicted[i], (readAs.get(l.predicted[i]) ?? 0) + 1);
-    const top = [...readAs.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
+    const top = countsMostFirst(acceptedIdx.map((i) => l.predicted[i])).slice(0, 3);
     perLetter[name] = { images: idx.length, accepted: acceptedIdx.length / idx.length, readAs: Object.fromEntries(top) };
     console.log(`${name}\t${f3(acceptedIdx.length / idx.length)}\t${top.map(([digit, c]) => `${digit}: ${c}`).join(', ')}`);
   });

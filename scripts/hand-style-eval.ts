@@ -11,6 +11,7 @@ import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
 import { gateScores } from '../src/gate/ood-report';
 import { scoreImageSet } from '../src/uq/score-set';
+import { countsMostFirst } from '../src/gate/metrics';
 import { generateHandDigits, HAND_SERIES } from '../src/data/synth/hand-digits';
 
 (async () => {
@@ -29,10 +30,8 @@ import { generateHandDigits, HAND_SERIES } from '../src/data/synth/hand-digits';
   const labels = set.labels!;
   for (const digit of [...new Set(labels)].sort()) {
     const idx = [...labels.keys()].filter((i) => labels[i] === digit);
-    const readAs = new Map<number, number>();
-    for (const i of idx) readAs.set(scored.summaries[i].predicted, (readAs.get(scored.summaries[i].predicted) ?? 0) + 1);
     const right = idx.filter((i) => scored.valid[i] && pReject[i] < gate.threshold && scored.summaries[i].predicted === digit);
-    const reads = [...readAs].sort((a, b) => b[1] - a[1]).map(([d, c]) => `${d}:${c}`).join(' ');
+    const reads = countsMostFirst(idx.map((i) => scored.summaries[i].predicted)).map(([d, c]) => `${d}:${c}`).join(' ');
     console.log(`${dir} ${series.name} seed ${seed}, digit ${digit}: read as ${reads}; accepted and read right ${(right.length / idx.length).toFixed(3)} of ${idx.length}`);
   }
   model.dispose();

@@ -26,7 +26,7 @@ import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
 import { mnistSanityThresholds } from '../src/gate/sanity';
 import { predictFiles } from '../src/predict/predict';
-import { coverageAtAccuracy } from '../src/gate/metrics';
+import { countsMostFirst, coverageAtAccuracy } from '../src/gate/metrics';
 import { readSemeion, renderSemeion as render } from './semeion-render';
 
 const { values: args } = parseArgs({
@@ -72,9 +72,7 @@ async function main(): Promise<void> {
       if (args['per-digit']) {
         for (let d = 0; d < 10; d++) {
           const idx = rows.flatMap((r, i) => (r.label === d ? [i] : []));
-          const readAs = new Map<string, number>();
-          for (const i of idx) if (!right[i]) readAs.set(String(preds[i].digit), (readAs.get(String(preds[i].digit)) ?? 0) + 1);
-          const misread = [...readAs].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join(', ');
+          const misread = countsMostFirst(idx.filter((i) => !right[i]).map((i) => String(preds[i].digit))).map(([k, v]) => `${k}: ${v}`).join(', ');
           const n = Math.max(1, idx.length);
           console.log(`  ${how} ${d}\tn ${idx.length}\targmax ${f3(idx.filter((i) => right[i]).length / n)}\taccepted ${f3(idx.filter((i) => accepted[i]).length / n)}\taccepted wrong ${idx.filter((i) => accepted[i] && !right[i]).length}\tmisread as ${misread || '-'}`);
         }

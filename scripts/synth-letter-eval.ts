@@ -10,6 +10,7 @@ import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
 import { gateScores } from '../src/gate/ood-report';
+import { countsMostFirst } from '../src/gate/metrics';
 import { scoreImageSet } from '../src/uq/score-set';
 import { loadAdversary } from '../src/data/sources';
 const letters = (process.argv[3] ?? 'g+h+j+k+m+q+y+a+b+d').split('+');
@@ -25,8 +26,8 @@ const letters = (process.argv[3] ?? 'g+h+j+k+m+q+y+a+b+d').split('+');
     const k = set.classNames!.indexOf(L);
     const idx = Array.from(set.labels!.keys()).filter((i) => set.labels![i] === k);
     const acc = idx.filter((i) => s.valid[i] && g[i] < gate.threshold);
-    const reads = new Map<number, number>(); for (const i of acc) reads.set(s.summaries[i].predicted, (reads.get(s.summaries[i].predicted) ?? 0) + 1);
-    out.push(`${L} ${(acc.length / idx.length).toFixed(2)} (n ${idx.length}; ${[...reads].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([d, c]) => `${d}:${c}`).join(' ')})`);
+    const reads = countsMostFirst(acc.map((i) => s.summaries[i].predicted)).slice(0, 2);
+    out.push(`${L} ${(acc.length / idx.length).toFixed(2)} (n ${idx.length}; ${reads.map(([d, c]) => `${d}:${c}`).join(' ')})`);
   }
   console.log(process.argv[2], out.join(', '));
 })();

@@ -8,6 +8,7 @@ import {
   accuracy,
   accuracyRejectionCurve,
   coverageAtAccuracy,
+  countsMostFirst,
   aupr,
   auroc,
   balancedAcceptRejectAccuracy,
@@ -347,4 +348,15 @@ test('coverageAtAccuracy: the largest most-confident share read right at the tar
   assert.throws(() => coverageAtAccuracy([1], [true, false], 0.99), UsageError);
   assert.throws(() => coverageAtAccuracy([1], [true], 0), UsageError);
   assert.throws(() => coverageAtAccuracy([NaN], [true], 0.9), UsageError);
+});
+
+test('countsMostFirst: each value with its count, most frequent first, ties in the order first seen', () => {
+  const cases: Array<[unknown[], Array<[unknown, number]>]> = [
+    [[], []],
+    [[7], [[7, 1]]],
+    [[6, 8, 6, 5, 6, 8], [[6, 3], [8, 2], [5, 1]]],
+    [[3, 9, 9, 3], [[3, 2], [9, 2]]],
+    [['8', '3', '3'], [['3', 2], ['8', 1]]],
+  ];
+  for (const [values, expected] of cases) assert.deepEqual(countsMostFirst(values), expected, JSON.stringify(values));
 });
