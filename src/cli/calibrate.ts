@@ -24,6 +24,7 @@ interface CalibrateCliOptions {
   shiftedAcceptRate: number;
   numberAcceptRate: number;
   bnMode: 'inference' | 'batch';
+  views: string;
   backend?: string;
   engine?: string;
   json?: boolean;
@@ -44,21 +45,22 @@ export function registerCalibrate(program: Command, io: Io): void {
     .option('--shifted-digits <recipe>', 'also fit on digits augmented the ways users bring them (users, a list of parts of udq train --augment, or off), and choose the threshold to accept --shifted-accept-rate of the threshold digits augmented too', 'off')
     .option('--shifted-accept-rate <f>', 'share of the augmented threshold digits the gate must accept (with --shifted-digits)', fraction, 0.93)
     .option('--number-accept-rate <f>', 'share of the plain threshold digits the gate must accept inside a written number (udq predict --number), unless that lets 2% more of the held-out adversary images through', fraction, NUMBER_ACCEPT_RATE)
+    .option('--views <list>', "test-time views the passes are dealt out among, e.g. id,r+8,r-8,sx0.85,sx1.15 (README \"Test-time views\"); recorded in gate.json, so predict samples the same way; none: the picture as it is", 'none')
     .option('--bn-mode <mode>', 'inference (default) or batch (the study Keras training=True semantics; for comparison only)', choice(['inference', 'batch'] as const), 'inference')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--engine <name>', ENGINE_OPTION_HELP)
     .option('--json', 'print one JSON object')
     .action(async (opts: CalibrateCliOptions) => {
       const backend = await initBackend(opts.backend);
-      const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine });
+      const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine, views: opts.views });
       for (const note of model.notes) io.err(`note: ${note}`);
       const result = await calibrateGate(model, { ...opts, shifted: parseAugment(opts.shiftedDigits), thresholdDigits: opts.thresholdDigits ?? (model.engine === 'ort' ? defaultTestDigits('ort') : opts.limit), onProgress: progressPrinter(io.err) });
       writeGate(model.dir, result.gate);
       model.dispose();
       if (opts.json) {
-        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, engine: model.engine, samples: opts.samples, features: result.gate.features, threshold: result.gate.threshold, adversary: result.gate.adversary, digits: result.gate.digits, shiftedDigits: result.gate.shiftedDigits, number: result.gate.number, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
+        return printJson(io, { modelDir: model.dir, gateFile: gatePath(model.dir), backend: backend.backend, engine: model.engine, samples: opts.samples, views: result.gate.views ?? null, features: result.gate.features, threshold: result.gate.threshold, adversary: result.gate.adversary, digits: result.gate.digits, shiftedDigits: result.gate.shiftedDigits, number: result.gate.number, heldOut: result.gate.heldOut, byFeatureSet: result.byFeatureSet });
       }
-      io.out(`gate (${result.gate.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}; saved ${gatePath(model.dir)}`);
+      io.out(`gate (${result.gate.features} features) fitted on ${result.gate.digits.fitImages} digits + ${result.gate.adversary.fitImages} ${result.gate.adversary.name} images; threshold ${result.gate.threshold.toFixed(4)}${result.gate.views ? `; test-time views ${result.gate.views}` : ''}; saved ${gatePath(model.dir)}`);
       const sd = result.gate.shiftedDigits;
       if (sd) io.out(`augmented threshold digits (${sd.recipe}): ${(sd.accepted * 100).toFixed(1)}% of ${sd.thresholdImages} accepted (asked: ${(sd.acceptRate * 100).toFixed(1)}%)`);
       const nb = result.gate.number;

@@ -191,6 +191,7 @@ export async function calibrateGate(model: Predictor, opts: CalibrateOptions): P
     seed: opts.seed,
     bnMode: opts.bnMode,
     sampling: samplingOf(model),
+    ...(model.views ? { views: model.views } : {}),
     adversary: { name: adversary.name, fitImages: aFit.summaries.length },
     digits: { source: digits.name, fitImages: dFit.summaries.length },
     thresholdDigits: { source: thresholdDigits.name, images: thresholdDigits.images.count },

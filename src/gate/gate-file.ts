@@ -24,6 +24,8 @@ export interface GateFile {
   bnMode: 'inference' | 'batch';
   /** what the features were sampled with: 'mc-dropout' (a model) or an ensemble mode; absent in older files */
   sampling?: string;
+  /** the test-time views the features were sampled through (src/uq/views.ts; loadPredictor applies them); absent: none */
+  views?: string;
   adversary: { name: string; fitImages: number };
   digits: { source: string; fitImages: number };
   /** the digits the threshold was chosen on (absent in older files: the fit digits) */

@@ -10,6 +10,8 @@ import { sampleMcDropout, McInput, McOptions, McResult } from './mc-dropout';
 import { EnsembleMember, ensembleModeFromEnv, EnsembleMode, parseEnsembleMode, sampleEnsemble, tfjsMember } from './ensemble';
 import { EngineInfo, EngineName, pickEngine, tryLoadOrt } from '../engine/engine';
 import { OrtSampler } from './ort-sampler';
+import { parseViews, sampleThroughViews, viewsSpec } from './views';
+import { readGate } from '../gate/gate-file';
 
 /** Options of one sample() call. */
 export interface SampleOptions extends McOptions {
@@ -30,6 +32,8 @@ export interface Predictor {
   members?: number;
   /** ensembles: how sample() draws unless a call says otherwise */
   ensembleMode?: EnsembleMode;
+  /** the test-time views sample() deals its passes out among (src/uq/views.ts), canonical spec; absent: none */
+  views?: string;
   /**
    * Softmax samples per image, summarised: a model gives `samples` MC-dropout passes; an
    * ensemble gives one per member (`disagreement`) or `samples` per member (`mc`).
@@ -48,6 +52,11 @@ export interface LoadPredictorOptions {
   ensembleMode?: EnsembleMode;
   /** `ort` or `tfjs` (default: $UDQ_ENGINE, else ort when onnxruntime-node loads) */
   engine?: string;
+  /**
+   * test-time views (src/uq/views.ts), e.g. `id,r+8,r-8`; `none` for none. Default: the views
+   * the directory's gate.json was fitted with, so the features match the gate's.
+   */
+  views?: string;
 }
 
 export function modelPredictor(dir: string, model: tf.LayersModel, manifest: { arch: string }): Predictor {
@@ -117,8 +126,24 @@ export function ensemblePredictor(dir: string, members: tf.LayersModel[], manife
   };
 }
 
-/** A model directory, or an ensemble directory (one holding ensemble.json). */
+/** `p` sampling through test-time views (none: `p` as it is). */
+export function withViews(p: Predictor, spec: string | undefined): Predictor {
+  const views = spec === undefined ? null : parseViews(spec);
+  if (!views) return p;
+  return { ...p, views: viewsSpec(views), sample: sampleThroughViews(p.sample, views) };
+}
+
+/**
+ * A model directory, or an ensemble directory (one holding ensemble.json), sampled through the
+ * test-time views its gate was fitted with (or `opts.views`).
+ */
 export async function loadPredictor(dir: string, opts: LoadPredictorOptions = {}): Promise<Predictor> {
+  const spec = opts.views ?? readGate(dir)?.views;
+  if (spec !== undefined) parseViews(spec); // a bad spec fails before the model loads
+  return withViews(await loadUnviewed(dir, opts), spec);
+}
+
+async function loadUnviewed(dir: string, opts: LoadPredictorOptions): Promise<Predictor> {
   if (isEnsembleDir(dir)) {
     const mode = opts.ensembleMode !== undefined ? parseEnsembleMode(opts.ensembleMode) : undefined;
     const envMode = ensembleModeFromEnv();
