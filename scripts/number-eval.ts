@@ -11,7 +11,10 @@
  * `--thresholds 0.6,0.8` prints the same at other gate thresholds too (the pieces and cuts stay
  * as the run chose them: the cut does not depend on the threshold).
  *
- *   node --import tsx scripts/number-eval.ts [--model models/deep] [--count 100] [--seed 11] [--with-letter PREFIX] [--thresholds LIST]
+ * `--list` prints every number not read right and accepted: what it was, what was read, and each
+ * piece's digit and p(reject) (the number threshold is in gate.json, `number.threshold`).
+ *
+ *   node --import tsx scripts/number-eval.ts [--model models/deep] [--count 100] [--seed 11] [--with-letter PREFIX] [--thresholds LIST] [--list]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +36,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '11' },
     'with-letter': { type: 'string' },
     thresholds: { type: 'string' },
+    list: { type: 'boolean', default: false },
   },
 });
 
@@ -89,6 +93,13 @@ const { values: args } = parseArgs({
       const reasons = new Map<string, number>();
       if (t === null) for (const p of res) if (p.verdict !== 'number') reasons.set(p.reason ?? p.verdict, (reasons.get(p.reason ?? p.verdict) ?? 0) + 1);
       const why = t === null ? ` (${[...reasons.entries()].map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+      if (t === null && args.list) {
+        res.forEach((p, i) => {
+          if (acceptedAt(p, t) && p.number === truth[i]) return;
+          const digits = (p.digits ?? []).map((d) => `${d.digit ?? '?'}:${d.gateProbability?.toFixed(3) ?? d.reason}`).join(' ');
+          console.log(`  number-${i} truth ${truth[i]} read ${p.number ?? '-'} ${p.verdict}${p.reason ? ` (${p.reason})` : ''}  ${digits}`);
+        });
+      }
       console.log(`${t === null ? '' : `threshold ${t}: `}read right and accepted ${(right / count).toFixed(3)}, accepted wrong ${(wrong / count).toFixed(3)}, rejected ${((count - right - wrong) / count).toFixed(3)}${why}`);
     }
   }
