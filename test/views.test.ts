@@ -5,11 +5,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/engine/backend';
-import { loadPredictor, Predictor, withViews } from '../src/uq/predictor';
-import { applyView, parseView, parseViews, sampleThroughViews, viewPasses, viewsSpec } from '../src/uq/views';
+import { loadPredictor, Predictor, samplesPerImage, withViews } from '../src/uq/predictor';
+import { applyView, parseView, parseViews, sampleThroughViews, viewPasses, viewSeed, viewsSpec } from '../src/uq/views';
+import { sampleAdaptive } from '../src/uq/adaptive';
+import { deriveSeed } from '../src/random';
 import { summariseSamples } from '../src/uq/features';
 import { loadMnist } from '../src/data/mnist';
-import { ExitCode, UsageError } from '../src/errors';
+import { ExitCode, ModelError, UsageError } from '../src/errors';
+import { gateSamplingWarning, readGate } from '../src/gate/gate-file';
 import { runCli } from './helpers/cli';
 
 const SIDE = 28;
@@ -42,6 +45,9 @@ test('parseViews: a list in canonical form; none and an empty list mean no views
   assert.equal(parseViews('none'), null);
   assert.equal(parseViews(''), null);
   assert.throws(() => parseViews('id,r+8,r8'), /given twice/);
+  assert.throws(() => parseViews('id,r0'), /'id' and 'r\+0' are the same view/);
+  assert.throws(() => parseViews('s1.1,sx1.1,sx1,s1'), /'sx1' and 's1' are the same view/);
+  assert.equal(parseViews('s1.1,sx1.1,sx1')!.length, 3);
   assert.throws(() => parseViews('id,,r8'), UsageError);
 });
 
@@ -209,15 +215,21 @@ test('loadPredictor samples through the views in gate.json; calibrate --views wr
     const none = await loadPredictor(dir, { views: 'none' });
     assert.equal(none.views, undefined);
     p.dispose();
-    none.dispose();
     writeFileSync(join(dir, 'gate.json'), JSON.stringify({ ...gate, views: 'id,r90' }));
-    await assert.rejects(loadPredictor(dir), /view 'r90'/);
+    await assert.rejects(loadPredictor(dir), (e: Error) => e instanceof ModelError && /gate\.json: views: view 'r90'/.test(e.message));
+    writeFileSync(join(dir, 'gate.json'), JSON.stringify({ ...gate, views: 7 }));
+    await assert.rejects(loadPredictor(dir), (e: Error) => e instanceof ModelError && /gate\.json: views: not a list/.test(e.message));
+    // a run that samples otherwise than the gate was fitted is warned about
+    writeFileSync(join(dir, 'gate.json'), JSON.stringify({ ...gate, views: 'id,r8' }));
+    assert.match(gateSamplingWarning(readGate(dir)!, none) ?? '', /test-time views id,r8 but this run samples through none/);
+    assert.equal(gateSamplingWarning(readGate(dir)!, withViews(none, 'id,r8')), null);
+    none.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('calibrate --views fits the gate through the views and records them; predict then samples the same way', async () => {
+test('calibrate --views fits the gate through the views and records them; calibrating again without --views says the views are dropped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'udq-views-cal-'));
   try {
     cpSync('models/basic', dir, { recursive: true });
@@ -230,12 +242,69 @@ test('calibrate --views fits the gate through the views and records them; predic
     assert.match(r.stdout, /test-time views id,r\+8,thick/);
     const gate = JSON.parse(readFileSync(join(dir, 'gate.json'), 'utf8'));
     assert.equal(gate.views, 'id,r+8,thick');
-    assert.equal((await loadPredictor(dir)).views, 'id,r+8,thick');
+    const p = await loadPredictor(dir);
+    assert.equal(p.views, 'id,r+8,thick');
+    p.dispose();
     // without --views the gate is fitted on the pictures as they are, and says nothing of views
     const plain = await runCli(args);
     assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /previous gate sampled through the test-time views id,r\+8,thick/);
     assert.equal(JSON.parse(readFileSync(join(dir, 'gate.json'), 'utf8')).views, undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('each view samples its own picture with its own seed: view v > 0 draws the masks of deriveSeed(seed, view, v)', async () => {
+  const input = digits(6);
+  assert.equal(viewSeed(9, 0), 9);
+  assert.equal(viewSeed(9, 2), deriveSeed(9, 'view', 2));
+  // two passes: pass 0 in view 0 (seed 9), pass 1 in view 1 (its pass 0, seed viewSeed(9, 1))
+  const nearly = await sampleThroughViews(basic.sample, parseViews('id,r+0.0001')!)(input, { samples: 2, seed: 9, keepSamples: true });
+  const turned = await sampleThroughViews(basic.sample, parseViews('id,r+8')!)(input, { samples: 2, seed: 9, keepSamples: true });
+  const own = await basic.sample(input, { samples: 1, seed: viewSeed(9, 1), keepSamples: true });
+  const plain0 = await basic.sample(input, { samples: 1, seed: 9, keepSamples: true });
+  let turnedApart = 0;
+  for (let i = 0; i < 6; i++) {
+    const pass = (r: typeof nearly, s: number) => Array.from(r.samples!.subarray((i * 2 + s) * 10, (i * 2 + s + 1) * 10));
+    const gap = (a: number[], b: number[]) => Math.max(...a.map((v, j) => Math.abs(v - b[j])));
+    assert.ok(gap(pass(nearly, 0), Array.from(plain0.samples!.subarray(i * 10, i * 10 + 10))) < 1e-6, `image ${i}: view 0 is the picture with the caller's seed`);
+    assert.ok(gap(pass(nearly, 1), Array.from(own.samples!.subarray(i * 10, i * 10 + 10))) < 1e-3, `image ${i}: a view that barely turns the picture draws the masks of viewSeed(9, 1)`);
+    turnedApart = Math.max(turnedApart, gap(pass(turned, 1), pass(nearly, 1)));
+    assert.deepEqual(pass(turned, 0), pass(nearly, 0));
+  }
+  assert.ok(turnedApart > 0.01, `the turned picture gives other probabilities (largest difference ${turnedApart})`);
+});
+
+test('kept passes through views: every pass keeps its own energy and max logit beside its probabilities', async () => {
+  const input = digits(8);
+  const r = await sampleThroughViews(basic.sample, parseViews('id,r-8,sx1.15,thin')!)(input, { samples: 11, seed: 2, keepSamples: true });
+  let worst = 0;
+  for (let j = 0; j < 8 * 11; j++) {
+    // the largest softmax probability is exp(max logit - logsumexp) = exp(maxLogit + energy)
+    const top = Math.max(...Array.from(r.samples!.subarray(j * 10, j * 10 + 10)));
+    worst = Math.max(worst, Math.abs(top - Math.exp(r.maxLogits![j] + r.energies![j])));
+  }
+  assert.ok(worst < 1e-4, `largest mismatch ${worst}`);
+});
+
+test('the shipped deep ensemble through views: K x N samples an image, adaptive rounds run to N equal the fixed call, disagreement sees the picture as it is', async () => {
+  const ensemble = await loadPredictor('models/deep', { views: 'none' });
+  const viewed = withViews(ensemble, 'id,r+8,sx0.85');
+  const input = { ...digits(5), keys: new Uint32Array(5) };
+  const fixed = await viewed.sample(input, { samples: 25, seed: 0, keepSamples: true });
+  assert.equal(fixed.samples!.length, 5 * samplesPerImage(viewed, 25) * 10);
+  assert.equal(samplesPerImage(viewed, 25), 100);
+  // nothing settles at z = 1e9: every picture runs the rounds 5, 10, 20, 25 to the end
+  const adaptive = await sampleAdaptive(viewed, input, { seed: 0, samples: 25, z: 1e9, gate: null });
+  assert.deepEqual(adaptive.passes, [100, 100, 100, 100, 100]);
+  adaptive.summaries.forEach((s, i) => {
+    assert.ok(Math.abs(s.maxMean - fixed.summaries[i].maxMean) < 1e-5, `image ${i} mean`);
+    assert.ok(Math.abs(s.meanStd - fixed.summaries[i].meanStd) < 1e-5, `image ${i} spread`);
+    assert.ok(Math.abs(s.energy! - fixed.summaries[i].energy!) < 1e-4, `image ${i} energy`);
+  });
+  const dis = await viewed.sample(input, { samples: 25, seed: 0, ensembleMode: 'disagreement', keepSamples: true });
+  const plain = await ensemble.sample(input, { samples: 25, seed: 0, ensembleMode: 'disagreement', keepSamples: true });
+  assert.deepEqual(Array.from(dis.samples!), Array.from(plain.samples!));
+  ensemble.dispose();
 });

@@ -5,7 +5,7 @@ import { initBackend } from '../engine/backend';
 import { defaultTestDigits } from '../engine/engine';
 import { loadPredictor } from '../uq/predictor';
 import { calibrateGate, NUMBER_ACCEPT_RATE } from '../gate/calibrate';
-import { gatePath, writeGate } from '../gate/gate-file';
+import { gatePath, readGate, writeGate } from '../gate/gate-file';
 import { defaultModelDir } from './model-dir';
 import { formatOodReport, progressPrinter } from './ood-table';
 import { FEATURE_SET_NAMES, FeatureSetName } from '../uq/features';
@@ -24,10 +24,19 @@ interface CalibrateCliOptions {
   shiftedAcceptRate: number;
   numberAcceptRate: number;
   bnMode: 'inference' | 'batch';
-  views: string;
+  views?: string;
   backend?: string;
   engine?: string;
   json?: boolean;
+}
+
+/** The views the gate in `dir` was fitted with, if it has any (a gate that cannot be read is about to be replaced: none). */
+function previousViews(dir: string): string | undefined {
+  try {
+    return readGate(dir)?.views;
+  } catch {
+    return undefined;
+  }
 }
 
 export function registerCalibrate(program: Command, io: Io): void {
@@ -45,14 +54,17 @@ export function registerCalibrate(program: Command, io: Io): void {
     .option('--shifted-digits <recipe>', 'also fit on digits augmented the ways users bring them (users, a list of parts of udq train --augment, or off), and choose the threshold to accept --shifted-accept-rate of the threshold digits augmented too', 'off')
     .option('--shifted-accept-rate <f>', 'share of the augmented threshold digits the gate must accept (with --shifted-digits)', fraction, 0.93)
     .option('--number-accept-rate <f>', 'share of the plain threshold digits the gate must accept inside a written number (udq predict --number), unless that lets 2% more of the held-out adversary images through', fraction, NUMBER_ACCEPT_RATE)
-    .option('--views <list>', "test-time views the passes are dealt out among, e.g. id,r+8,r-8,sx0.85,sx1.15 (README \"Test-time views\"); recorded in gate.json, so predict samples the same way; none: the picture as it is", 'none')
+    .option('--views <list>', 'test-time views the passes are dealt out among, e.g. id,r+8,r-8,sx0.85,sx1.15 (README, How a verdict is reached); recorded in gate.json, so predict samples the same way (default none: the picture as it is)')
     .option('--bn-mode <mode>', 'inference (default) or batch (the study Keras training=True semantics; for comparison only)', choice(['inference', 'batch'] as const), 'inference')
     .option('--backend <name>', 'tensorflow, wasm or cpu (default: best available)')
     .option('--engine <name>', ENGINE_OPTION_HELP)
     .option('--json', 'print one JSON object')
     .action(async (opts: CalibrateCliOptions) => {
       const backend = await initBackend(opts.backend);
-      const model = await loadPredictor(opts.model ?? defaultModelDir(io), { engine: opts.engine, views: opts.views });
+      const dir = opts.model ?? defaultModelDir(io);
+      const previous = previousViews(dir);
+      if (opts.views === undefined && previous) io.err(`note: the previous gate sampled through the test-time views ${previous}; this one samples the pictures as they are (--views ${previous} keeps them)`);
+      const model = await loadPredictor(dir, { engine: opts.engine, views: opts.views ?? 'none' });
       for (const note of model.notes) io.err(`note: ${note}`);
       const result = await calibrateGate(model, { ...opts, shifted: parseAugment(opts.shiftedDigits), thresholdDigits: opts.thresholdDigits ?? (model.engine === 'ort' ? defaultTestDigits('ort') : opts.limit), onProgress: progressPrinter(io.err) });
       writeGate(model.dir, result.gate);

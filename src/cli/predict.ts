@@ -47,9 +47,9 @@ export function defaultDecodeThreads(pictures: number, cores = availableParallel
   return pictures > 64 && cores >= 2 ? 2 : 0;
 }
 
-/** The gate as the JSON output names it: features, the threshold the pictures were judged with, adversary. */
-function gateInfo(gate: GateFile | null): { features: string; threshold: number; adversary: string } | null {
-  return gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name } : null;
+/** The gate as the JSON output names it: features, the threshold the pictures were judged with, adversary, test-time views if any. */
+function gateInfo(gate: GateFile | null): { features: string; threshold: number; adversary: string; views?: string } | null {
+  return gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name, ...(gate.views ? { views: gate.views } : {}) } : null;
 }
 
 export function registerPredict(program: Command, io: Io): void {

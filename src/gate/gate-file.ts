@@ -7,6 +7,7 @@ import type { SanityThresholds } from './sanity';
 import { ModelError } from '../errors';
 import { writeJsonAtomic } from '../models/store';
 import type { OodReport } from './ood-report';
+import { parseViews, viewsSpec } from '../uq/views';
 
 export const GATE_FILE = 'gate.json';
 
@@ -60,12 +61,19 @@ export function samplingOf(p: { kind: 'model' | 'ensemble'; ensembleMode?: strin
 /**
  * A warning when the gate was fitted on features sampled differently from how the predictor
  * samples now (e.g. an ensemble gate fitted in disagreement mode, used in mc mode): its
- * threshold then no longer accepts the digit share it was set for. null when they agree.
+ * threshold then no longer accepts the digit share it was set for; the same for test-time views
+ * (src/uq/views.ts). null when they agree.
  */
-export function gateSamplingWarning(gate: GateFile, p: { kind: 'model' | 'ensemble'; ensembleMode?: string }): string | null {
+export function gateSamplingWarning(gate: GateFile, p: { kind: 'model' | 'ensemble'; ensembleMode?: string; views?: string }): string | null {
   const now = samplingOf(p);
-  if (gate.sampling === undefined || gate.sampling === now) return null;
-  return `warning: the gate was fitted on ${gate.sampling} samples but this run samples with ${now}; its threshold may not accept the share of digits it was set for (re-run udq calibrate)`;
+  if (gate.sampling !== undefined && gate.sampling !== now) {
+    return `warning: the gate was fitted on ${gate.sampling} samples but this run samples with ${now}; its threshold may not accept the share of digits it was set for (re-run udq calibrate)`;
+  }
+  const canonical = (spec?: string) => viewsSpec(parseViews(spec ?? 'none') ?? []) || 'none';
+  if (canonical(gate.views) !== canonical(p.views)) {
+    return `warning: the gate was fitted on samples through the test-time views ${gate.views ?? 'none'} but this run samples through ${p.views ?? 'none'}; its threshold may not accept the share of digits it was set for (re-run udq calibrate)`;
+  }
+  return null;
 }
 
 export function gatePath(modelDir: string): string {
@@ -87,5 +95,13 @@ export function readGate(modelDir: string): GateFile | null {
   }
   if (g.format !== 'udq-gate' || typeof g.threshold !== 'number' || !g.sanity) throw new ModelError(`${p}: not a udq gate file`);
   g.logistic = parseLogisticModel(g.logistic);
+  if (g.views !== undefined) {
+    try {
+      if (typeof g.views !== 'string') throw new Error('not a list of views');
+      parseViews(g.views);
+    } catch (e) {
+      throw new ModelError(`${p}: views: ${(e as Error).message}`);
+    }
+  }
   return g;
 }

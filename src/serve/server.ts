@@ -154,7 +154,7 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
     engine: udq.engine,
     samples,
     sampling: adaptive ? 'adaptive' : 'fixed',
-    gate: udq.gate ? { features: udq.gate.features, threshold: udq.gate.threshold, adversary: udq.gate.adversary.name } : null,
+    gate: udq.gate ? { features: udq.gate.features, threshold: udq.gate.threshold, adversary: udq.gate.adversary.name, ...(udq.gate.views ? { views: udq.gate.views } : {}) } : null,
     limits,
     batching: batcher.stats(),
   });

@@ -126,11 +126,17 @@ export function ensemblePredictor(dir: string, members: tf.LayersModel[], manife
   };
 }
 
-/** `p` sampling through test-time views (none: `p` as it is). */
+/**
+ * `p` sampling through test-time views (none: `p` as it is). Views deal out MC-dropout passes: an
+ * ensemble's call in `disagreement` mode (one pass per member with dropout off, e.g. the report's
+ * baseline) has none to deal, and sees the picture as it is.
+ */
 export function withViews(p: Predictor, spec: string | undefined): Predictor {
   const views = spec === undefined ? null : parseViews(spec);
   if (!views) return p;
-  return { ...p, views: viewsSpec(views), sample: sampleThroughViews(p.sample, views) };
+  const viewed = sampleThroughViews(p.sample, views);
+  const disagreement = (o: SampleOptions) => p.kind === 'ensemble' && (o.ensembleMode ?? p.ensembleMode) === 'disagreement';
+  return { ...p, views: viewsSpec(views), sample: (input, o) => (disagreement(o) ? p.sample(input, o) : viewed(input, o)) };
 }
 
 /**
@@ -138,8 +144,9 @@ export function withViews(p: Predictor, spec: string | undefined): Predictor {
  * test-time views its gate was fitted with (or `opts.views`).
  */
 export async function loadPredictor(dir: string, opts: LoadPredictorOptions = {}): Promise<Predictor> {
+  // readGate checks the views it records, so a bad list fails before the model loads
   const spec = opts.views ?? readGate(dir)?.views;
-  if (spec !== undefined) parseViews(spec); // a bad spec fails before the model loads
+  if (spec !== undefined) parseViews(spec);
   return withViews(await loadUnviewed(dir, opts), spec);
 }
 

@@ -71,9 +71,11 @@ export function parseViews(spec: string): View[] | null {
   const s = spec.trim();
   if (s === '' || s === 'none') return null;
   const views = s.split(',').map(parseView);
-  const names = views.map((v) => v.name);
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice) throw new UsageError(`view '${twice}' is given twice`);
+  const same = (a: View, b: View) => a.pen === b.pen && (Object.keys(a.warp) as (keyof Warp)[]).every((k) => a.warp[k] === b.warp[k]);
+  for (const [i, v] of views.entries()) {
+    const earlier = views.slice(0, i).find((u) => same(u, v));
+    if (earlier) throw new UsageError(earlier.name === v.name ? `view '${v.name}' is given twice` : `views '${earlier.name}' and '${v.name}' are the same view`);
+  }
   return views;
 }
 
@@ -112,6 +114,11 @@ export function viewPasses(first: number, samples: number, v: number, views: num
   return { first: start, samples: end - start };
 }
 
+/** The mask seed of view `v`: the caller's for view 0, deriveSeed(seed, 'view', v) for the others. */
+export function viewSeed(seed: number, v: number): number {
+  return v === 0 ? seed : deriveSeed(seed, 'view', v);
+}
+
 /** What is sampled through views: a predictor's sample function. */
 export type SampleFn = (input: McInput, opts: McOptions) => Promise<McResult>;
 
@@ -126,19 +133,19 @@ export function sampleThroughViews(sample: SampleFn, views: readonly View[]): Sa
     if (!Number.isInteger(opts.samples) || opts.samples < 1) throw new UsageError('samples must be a positive integer');
     const first = opts.firstSample ?? 0;
     const parts: { result: McResult; perImage: number }[] = [];
-    for (const [v, view] of views.entries()) {
-      const passes = viewPasses(first, opts.samples, v, views.length);
-      if (passes.samples === 0) continue;
-      const result = await sample(v === 0 && view.name === 'id' ? input : viewInput(input, view), {
+    const dealt = views.map((view, v) => ({ view, v, passes: viewPasses(first, opts.samples, v, views.length) })).filter((d) => d.passes.samples > 0);
+    for (const [k, { view, v, passes }] of dealt.entries()) {
+      const result = await sample(view.name === 'id' ? input : viewInput(input, view), {
         ...opts,
         samples: passes.samples,
         firstSample: passes.first,
-        seed: v === 0 ? opts.seed : deriveSeed(opts.seed, 'view', v),
+        seed: viewSeed(opts.seed, v),
         keepSamples: true,
-        onProgress: undefined,
+        onProgress: opts.onProgress && ((done) => opts.onProgress!(k * input.count + done, dealt.length * input.count)),
       });
       if (!result.samples) throw new Error('test-time views: the sampler kept no samples');
-      parts.push({ result, perImage: result.samples.length / input.count / result.classes });
+      // an ensemble keeps K x passes samples an image
+      parts.push({ result, perImage: input.count ? result.samples.length / input.count / result.classes : 0 });
     }
     const classes = parts[0].result.classes;
     const total = parts.reduce((a, p) => a + p.perImage, 0);
@@ -173,7 +180,6 @@ export function sampleThroughViews(sample: SampleFn, views: readonly View[]): Sa
       if (scored === total) Object.assign(summary, { energy: energy / total, maxLogit: maxLogit / total });
       summaries.push(summary);
     }
-    opts.onProgress?.(input.count, input.count);
     return { summaries, classes, samples: kept, ...(keptEnergies && keptMaxLogits ? { energies: keptEnergies, maxLogits: keptMaxLogits } : {}) };
   };
 }
