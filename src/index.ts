@@ -20,13 +20,15 @@ export type { Arch } from './models/architectures';
 export { loadModel, readManifest, saveModelFiles, writeManifest } from './models/store';
 export type { ModelManifest, LoadedModel } from './models/store';
 export { findDefaultModelDir } from './models/default-dir';
-export { loadPredictor } from './uq/predictor';
+export { loadPredictor, withViews } from './uq/predictor';
 export type { Predictor, LoadPredictorOptions } from './uq/predictor';
 
 // MC-dropout sampling and its features
 export { sampleMcDropout } from './uq/mc-dropout';
 export { sampleAdaptive, canSampleAdaptive, adaptiveRounds, isSettled, leaveOneOutSummaries, ADAPTIVE_Z } from './uq/adaptive';
 export type { AdaptiveOptions, AdaptiveResult, VerdictGate } from './uq/adaptive';
+export { parseView, parseViews, viewsSpec, applyView, viewPasses, viewSeed, sampleThroughViews } from './uq/views';
+export type { View } from './uq/views';
 export { parseShard, takeShard, shardOf } from './predict/shard';
 export { mergeJsonl, parseJsonl } from './predict/jsonl';
 export type { McInput, McOptions, McResult, SamplerMethod, BnMode } from './uq/mc-dropout';

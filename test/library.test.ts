@@ -61,14 +61,15 @@ test('loadUdq scores paths, encoded pictures and 28x28 arrays like udq predict',
   model.dispose();
 });
 
-test('the library exposes the sampler, the gate fit, metrics and IDX I/O', () => {
+test('the library exposes the sampler, test-time views, the gate fit, metrics and IDX I/O', () => {
   const gate = udq.fitRejectGate([[0], [0.1], [0.9], [1]], [0, 0, 1, 1]);
   assert.ok(udq.predictProba(gate, [1]) > 0.5 && udq.predictProba(gate, [0]) < 0.5);
   assert.equal(udq.auroc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]), 1);
   const file = join(ROOT, 'x.idx');
   udq.writeIdx(file, { dims: [2, 2], data: new Uint8Array([1, 2, 3, 4]) });
   assert.deepEqual(Array.from(udq.readIdx(file).data), [1, 2, 3, 4]);
-  for (const name of ['sampleMcDropout', 'summariseSamples', 'calibrateGate', 'train', 'exportOnnx', 'loadAdversary', 'listSources']) {
+  assert.equal(udq.viewsSpec(udq.parseViews('id, r8')!), 'id,r+8');
+  for (const name of ['sampleMcDropout', 'summariseSamples', 'calibrateGate', 'train', 'exportOnnx', 'loadAdversary', 'listSources', 'withViews', 'sampleThroughViews']) {
     assert.equal(typeof (udq as Record<string, unknown>)[name], 'function', name);
   }
 });
