@@ -12,7 +12,8 @@ import { deriveSeed } from '../src/random';
 import { summariseSamples } from '../src/uq/features';
 import { loadMnist } from '../src/data/mnist';
 import { ExitCode, ModelError, UsageError } from '../src/errors';
-import { gateSamplingWarning, readGate } from '../src/gate/gate-file';
+import { centerOfMass, inkBBox } from '../src/image/load';
+import { gateSamplingWarning, gateSummary, readGate } from '../src/gate/gate-file';
 import { runCli } from './helpers/cli';
 
 const SIDE = 28;
@@ -53,25 +54,9 @@ test('parseViews: a list in canonical form; none and an empty list mean no views
 
 /** Ink moments of a 28x28 image: total, centre, horizontal extent (ink > 0.5), and the slope dx/dy of its main axis. */
 function moments(img: Float32Array): { ink: number; cx: number; cy: number; width: number; slope: number } {
-  let ink = 0;
-  let sx = 0;
-  let sy = 0;
-  let minX = SIDE;
-  let maxX = -1;
-  for (let y = 0; y < SIDE; y++) {
-    for (let x = 0; x < SIDE; x++) {
-      const v = img[y * SIDE + x];
-      ink += v;
-      sx += v * x;
-      sy += v * y;
-      if (v > 0.5) {
-        minX = Math.min(minX, x);
-        maxX = Math.max(maxX, x);
-      }
-    }
-  }
-  const cx = sx / ink;
-  const cy = sy / ink;
+  const ink = img.reduce((a, b) => a + b, 0);
+  const { x: cx, y: cy } = centerOfMass(img, SIDE, SIDE)!;
+  const box = inkBBox(img, SIDE, SIDE, 0.5)!;
   let cxy = 0;
   let cyy = 0;
   for (let y = 0; y < SIDE; y++) {
@@ -81,7 +66,7 @@ function moments(img: Float32Array): { ink: number; cx: number; cy: number; widt
       cyy += v * (y - cy) * (y - cy);
     }
   }
-  return { ink, cx, cy, width: maxX - minX + 1, slope: cxy / cyy };
+  return { ink, cx, cy, width: box.x1 - box.x0 + 1, slope: cxy / cyy };
 }
 
 /** A filled rectangle (ink 1) from (x0, y0) to (x1, y1) inclusive. */
@@ -223,6 +208,9 @@ test('loadPredictor samples through the views in gate.json; calibrate --views wr
     writeFileSync(join(dir, 'gate.json'), JSON.stringify({ ...gate, views: 'id,r8' }));
     assert.match(gateSamplingWarning(readGate(dir)!, none) ?? '', /test-time views id,r8 but this run samples through none/);
     assert.equal(gateSamplingWarning(readGate(dir)!, withViews(none, 'id,r8')), null);
+    // predict's JSON and the server's /api/info name the views, and only when there are some
+    assert.equal(gateSummary(readGate(dir))?.views, 'id,r8');
+    assert.equal('views' in gateSummary(gate)!, false);
     none.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });

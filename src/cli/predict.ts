@@ -8,7 +8,7 @@ import { choice, formatTable, Io, nonNegativeInt, positiveInt, printJson, ENGINE
 import { initBackend } from '../engine/backend';
 import { loadPredictor, samplesPerImage } from '../uq/predictor';
 import { canSampleAdaptive } from '../uq/adaptive';
-import { GateFile, gateForNumbers, gateSamplingWarning, readGate } from '../gate/gate-file';
+import { gateForNumbers, gateSamplingWarning, gateSummary, readGate } from '../gate/gate-file';
 import { mnistSanityThresholds } from '../gate/sanity';
 import { defaultModelDir } from './model-dir';
 import { collectPictureFiles, streamPredictions, Prediction, PICTURE_EXTENSIONS } from '../predict/predict';
@@ -45,11 +45,6 @@ export function predictionRow(p: Prediction): (string | number)[] {
 /** Decode workers for a run of `pictures` when the user does not say: two on 2+ cores for more than 64 pictures (worker start-up costs more than it saves below that). */
 export function defaultDecodeThreads(pictures: number, cores = availableParallelism()): number {
   return pictures > 64 && cores >= 2 ? 2 : 0;
-}
-
-/** The gate as the JSON output names it: features, the threshold the pictures were judged with, adversary, test-time views if any. */
-function gateInfo(gate: GateFile | null): { features: string; threshold: number; adversary: string; views?: string } | null {
-  return gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name, ...(gate.views ? { views: gate.views } : {}) } : null;
 }
 
 export function registerPredict(program: Command, io: Io): void {
@@ -126,7 +121,7 @@ export function registerPredict(program: Command, io: Io): void {
         }
         const numRow = (r: NumberPrediction) => [r.file, r.verdict, r.number ?? '', (r.uncertainPositions ?? []).join(' '), r.reason ?? '', r.reasonDetail?.short ?? '', (r.digits ?? []).map((d) => `${d.digit ?? '?'}:${(d.probability ?? 0).toFixed(2)}${d.verdict === 'digit' ? '' : '!'}`).join(' '), r.error ?? ''];
         const head = ['file', 'verdict', 'number', 'uncertain', 'reason', opts.format === 'csv' ? 'reasonDetail' : 'why (measured)', 'digits', 'error'];
-        if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, sampling, gate: gateInfo(gate && gateForNumbers(gate)), predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
+        if (opts.format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, sampling, gate: gateSummary(gate && gateForNumbers(gate)), predictions: res.map((r) => ({ ...r, digits: r.digits?.map(({ pixels: _p, ...rest }) => rest) })) });
         else if (opts.format === 'csv') io.out(stringify([head, ...res.map(numRow)]).trimEnd());
         else io.out(formatTable(head, res.map(numRow)));
         const failedN = res.filter((r) => r.verdict === 'error').length;
@@ -154,7 +149,7 @@ export function registerPredict(program: Command, io: Io): void {
         model.dispose();
         closeOutput();
       }
-      if (format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, sampling, samplesPerImage: samplesPerImage(model, samples), gate: gateInfo(gate), predictions: results });
+      if (format === 'json') printJson(io, { modelDir: model.dir, engine: model.engine, samples, sampling, samplesPerImage: samplesPerImage(model, samples), gate: gateSummary(gate), predictions: results });
       else if (format === 'csv') io.out(stringify([[...PREDICTION_COLUMNS], ...results.map(predictionRow)]).trimEnd());
       else if (format === 'table') io.out(formatTable(['file', 'verdict', 'reason', 'why (measured)', 'digit', 'p(digit)', 'mean std', 'MI', 'entropy', 'p(reject)', 'passes', 'error'], results.map(predictionRow)));
       if (opts.resume) io.err(`${files.length} pictures added to ${opts.resume}${failed ? ` (${failed} unreadable: retried on the next --resume)` : ''}`);

@@ -76,6 +76,11 @@ export function gateSamplingWarning(gate: GateFile, p: { kind: 'model' | 'ensemb
   return null;
 }
 
+/** The gate as outputs name it (predict's JSON, the server's /api/info): features, threshold, adversary, test-time views if any. */
+export function gateSummary(gate: GateFile | null): { features: string; threshold: number; adversary: string; views?: string } | null {
+  return gate ? { features: gate.features, threshold: gate.threshold, adversary: gate.adversary.name, ...(gate.views ? { views: gate.views } : {}) } : null;
+}
+
 export function gatePath(modelDir: string): string {
   return join(modelDir, GATE_FILE);
 }

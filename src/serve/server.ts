@@ -26,6 +26,7 @@ import type { PictureInput, Prediction } from '../predict/predict';
 import { DecodePool } from '../image/decode-pool';
 import { canSampleAdaptive } from '../uq/adaptive';
 import { availableParallelism } from 'node:os';
+import { gateSummary } from '../gate/gate-file';
 
 export interface ServeLimits {
   /** largest request body in bytes */
@@ -154,7 +155,7 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
     engine: udq.engine,
     samples,
     sampling: adaptive ? 'adaptive' : 'fixed',
-    gate: udq.gate ? { features: udq.gate.features, threshold: udq.gate.threshold, adversary: udq.gate.adversary.name, ...(udq.gate.views ? { views: udq.gate.views } : {}) } : null,
+    gate: gateSummary(udq.gate),
     limits,
     batching: batcher.stats(),
   });
