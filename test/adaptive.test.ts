@@ -204,11 +204,16 @@ test('adaptive sampling on digits and noise: summaries equal the fixed call at t
 });
 
 test('the shipped deep ensemble (mc) in rounds: passes continue in every member, summaries equal the fixed call at the passes each got, answers equal fixed 100', async () => {
+  // as predict loads it: through its gate's test-time views (if any); the members' own sampler
+  // (image, member, pass layout) is checked without them
   const ensemble = await loadPredictor('models/deep');
+  const members = await loadPredictor('models/deep', { views: 'none' });
   assert.equal(ensemble.kind, 'ensemble');
   assert.equal(ensemble.ensembleMode, 'mc');
   const k = ensemble.members!;
   const gateFile = readGate(ensemble.dir)!;
+  assert.equal(ensemble.views, gateFile.views, 'sampled through the views the gate was fitted on');
+  assert.equal(members.views, undefined);
   const digits = loadMnist('test', 30).images;
   const noise = (await loadAdversary('noise', { split: 'test', limit: 10, seed: 3 })).images;
   const count = 40;
@@ -219,9 +224,9 @@ test('the shipped deep ensemble (mc) in rounds: passes continue in every member,
 
   // passes 0-4 then 5-11 of every member are passes 0-11 of one call (samples: image, member, pass)
   const few = { count: 3, pixels: pixels.subarray(0, 3 * 784), keys: new Uint32Array(3) };
-  const first = await ensemble.sample(few, { samples: 5, seed: 0, keepSamples: true });
-  const rest = await ensemble.sample(few, { samples: 7, seed: 0, firstSample: 5, keepSamples: true });
-  const whole = await ensemble.sample(few, { samples: 12, seed: 0, keepSamples: true });
+  const first = await members.sample(few, { samples: 5, seed: 0, keepSamples: true });
+  const rest = await members.sample(few, { samples: 7, seed: 0, firstSample: 5, keepSamples: true });
+  const whole = await members.sample(few, { samples: 12, seed: 0, keepSamples: true });
   for (let i = 0; i < 3; i++) {
     for (let m = 0; m < k; m++) {
       // per pass: its 10 probabilities, or its energy / max logit (width 1), at [from, to) of member m's passes
@@ -239,6 +244,7 @@ test('the shipped deep ensemble (mc) in rounds: passes continue in every member,
   // in chunks (7 images a chunk over 40): the same samples and per-pass logit scores as in one
   const chunked = await ensemble.sample(input, { samples: 3, seed: 0, keepSamples: true, batchSize: 7 });
   const oneGo = await ensemble.sample(input, { samples: 3, seed: 0, keepSamples: true });
+  members.dispose();
   for (const key of ['samples', 'energies', 'maxLogits'] as const) {
     assert.equal(chunked[key]!.length, oneGo[key]!.length, key);
     close(Math.max(...Array.from(chunked[key]!, (v, j) => Math.abs(v - oneGo[key]![j]))), 0, 1e-5, `${key} in chunks`);
