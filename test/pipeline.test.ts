@@ -18,7 +18,7 @@ import {
   strokeWidth,
 } from '../src/image/pipeline';
 import { labelComponents, neighbours8, selectCharacter } from '../src/image/components';
-import { absorbFragments, bestCut, candidateCuts, growFaintInk, mergeColumns, segmentNumber, segmentNumberGroups, splitColumns } from '../src/image/number';
+import { absorbFragments, bestCut, candidateCuts, growFaintInk, mergeColumns, segmentNumber, segmentNumberGroups, splitColumns, writingLine } from '../src/image/number';
 import { segmentScore } from '../src/predict/number';
 import { checkPicture } from '../src/gate/sanity';
 import { mulberry32 } from '../src/random';
@@ -272,6 +272,34 @@ test('absorbFragments: a tiny piece or a flat bar joins its nearest neighbour, s
     const out = absorbFragments(c.groups.map(group), 41);
     assert.deepEqual(out.map((g) => g.comps.map((k) => k.label)), c.want, c.name);
   }
+});
+
+test('writingLine: the components chained by height to the one sharing its height with the most; a big mark alone above or below is not on it', () => {
+  // a component: its vertical span and ink (the columns do not matter here)
+  const comp = (label: number, y0: number, y1: number, mass = 100) => ({ label, area: mass, x0: 10 * label, y0, x1: 10 * label + 8, y1, mass, cx: 0, cy: 0, touchesEdge: false });
+  const cases: { name: string; big: ReturnType<typeof comp>[]; want: [number, number] }[] = [
+    { name: 'one digit', big: [comp(1, 5, 40)], want: [5, 40] },
+    { name: 'three digits on a line', big: [comp(1, 10, 40), comp(2, 12, 42), comp(3, 8, 38)], want: [8, 42] },
+    // session 26, seed 67 #29: a dark dot far above a small photographed number
+    { name: 'a blot far above five digits', big: [comp(1, 85, 95), comp(2, 87, 97), comp(3, 84, 94), comp(4, 85, 95), comp(5, 86, 96), comp(6, 0, 3, 300)], want: [84, 97] },
+    { name: 'a blot below', big: [comp(1, 10, 40), comp(2, 12, 42), comp(3, 80, 90, 500)], want: [10, 42] },
+    // a line that climbs: neighbours overlap, the ends do not; all of it stays
+    { name: 'a climbing line', big: [comp(1, 40, 70), comp(2, 30, 60), comp(3, 20, 50), comp(4, 10, 40), comp(5, 0, 30)], want: [0, 70] },
+    // two marks that share no height: the heavier is the line
+    { name: 'two apart, the heavier wins', big: [comp(1, 0, 10, 50), comp(2, 30, 60, 200)], want: [30, 60] },
+  ];
+  for (const c of cases) {
+    const got = writingLine(c.big);
+    assert.deepEqual([got.y0, got.y1], c.want, c.name);
+  }
+  // end to end: a heavy dot above the last of three digits, in its columns, is neither a digit nor glued to one
+  const W = 160;
+  const H = 120;
+  const ink = canvas(W, H, 0, [[20, 80, 6, 30, 1], [50, 80, 6, 30, 1], [80, 80, 20, 6, 1], [80, 80, 6, 30, 1], [94, 80, 6, 30, 1], [84, 10, 14, 14, 1]]);
+  const groups = segmentNumberGroups(ink, W, H);
+  assert.equal(groups.length, 3, JSON.stringify(groups.map((g) => g.points)));
+  const last = groups[2].segments[groups[2].byWidth[0]];
+  assert.ok(last.y0 >= 75, `the last digit starts at the writing line, not at the dot: y0 ${last.y0}`);
 });
 
 test('neighbours8: the pixels around one inside the frame, never itself', () => {

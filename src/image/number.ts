@@ -6,7 +6,8 @@
  *    the frame edge, and the fainter ink within a stroke's width of them ({@link growFaintInk});
  *    specks go;
  * 2. the components on the writing line: those whose vertical span overlaps the line of the
- *    largest ones;
+ *    largest ones ({@link writingLine}: those chained by vertical overlap to the one sharing its
+ *    height with the most others);
  * 3. merge: components whose horizontal extents overlap (the bar of a 5, a broken stroke of
  *    one digit) are one digit;
  *    much smaller groups (a detached tail) and flat ones (the bar of a 5 written apart) join
@@ -241,6 +242,31 @@ function heaviest(cs: Component[]): number {
   return cs.reduce((m, c) => Math.max(m, c.mass), 0);
 }
 
+/**
+ * The vertical span of the writing among `big` components (the digits' strokes): the one that
+ * shares its height with the most others (ties: the heaviest), and every component chained to it
+ * by vertical overlap, so a line that climbs or falls stays whole. A big mark alone above or below
+ * the writing (a blot, a dot over a photographed number) is not part of it, so it neither
+ * stretches the line nor joins a digit whose columns it shares. Pure.
+ */
+export function writingLine(big: Component[]): { y0: number; y1: number } {
+  const overlaps = (a: Component, b: Component) => Math.min(a.y1, b.y1) >= Math.max(a.y0, b.y0);
+  const shared = big.map((c) => big.filter((d) => overlaps(c, d)).length);
+  let anchor = 0;
+  for (let i = 1; i < big.length; i++) if (shared[i] > shared[anchor] || (shared[i] === shared[anchor] && big[i].mass > big[anchor].mass)) anchor = i;
+  const line = new Set([anchor]);
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (let i = 0; i < big.length; i++) {
+      if (line.has(i) || ![...line].some((j) => overlaps(big[i], big[j]))) continue;
+      line.add(i);
+      grown = true;
+    }
+  }
+  const on = [...line].map((i) => big[i]);
+  return { y0: Math.min(...on.map((c) => c.y0)), y1: Math.max(...on.map((c) => c.y1)) };
+}
+
 /** The components that are not specks: at least 5% of the heaviest one's ink, and 3 px. */
 function withoutSpecks(cs: Component[]): Component[] {
   const max = heaviest(cs);
@@ -279,10 +305,8 @@ export function segmentNumberGroups(ink: Float32Array, width: number, height: nu
   let cs = withoutSpecks(components);
   if (cs.length === 0) return [];
   const maxMass = heaviest(cs);
-  // the writing line: the vertical span of the components holding at least 30% of the largest's ink
-  const big = cs.filter((c) => c.mass >= 0.3 * maxMass);
-  const lineY0 = Math.min(...big.map((c) => c.y0));
-  const lineY1 = Math.max(...big.map((c) => c.y1));
+  // the writing line: of the components holding at least 30% of the largest's ink, those on one line
+  const { y0: lineY0, y1: lineY1 } = writingLine(cs.filter((c) => c.mass >= 0.3 * maxMass));
   const lineH = lineY1 - lineY0 + 1;
   cs = cs.filter((c) => c.y1 >= lineY0 - 0.15 * lineH && c.y0 <= lineY1 + 0.15 * lineH);
   return absorbFragments(mergeColumns(cs), lineH).map((g) => {
