@@ -254,13 +254,15 @@ export function writingLine(big: Component[]): { y0: number; y1: number } {
   const shared = big.map((c) => big.filter((d) => overlaps(c, d)).length);
   let anchor = 0;
   for (let i = 1; i < big.length; i++) if (shared[i] > shared[anchor] || (shared[i] === shared[anchor] && big[i].mass > big[anchor].mass)) anchor = i;
+  // breadth-first from the anchor over "shares some height with"
   const line = new Set([anchor]);
-  for (let grown = true; grown; ) {
-    grown = false;
+  const queue = [anchor];
+  while (queue.length) {
+    const j = queue.shift()!;
     for (let i = 0; i < big.length; i++) {
-      if (line.has(i) || ![...line].some((j) => overlaps(big[i], big[j]))) continue;
+      if (line.has(i) || !overlaps(big[i], big[j])) continue;
       line.add(i);
-      grown = true;
+      queue.push(i);
     }
   }
   const on = [...line].map((i) => big[i]);
