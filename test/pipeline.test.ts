@@ -285,6 +285,10 @@ test('writingLine: the components chained by height to the one sharing its heigh
     { name: 'a blot below', big: [comp(1, 10, 40), comp(2, 12, 42), comp(3, 80, 90, 500)], want: [10, 42] },
     // a line that climbs: neighbours overlap, the ends do not; all of it stays
     { name: 'a climbing line', big: [comp(1, 40, 70), comp(2, 30, 60), comp(3, 20, 50), comp(4, 10, 40), comp(5, 0, 30)], want: [0, 70] },
+    // each overlaps only its neighbours: reaching the ends takes several steps from the anchor
+    { name: 'a long climbing line', big: [comp(1, 80, 100), comp(2, 65, 85), comp(3, 50, 70), comp(4, 35, 55), comp(5, 20, 40), comp(6, 5, 25)], want: [5, 100] },
+    // steep: 5 px between neighbours' spans, under half a digit's height (21 px): still one line
+    { name: 'a steep line with gaps', big: [comp(1, 78, 98), comp(2, 52, 72), comp(3, 26, 46), comp(4, 0, 20)], want: [0, 98] },
     // two marks that share no height: the heavier is the line
     { name: 'two apart, the heavier wins', big: [comp(1, 0, 10, 50), comp(2, 30, 60, 200)], want: [30, 60] },
   ];

@@ -243,24 +243,29 @@ function heaviest(cs: Component[]): number {
 }
 
 /**
- * The vertical span of the writing among `big` components (the digits' strokes): the one that
- * shares its height with the most others (ties: the heaviest), and every component chained to it
- * by vertical overlap, so a line that climbs or falls stays whole. A big mark alone above or below
- * the writing (a blot, a dot over a photographed number) is not part of it, so it neither
- * stretches the line nor joins a digit whose columns it shares. Pure.
+ * The vertical span of the writing among `big` components (the digits' strokes, at least one):
+ * the component that shares its height with the most others (ties: the heaviest), and every
+ * component chained to it through neighbours whose vertical spans overlap or lie less than
+ * LINE_GAP x the median component height apart, so a line that climbs or falls, even with small
+ * vertical steps between its digits, stays whole. A big mark alone farther above or below the
+ * writing (a blot, a dot over a photographed number) is not part of it: it no longer stretches
+ * the line, and the caller's filter then drops it when it lies more than 0.15 x the line height
+ * off the line (a mark closer than that stays, and may still join the digit under it). Pure.
  */
 export function writingLine(big: Component[]): { y0: number; y1: number } {
-  const overlaps = (a: Component, b: Component) => Math.min(a.y1, b.y1) >= Math.max(a.y0, b.y0);
-  const shared = big.map((c) => big.filter((d) => overlaps(c, d)).length);
+  const heights = big.map((c) => c.y1 - c.y0 + 1).sort((a, b) => a - b);
+  const tolerance = LINE_GAP * heights[Math.floor(heights.length / 2)];
+  const near = (a: Component, b: Component) => Math.max(a.y0, b.y0) - Math.min(a.y1, b.y1) - 1 < tolerance;
+  const shared = big.map((c) => big.filter((d) => near(c, d)).length);
   let anchor = 0;
   for (let i = 1; i < big.length; i++) if (shared[i] > shared[anchor] || (shared[i] === shared[anchor] && big[i].mass > big[anchor].mass)) anchor = i;
-  // breadth-first from the anchor over "shares some height with"
+  // breadth-first from the anchor over "near in height"
   const line = new Set([anchor]);
   const queue = [anchor];
   while (queue.length) {
     const j = queue.shift()!;
     for (let i = 0; i < big.length; i++) {
-      if (line.has(i) || !overlaps(big[i], big[j])) continue;
+      if (line.has(i) || !near(big[i], big[j])) continue;
       line.add(i);
       queue.push(i);
     }
@@ -268,6 +273,9 @@ export function writingLine(big: Component[]): { y0: number; y1: number } {
   const on = [...line].map((i) => big[i]);
   return { y0: Math.min(...on.map((c) => c.y0)), y1: Math.max(...on.map((c) => c.y1)) };
 }
+
+/** Two components of the writing line may lie this many times the median component height apart vertically (a steep line's steps). */
+export const LINE_GAP = 0.5;
 
 /** The components that are not specks: at least 5% of the heaviest one's ink, and 3 px. */
 function withoutSpecks(cs: Component[]): Component[] {
