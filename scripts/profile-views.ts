@@ -8,6 +8,7 @@
  *
  *   node --import tsx scripts/profile-views.ts [--model models/deep] [--count 500] [--reps 2]
  */
+import { parseArgs } from 'node:util';
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
 import { adaptiveRounds, sampleAdaptive } from '../src/uq/adaptive';
@@ -28,20 +29,22 @@ OrtSampler.prototype.sample = async function (this: OrtSampler, input: McInput, 
   return result;
 };
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'models/deep' },
+    count: { type: 'string', default: '500' },
+    reps: { type: 'string', default: '2' },
+  },
+});
 
 async function main() {
-  const dir = arg('--model', 'models/deep');
-  const count = Number(arg('--count', '500'));
-  const reps = Number(arg('--reps', '2'));
+  const dir = args.model!;
+  const count = Number(args.count);
+  const reps = Number(args.reps);
   await initBackend();
   const gateFile = readGate(dir);
   if (!gateFile) throw new Error(`${dir} has no gate.json`);
   if (!gateFile.views) console.log(`note: ${dir}'s gate has no views; both rows sample without them`);
-  const gate = { logistic: gateFile.logistic, features: gateFile.features, threshold: gateFile.threshold };
   const digits = loadMnist('test', count).images;
   const pixels = new Float32Array(count * 784);
   for (let i = 0; i < count * 784; i++) pixels[i] = digits.pixels[i] / 255;
@@ -54,7 +57,7 @@ async function main() {
       const p = await loadPredictor(dir, views ? { views } : {});
       const n = gateFile.samples;
       const run = (mode: 'fixed' | 'adaptive') =>
-        mode === 'fixed' ? p.sample(input, { samples: n, seed: 0 }) : sampleAdaptive(p, input, { seed: 0, gate, rounds: adaptiveRounds(n, p.members ?? 1) });
+        mode === 'fixed' ? p.sample(input, { samples: n, seed: 0 }) : sampleAdaptive(p, input, { seed: 0, gate: gateFile, rounds: adaptiveRounds(n, p.members ?? 1) });
       for (const mode of ['fixed', 'adaptive'] as const) {
         // timed on the second call: onnxruntime's first run at a batch shape costs more
         await run(mode);
