@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, BackendName, initBackend, parseBackendName } from '../src/engine/backend';
-import { ARCHS, Arch, buildModel } from '../src/models/architectures';
+import { STUDY_ARCHS as ARCHS, StudyArch as Arch, buildModel } from '../src/models/architectures';
 import { compileForTraining } from '../src/train/train';
 import { fillBatch, fillOneHot } from '../src/train/batches';
 import { loadMnist } from '../src/data/mnist';

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { execSync } from 'node:child_process';
 import { initBackend } from '../src/engine/backend';
 import { tryLoadOrt } from '../src/engine/engine';
-import { Arch, buildModel } from '../src/models/architectures';
+import { StudyArch as Arch, buildModel } from '../src/models/architectures';
 import { McInput, SamplerMethod, sampleMcDropout } from '../src/uq/mc-dropout';
 import { OrtProfile, OrtSampler } from '../src/uq/ort-sampler';
 import { loadMnist } from '../src/data/mnist';

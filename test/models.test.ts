@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../src/engine/backend';
-import { buildModel } from '../src/models/architectures';
+import { buildModel, DEEP_WIDE_FACTOR } from '../src/models/architectures';
 import { loadModelFiles, saveModelFiles } from '../src/models/store';
 import { trainModel } from '../src/train/train';
 import { classificationReport, predictProbabilities } from '../src/train/evaluate';
@@ -51,6 +51,29 @@ test('deep architecture: layers, output shapes and parameter count of the study'
   assert.equal(m.countParams(), expected);
   assert.deepEqual(m.layers.filter((l) => l.getClassName() === 'Dropout').map((l) => (l.getConfig() as { rate: number }).rate), [0.4, 0.4, 0.4]);
   m.dispose();
+});
+
+test('deep-wide: the study\'s deep layers, every convolution with DEEP_WIDE_FACTOR times the filters', () => {
+  const deep = buildModel('deep', 1);
+  const wide = buildModel('deep-wide', 1);
+  const k = DEEP_WIDE_FACTOR;
+  assert.equal(k, 2);
+  // the same layers in the same order, with the same kernels, strides, padding and dropout rates
+  const shape = (m: tf.Sequential) =>
+    m.layers.map((l) => {
+      const c = l.getConfig() as { kernelSize?: number[]; strides?: number[]; padding?: string; rate?: number };
+      return [l.getClassName(), c.kernelSize, c.strides, c.padding, c.rate];
+    });
+  assert.deepEqual(shape(wide), shape(deep));
+  const shapes = wide.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => (l.outputShape as number[]).slice(1));
+  assert.deepEqual(shapes, [[26, 26, 64], [24, 24, 64], [12, 12, 64], [10, 10, 128], [8, 8, 128], [4, 4, 128], [1, 1, 256]]);
+  const expected =
+    conv(3, 1, 64) + bn(64) + conv(3, 64, 64) + bn(64) + conv(5, 64, 64) + bn(64) +
+    conv(3, 64, 128) + bn(128) + conv(3, 128, 128) + bn(128) + conv(5, 128, 128) + bn(128) +
+    conv(4, 128, 256) + bn(256) + dense(256, 10);
+  assert.equal(wide.countParams(), expected);
+  deep.dispose();
+  wide.dispose();
 });
 
 test('the same seed gives the same initial weights', async () => {

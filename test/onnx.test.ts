@@ -14,6 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { initBackend } from '../src/engine/backend';
 import { pickEngine } from '../src/engine/engine';
 import { loadModel } from '../src/models/store';
+import { buildModel } from '../src/models/architectures';
 import { loadMnist } from '../src/data/mnist';
 import { tfPads, tfjsToOnnx } from '../src/onnx/from-tfjs';
 import { decodeModel } from '../src/onnx/graph';
@@ -191,6 +192,17 @@ for (const arch of ['basic', 'deep']) {
     model.dispose();
   });
 }
+
+test('the ort sampler reproduces the tfjs sampler on deep-wide (twice the filters; a freshly built model, same seed, keys, offsets)', async () => {
+  const model = buildModel('deep-wide', 31);
+  const sampler = await OrtSampler.create(ort, model);
+  const input = mnistInput(20);
+  const opts = { samples: 12, seed: 4, keepSamples: true, indexOffset: 500 };
+  const a = await sampler.sample(input, opts);
+  assertSameFeatures(a, await sampleMcDropout(model, input, opts), 'deep-wide');
+  await sampler.dispose();
+  model.dispose();
+});
 
 test('the shipped deep ensemble samples the same on ort as on tfjs (every member, same seed, keys, offsets)', async () => {
   const onOrt = await loadPredictor(join(MODELS, 'deep'), { engine: 'ort' });

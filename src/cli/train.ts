@@ -21,8 +21,8 @@ function parseAugmentOption(v: string): string {
 export function registerTrain(program: Command, io: Io): void {
   program
     .command('train')
-    .description('train a CNN (the study architectures) on MNIST and save it under models/')
-    .requiredOption('--arch <arch>', 'architecture: basic or deep', choice(ARCHS))
+    .description("train a CNN (the study's basic or deep, or deep-wide) on MNIST and save it under models/")
+    .requiredOption('--arch <arch>', 'architecture: basic or deep (the study\'s), or deep-wide (deep with twice the filters in every convolution)', choice(ARCHS))
     .option('--epochs <n>', 'number of epochs', positiveInt, 1)
     .option('--batch-size <n>', 'mini-batch size', positiveInt, 32)
     .option('--seed <n>', 'seed for initial weights, data order and dropout masks', nonNegativeInt)

@@ -1,11 +1,16 @@
 /**
  * The two CNNs of the source study, layer for layer (Keras defaults: glorot_uniform kernels,
- * zero biases, valid padding unless stated, BatchNormalization momentum 0.99, epsilon 1e-3).
+ * zero biases, valid padding unless stated, BatchNormalization momentum 0.99, epsilon 1e-3),
+ * and `deep-wide`, udq's own: the study's deep layers with every convolution DEEP_WIDE_FACTOR
+ * times as many filters (not from the study; affordable since training runs on onnxruntime).
  */
 import * as tf from '@tensorflow/tfjs';
 
-export const ARCHS = ['basic', 'deep'] as const;
+export const ARCHS = ['basic', 'deep', 'deep-wide'] as const;
 export type Arch = (typeof ARCHS)[number];
+/** The study's two (the benchmarks' PyTorch peer has these). */
+export const STUDY_ARCHS = ['basic', 'deep'] as const;
+export type StudyArch = (typeof STUDY_ARCHS)[number];
 
 /** Conv32 3x3 relu -> MaxPool 2 -> Flatten -> Dense100 relu he_uniform -> Dropout .25 -> Dense10 softmax. */
 export function buildBasic(seed?: number): tf.Sequential {
@@ -23,17 +28,21 @@ export function buildBasic(seed?: number): tf.Sequential {
   });
 }
 
+/** `deep-wide`'s convolutions have this many times the study's filters (64 / 128 / 256). */
+export const DEEP_WIDE_FACTOR = 2;
+
 /**
  * Conv32 3 / BN / Conv32 3 / BN / Conv32 5 s2 same / BN / Dropout .4 /
  * Conv64 3 / BN / Conv64 3 / BN / Conv64 5 s2 same / BN / Dropout .4 /
- * Conv128 4 / BN / Flatten / Dropout .4 / Dense10 softmax  (all convs relu).
+ * Conv128 4 / BN / Flatten / Dropout .4 / Dense10 softmax  (all convs relu);
+ * with `widen` k every convolution has k times the filters (`deep-wide`: k = DEEP_WIDE_FACTOR).
  */
-export function buildDeep(seed?: number): tf.Sequential {
+export function buildDeep(seed?: number, widen = 1): tf.Sequential {
   const init = seededInit(seed);
   const conv = (filters: number, kernelSize: number, extra: Partial<{ strides: number; padding: 'same' | 'valid' }> = {}, first = false) =>
     tf.layers.conv2d({
       ...(first ? { inputShape: [28, 28, 1] } : {}),
-      filters,
+      filters: filters * widen,
       kernelSize,
       activation: 'relu',
       kernelInitializer: init('glorot_uniform'),
@@ -41,7 +50,7 @@ export function buildDeep(seed?: number): tf.Sequential {
     });
   const bn = () => tf.layers.batchNormalization({});
   return tf.sequential({
-    name: 'deep',
+    name: widen === 1 ? 'deep' : 'deep_wide',
     layers: [
       conv(32, 3, {}, true), bn(),
       conv(32, 3), bn(),
@@ -60,7 +69,7 @@ export function buildDeep(seed?: number): tf.Sequential {
 }
 
 export function buildModel(arch: Arch, seed?: number): tf.Sequential {
-  return arch === 'basic' ? buildBasic(seed) : buildDeep(seed);
+  return arch === 'basic' ? buildBasic(seed) : arch === 'deep-wide' ? buildDeep(seed, DEEP_WIDE_FACTOR) : buildDeep(seed);
 }
 
 /** Initializers seeded per layer so that `--seed` reproduces the initial weights. */
