@@ -18,6 +18,11 @@ before(async () => {
 const conv = (k: number, cin: number, cout: number) => k * k * cin * cout + cout;
 const dense = (i: number, o: number) => i * o + o;
 const bn = (c: number) => 4 * c;
+/** The deep layers' weights with a, b, c filters in its three blocks of convolutions (the study: 32, 64, 128). */
+const deepParams = (a: number, b: number, c: number) =>
+  conv(3, 1, a) + bn(a) + conv(3, a, a) + bn(a) + conv(5, a, a) + bn(a) +
+  conv(3, a, b) + bn(b) + conv(3, b, b) + bn(b) + conv(5, b, b) + bn(b) +
+  conv(4, b, c) + bn(c) + dense(c, 10);
 
 test('basic architecture: layers, output shapes and parameter count of the study', () => {
   const m = buildModel('basic', 1);
@@ -44,11 +49,7 @@ test('deep architecture: layers, output shapes and parameter count of the study'
   ]);
   const shapes = m.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => (l.outputShape as number[]).slice(1));
   assert.deepEqual(shapes, [[26, 26, 32], [24, 24, 32], [12, 12, 32], [10, 10, 64], [8, 8, 64], [4, 4, 64], [1, 1, 128]]);
-  const expected =
-    conv(3, 1, 32) + bn(32) + conv(3, 32, 32) + bn(32) + conv(5, 32, 32) + bn(32) +
-    conv(3, 32, 64) + bn(64) + conv(3, 64, 64) + bn(64) + conv(5, 64, 64) + bn(64) +
-    conv(4, 64, 128) + bn(128) + dense(128, 10);
-  assert.equal(m.countParams(), expected);
+  assert.equal(m.countParams(), deepParams(32, 64, 128));
   assert.deepEqual(m.layers.filter((l) => l.getClassName() === 'Dropout').map((l) => (l.getConfig() as { rate: number }).rate), [0.4, 0.4, 0.4]);
   m.dispose();
 });
@@ -67,11 +68,7 @@ test('deep-wide: the study\'s deep layers, every convolution with DEEP_WIDE_FACT
   assert.deepEqual(shape(wide), shape(deep));
   const shapes = wide.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => (l.outputShape as number[]).slice(1));
   assert.deepEqual(shapes, [[26, 26, 64], [24, 24, 64], [12, 12, 64], [10, 10, 128], [8, 8, 128], [4, 4, 128], [1, 1, 256]]);
-  const expected =
-    conv(3, 1, 64) + bn(64) + conv(3, 64, 64) + bn(64) + conv(5, 64, 64) + bn(64) +
-    conv(3, 64, 128) + bn(128) + conv(3, 128, 128) + bn(128) + conv(5, 128, 128) + bn(128) +
-    conv(4, 128, 256) + bn(256) + dense(256, 10);
-  assert.equal(wide.countParams(), expected);
+  assert.equal(wide.countParams(), deepParams(64, 128, 256));
   deep.dispose();
   wide.dispose();
 });
