@@ -116,6 +116,26 @@ test('loadAdversary: a comma list concatenates sources', async () => {
   assert.ok(a.images.count === 30);
 });
 
+test('loadAdversary: a limit on a comma list is shared out, so every source is in it', async () => {
+  const noise = await loadAdversary('noise', { split: 'test' });
+  const tagalog = await loadAdversary('omniglot-dev:tagalog', { split: 'test' });
+  const px = (s: LabelledImages, from: number, n: number) => s.images.pixels.subarray(from * 784, (from + n) * 784);
+  const cases: { list: string; limit: number; first: [LabelledImages, number]; second: [LabelledImages, number] }[] = [
+    { list: 'noise,omniglot-dev:tagalog', limit: 100, first: [noise, 50], second: [tagalog, 50] },
+    { list: 'noise,omniglot-dev:tagalog', limit: 7, first: [noise, 4], second: [tagalog, 3] },
+    // tagalog has 340: its share of 800 is 400, so noise gives the other 460
+    { list: 'omniglot-dev:tagalog,noise', limit: 800, first: [tagalog, 340], second: [noise, 460] },
+  ];
+  for (const c of cases) {
+    const both = await loadAdversary(c.list, { split: 'test', limit: c.limit });
+    const [a, na] = c.first;
+    const [b, nb] = c.second;
+    assert.equal(both.images.count, c.limit, c.list);
+    assert.deepEqual(px(both, 0, na), px(a, 0, na), `${c.list} ${c.limit}: the first part's first images`);
+    assert.deepEqual(px(both, na, nb), px(b, 0, nb), `${c.list} ${c.limit}: then the second part's first images`);
+  }
+});
+
 test('testDigitsHalf: even and odd MNIST test digits, disjoint, same labels as the test set', () => {
   const test = loadMnist('test');
   const even = testDigitsHalf('threshold', 50);

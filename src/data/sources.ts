@@ -151,7 +151,8 @@ const PICTURE_EXT = /\.(png|jpe?g)$/i;
  * Load an adversary (or any) image set by registry name or path:
  * - a registry name (`emnist-letters`, `noise`, ...): that dataset's split;
  * - `NAME:a+b` / `NAME:-a+b`: only those classes of it / all but those (e.g. `omniglot-dev:-tagalog`);
- * - several of these separated by commas: their images concatenated, labels dropped;
+ * - several of these separated by commas: their images concatenated, labels dropped; a
+ *   `limit` is shared out among them (the first limit/k of each), not the first sources' alone;
  * - an IDX images file, raw or gzip (uint8, N x 28 x 28): labels from `labelsPath` or a
  *   sibling file named with `labels-idx1` in place of `images-idx3`, when there is one;
  * - a folder: its .png/.jpg/.jpeg files in name order, each MNIST-preprocessed.
@@ -160,9 +161,17 @@ const PICTURE_EXT = /\.(png|jpe?g)$/i;
 export async function loadAdversary(nameOrPath: string, opts: AdversaryLoadOptions = {}): Promise<LabelledImages> {
   const parts = nameOrPath.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
   if (parts.length > 1 && parts.every((p) => SOURCES.some((s) => s.name === p.split(':')[0]) || existsSync(p))) {
+    // a limit is shared out: each part gives its first limit/k images (a part with fewer gives
+    // all it has and the rest go to the parts after it), so every source is in a limited set
     const sets: LabelledImages[] = [];
-    for (const p of parts) sets.push(await loadAdversary(p, opts));
-    return takeFirst(concatSets(sets, parts.join(',')), opts.limit);
+    let left = opts.limit;
+    for (const [i, p] of parts.entries()) {
+      const share = left === undefined ? undefined : Math.ceil(left / (parts.length - i));
+      const set = await loadAdversary(p, { ...opts, limit: share });
+      sets.push(set);
+      if (left !== undefined) left -= set.images.count;
+    }
+    return concatSets(sets, parts.join(','));
   }
   const colon = nameOrPath.indexOf(':');
   const named = colon > 0 ? SOURCES.find((s) => s.name === nameOrPath.slice(0, colon)) : undefined;
