@@ -4,7 +4,10 @@
  * stroke style, and must be diverse). Seven kinds, cycled so every prefix is balanced:
  *
  * - `cut`      the top (or left) part of one MNIST training digit joined to the bottom (right)
- *              part of a digit of another class, cut at 35-65%;
+ *              part of a digit of another class, cut at 35-65%; nothing checks the result, and
+ *              many joins are digits (the top of a 9 on the bottom of a 7 or 4 is a 9:
+ *              docs/RESULTS.md, "Outlier exposure's cut kind"); `synth-strokes:-cut` leaves
+ *              the kind out;
  * - `overlap`  two digits of different classes on top of each other, offset by 3-9 px;
  * - `mirror`   a digit mirrored, flipped or turned 90/180 degrees, only where the result is no
  *              digit (a flipped 0, 1 or 8 stays a digit and is never used; a turned 6 is a 9);
