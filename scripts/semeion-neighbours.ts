@@ -29,9 +29,9 @@ import { loadModelFiles } from '../src/models/store';
 import { loadAdversary } from '../src/data/sources';
 import { loadMnist } from '../src/data/mnist';
 import { STROKE_KINDS } from '../src/data/synth/strokes';
-import { preprocessToMnist } from '../src/image/load';
 import { loadExtraDigits } from '../src/train/run';
-import { readSemeion, renderSemeion } from './semeion-render';
+import { toFloatImages } from '../src/uq/mc-dropout';
+import { readSemeion, renderSemeion, semeionMnistPixels } from './semeion-render';
 
 const { values: args } = parseArgs({
   options: {
@@ -85,17 +85,16 @@ async function main(): Promise<void> {
   await initBackend();
   const digit = Number(args.digit);
   const k = Number(args.k);
-  const toFloat = (u: Uint8Array) => Float32Array.from(u, (v) => v / 255);
   const parts: { pixels: Float32Array; tags: string[] }[] = [];
   const mnist = loadMnist('train', 20000);
-  parts.push({ pixels: toFloat(mnist.images.pixels), tags: Array.from(mnist.labels!, (l) => `mnist-${l}`) });
+  parts.push({ pixels: toFloatImages(mnist.images, 0, mnist.images.count), tags: Array.from(mnist.labels!, (l) => `mnist-${l}`) });
   const strokes = await loadAdversary('synth-strokes', { split: 'train' });
-  parts.push({ pixels: toFloat(strokes.images.pixels), tags: Array.from(strokes.labels!, (l) => `oe-${STROKE_KINDS[l]}`) });
+  parts.push({ pixels: toFloatImages(strokes.images, 0, strokes.images.count), tags: Array.from(strokes.labels!, (l) => `oe-${STROKE_KINDS[l]}`) });
   const letters = await loadAdversary(args.letters!, { split: 'train' });
-  parts.push({ pixels: toFloat(letters.images.pixels), tags: Array.from(letters.labels!, (l) => `oe-letters-${letters.classNames![l]}`) });
+  parts.push({ pixels: toFloatImages(letters.images, 0, letters.images.count), tags: Array.from(letters.labels!, (l) => `oe-letters-${letters.classNames![l]}`) });
   for (const spec of args.extra!.split(',').filter(Boolean)) {
     const set = (await loadExtraDigits(spec, () => {})).set;
-    parts.push({ pixels: toFloat(set.images.pixels), tags: Array.from(set.labels!, (l) => `${spec.split(':')[0]}-${l}`) });
+    parts.push({ pixels: toFloatImages(set.images, 0, set.images.count), tags: Array.from(set.labels!, (l) => `${spec.split(':')[0]}-${l}`) });
   }
   const tags = parts.flatMap((p) => p.tags);
   const pixels = new Float32Array(tags.length * 784);
@@ -121,7 +120,7 @@ async function main(): Promise<void> {
   const member = await loadModelFiles(args.member!);
   const pool = flattenFeatures(member, pixels, tags.length);
   const query = new Float32Array(rows.length * 784);
-  rows.forEach((r, i) => query.set(preprocessToMnist(Float32Array.from(r.bits), 16, 16, { threshold: 0 }).pixels, i * 784));
+  rows.forEach((r, i) => query.set(semeionMnistPixels(r.bits), i * 784));
   const q = flattenFeatures(member, query, rows.length);
   const right = rows.map((_, i) => preds[i].verdict === 'digit' && preds[i].digit === digit);
   const pick = (want: boolean) => {

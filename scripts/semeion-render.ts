@@ -31,8 +31,12 @@ export async function renderSemeion(bits: Uint8Array, how: string): Promise<Buff
       .png()
       .toBuffer();
   }
-  const m = preprocessToMnist(Float32Array.from(bits), 16, 16, { threshold: 0 });
-  return sharp(Buffer.from(toBytes(m.pixels)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+  return sharp(Buffer.from(toBytes(semeionMnistPixels(bits))), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+}
+
+/** A 16x16 Semeion bitmap fitted into MNIST's 20x20 box and centred by mass in 28x28 (floats 0..1): the mnist-png rendering's pixels. */
+export function semeionMnistPixels(bits: Uint8Array): Float32Array {
+  return preprocessToMnist(Float32Array.from(bits), 16, 16, { threshold: 0 }).pixels;
 }
 
 
