@@ -225,7 +225,7 @@ for (const [k, label, style] of [[2, 9, 'curled 9s'], [3, 1, 'retraced 1s']] as 
   });
 }
 
-test('drawHandDigit: the second to fourth series draw the images the shipped round 11 was trained on (the first 200 of each training seed; b and c as at commit 53e6eb9, d as at b6df2f5)', () => {
+test('drawHandDigit: the second to fourth series draw the images the shipped rounds 11 to 13 were trained on (the first 200 of each training seed; b and c as at commit 53e6eb9, d as at b6df2f5)', () => {
   const expected: Record<string, string> = {
     'hand-digits-b': '808f61fddf2163a38b87b44bdbe73a5055feeb325d221cebcdab9e24fbdd36ef',
     'hand-digits-c': '897ea963bb7e1f506c8a0b5eaa56ece61304ea6cb068bdca2b028bd1737ffb03',

@@ -72,7 +72,7 @@ test('the SIMD mask kernel draws exactly the reference masks (units not a multip
 });
 
 /**
- * The shipped single model of each architecture: models/deep is an ensemble of two deep models
+ * The shipped single model of each architecture: models/deep is an ensemble of deep models
  * (ensemble.json) since session 19, and ONNX export and the ort sampler take one model, so the
  * deep architecture is checked on its first member.
  */
