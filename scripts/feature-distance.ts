@@ -8,7 +8,6 @@
  *
  *   node --import tsx scripts/feature-distance.ts [MODEL_DIR]
  */
-import * as tf from '@tensorflow/tfjs';
 import { readdirSync, readFileSync } from 'node:fs';
 import { initBackend } from '../src/engine/backend';
 import { loadModelFiles } from '../src/models/store';
@@ -19,6 +18,8 @@ import { loadAdversary } from '../src/data/sources';
 import { auroc, fpr95 } from '../src/gate/metrics';
 import { loadImageAsMnist } from '../src/image/load';
 import { readSemeion, renderSemeion } from './semeion-render';
+import { flattenFeatures } from './flatten-features';
+import { toFloatImages } from '../src/uq/mc-dropout';
 
 // one model (the shipped models/deep is an ensemble since round 8: its first member by default)
 const dir = process.argv[2] ?? 'models/deep/members/m0';
@@ -41,24 +42,16 @@ function invert(a: Float64Array, n: number): Float64Array {
 (async () => {
   await initBackend();
   const model = await loadModelFiles(dir);
-  const flat = model.layers.find((l) => l.getClassName() === 'Flatten')!;
-  const feat = tf.model({ inputs: model.inputs, outputs: [flat.output as tf.SymbolicTensor, model.outputs[0]] });
   const run = (pix: Float32Array, n: number): { f: Float32Array; p: Float32Array } => {
-    const fs: Float32Array[] = []; const ps: Float32Array[] = [];
-    for (let o = 0; o < n; o += 500) {
-      const k = Math.min(500, n - o);
-      const [a, b] = tf.tidy(() => { const x = tf.tensor4d(pix.subarray(o * 784, (o + k) * 784), [k, 28, 28, 1]); const r = feat.predict(x) as tf.Tensor[]; return [r[0].dataSync() as Float32Array, r[1].dataSync() as Float32Array]; });
-      fs.push(a); ps.push(b);
-    }
-    const cat = (xs: Float32Array[]) => { const t = new Float32Array(xs.reduce((s, x) => s + x.length, 0)); let o = 0; for (const x of xs) { t.set(x, o); o += x.length; } return t; };
-    return { f: cat(fs), p: cat(ps) };
+    const r = flattenFeatures(model, pix, n);
+    return { f: r.features, p: r.probs };
   };
-  const u8 = (px: Uint8Array | Float32Array) => Float32Array.from(px, (v) => v / 255);
-  // the Flatten width: 128 for deep
-  const D = (flat.outputShape as number[])[1];
+  const floats = (px: Uint8Array | Float32Array) => toFloatImages({ count: px.length / 784, pixels: px }, 0, px.length / 784);
   const train = loadMnist('train');
   const NT = 20000;
-  const tr = run(u8(train.images.pixels.subarray(0, NT * 784)), NT);
+  const tr = run(floats(train.images.pixels.subarray(0, NT * 784)), NT);
+  // the Flatten width: 128 for deep
+  const D = tr.f.length / NT;
   const mean = new Float64Array(10 * D); const cnt = new Float64Array(10);
   for (let i = 0; i < NT; i++) { const c = train.labels![i]; cnt[c]++; for (let j = 0; j < D; j++) mean[c * D + j] += tr.f[i * D + j]; }
   for (let c = 0; c < 10; c++) for (let j = 0; j < D; j++) mean[c * D + j] /= cnt[c];
@@ -82,7 +75,7 @@ function invert(a: Float64Array, n: number): Float64Array {
     return { s: out, pred };
   };
   const odd = testDigitsHalf('report').images;
-  const dm = score(run(u8(odd.pixels), odd.count), odd.count);
+  const dm = score(run(floats(odd.pixels), odd.count), odd.count);
   const sorted = [...dm.s].sort((a, b) => a - b);
   const q = (p: number) => sorted[Math.floor(p * (sorted.length - 1))];
   console.log(`MNIST odd: median ${f3(q(0.5))}, q95 ${f3(q(0.95))}, q99 ${f3(q(0.99))}`);
@@ -92,11 +85,11 @@ function invert(a: Float64Array, n: number): Float64Array {
   };
   const li = readIdxImages('../shared/data/emnist-letters-dev-af-images-idx3-ubyte.gz');
   const ll = readIdxLabels('../shared/data/emnist-letters-dev-af-labels-idx1-ubyte.gz');
-  const lr = score(run(u8(li.pixels), li.count), li.count);
+  const lr = score(run(floats(li.pixels), li.count), li.count);
   for (let L = 1; L <= 6; L++) sep(`letter ${'abcdef'[L - 1]}`, lr.s.filter((_, i) => ll[i] === L));
   sep('letters a,c-f', lr.s.filter((_, i) => ll[i] !== 2));
   const omni = await loadAdversary('omniglot-dev', { split: 'test' });
-  const om = score(run(u8(omni.images.pixels), omni.images.count), omni.images.count);
+  const om = score(run(floats(omni.images.pixels), omni.images.count), omni.images.count);
   sep('omniglot all', om.s);
   // Semeion through the picture pipeline (scans)
   const rows = readSemeion('../shared/data/semeion-digits.data.gz');

@@ -1,7 +1,7 @@
 /**
  * Which training images sit nearest to Semeion's digits of one class, in a member's own
  * features? For each Semeion digit of `--digit`, the `--k` nearest of a pool of training images
- * by cosine similarity of the member's Flatten output (its last layer before the dropout and the
+ * by cosine similarity of the member's Flatten output (for deep, its last layer before the dropout and the
  * softmax; dropout off); the share of each pool tag among the neighbours, printed separately for
  * the digits `--model` does not accept and read right (scan rendering, its gate, as
  * semeion-eval.ts) and for those it does. Pool: the first 20,000 MNIST training digits
@@ -19,7 +19,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
 import { readGate } from '../src/gate/gate-file';
@@ -32,6 +31,7 @@ import { STROKE_KINDS } from '../src/data/synth/strokes';
 import { loadExtraDigits } from '../src/train/run';
 import { toFloatImages } from '../src/uq/mc-dropout';
 import { readSemeion, renderSemeion, semeionMnistPixels } from './semeion-render';
+import { flattenFeatures } from './flatten-features';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,25 +44,6 @@ const { values: args } = parseArgs({
     extra: { type: 'string', default: 'hand-digits-b:2000,hand-digits-c:2000,synth-digits:-6' },
   },
 });
-
-/** Unit-length Flatten features of `count` 28x28 images (floats in [0,1]), dropout off. */
-function flattenFeatures(model: tf.LayersModel, pixels: Float32Array, count: number): { data: Float32Array; dim: number } {
-  const at = model.layers.findIndex((l) => l.getClassName() === 'Flatten');
-  if (at < 0) throw new Error('the member has no Flatten layer');
-  const net = tf.model({ inputs: model.inputs, outputs: model.layers[at].output as tf.SymbolicTensor });
-  const dim = (model.layers[at].outputShape as number[])[1];
-  const data = new Float32Array(count * dim);
-  for (let s = 0; s < count; s += 500) {
-    const e = Math.min(count, s + 500);
-    const t = tf.tidy(() => {
-      const f = net.predict(tf.tensor4d(pixels.subarray(s * 784, e * 784), [e - s, 28, 28, 1])) as tf.Tensor2D;
-      return tf.div(f, tf.add(tf.norm(f, 2, 1, true), 1e-8));
-    });
-    data.set(t.dataSync(), s * dim);
-    t.dispose();
-  }
-  return { data, dim };
-}
 
 /** Share of each tag among the k nearest pool images of every query, over the queries. */
 function neighbourShares(queries: Float32Array, pool: Float32Array, dim: number, tags: string[], k: number): [string, number][] {
@@ -118,22 +99,22 @@ async function main(): Promise<void> {
   ensemble.dispose();
 
   const member = await loadModelFiles(args.member!);
-  const pool = flattenFeatures(member, pixels, tags.length);
+  const pool = flattenFeatures(member, pixels, tags.length, { unit: true });
   const query = new Float32Array(rows.length * 784);
   rows.forEach((r, i) => query.set(semeionMnistPixels(r.bits), i * 784));
-  const q = flattenFeatures(member, query, rows.length);
+  const q = flattenFeatures(member, query, rows.length, { unit: true });
   const right = rows.map((_, i) => preds[i].verdict === 'digit' && preds[i].digit === digit);
   const pick = (want: boolean) => {
     const idx = right.flatMap((r, i) => (r === want ? [i] : []));
     const out = new Float32Array(idx.length * q.dim);
-    idx.forEach((i, n) => out.set(q.data.subarray(i * q.dim, (i + 1) * q.dim), n * q.dim));
+    idx.forEach((i, n) => out.set(q.features.subarray(i * q.dim, (i + 1) * q.dim), n * q.dim));
     return { n: idx.length, feats: out };
   };
   const share = (t: string) => tags.filter((x) => x === t || (t === 'oe-letters-*' && x.startsWith('oe-letters-'))).length / tags.length;
   console.log(`${args.model} (verdicts), ${args.member} (features): Semeion ${digit}s, ${k} nearest of ${tags.length} training images`);
   for (const [label, want] of [['not accepted-right', false], ['accepted-right', true]] as const) {
     const g = pick(want);
-    const shares = neighbourShares(g.feats, pool.data, pool.dim, tags, k);
+    const shares = neighbourShares(g.feats, pool.features, pool.dim, tags, k);
     console.log(`${label} (${g.n}): ${shares.slice(0, 20).map(([t, s]) => `${t} ${s.toFixed(3)}`).join(', ')}`);
   }
   const kinds = [...new Set(tags.map((t) => (t.startsWith('oe-letters-') ? 'oe-letters-*' : t)))];
