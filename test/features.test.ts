@@ -299,7 +299,10 @@ test('feature names of both sets', () => {
   ]);
   assert.deepEqual(featureNames('std'), [...FEATURE_SETS.std]);
   assert.deepEqual(featureNames('full', 3), ['std_0', 'std_1', 'std_2', 'mean_0', 'mean_1', 'mean_2', 'max_mean', 'predictive_entropy', 'expected_entropy', 'mutual_information', 'variation_ratio']);
-  assert.ok(isFeatureSetName('std') && isFeatureSetName('full') && !isFeatureSetName('Full'));
+  // probs: the scores set without its two logit features, in the same order
+  assert.deepEqual(FEATURE_SETS.probs, ['max_mean', 'predictive_entropy', 'expected_entropy', 'mutual_information', 'mean_std']);
+  assert.deepEqual(FEATURE_SETS.scores, [...FEATURE_SETS.probs, 'energy', 'max_logit']);
+  assert.ok(isFeatureSetName('std') && isFeatureSetName('full') && isFeatureSetName('probs') && !isFeatureSetName('Full'));
   assert.throws(() => featureNames('bogus' as FeatureSetName), UsageError);
 });
 
@@ -313,6 +316,9 @@ test('feature vectors follow the names', () => {
   assert.equal(full.length, featureNames('full', 3).length);
   closeArray(full, [s, 0, s, 2 / 3, 0, 1 / 3, 2 / 3, h, 0, h, 1 / 3], 1e-7, 'full');
   assert.equal(featureVector(summariseSamples(new Float32Array(10).fill(0.1), 1, 10), 'full').length, 25);
+  // probs needs no logits; its mean std is the mean of the per-class stds
+  closeArray(featureVector(summary, 'probs'), [2 / 3, h, 0, h, (2 * s) / 3], 1e-7, 'probs');
+  assert.throws(() => featureVector(summary, 'scores'), UsageError, 'scores needs logit values');
   assert.throws(() => featureVector(summary, 'bogus' as FeatureSetName), UsageError);
 });
 

@@ -134,7 +134,7 @@ test('calibrate --adversary synth-letters --json writes gate.json and reports he
   checkMetrics(held.ood, 'heldOut.ood');
   assert.equal(held.ood.threshold, gate.threshold);
   for (const s of SIMPLE_SCORES) checkMetrics(held.scores[s], `heldOut.scores.${s}`);
-  assert.deepEqual(Object.keys(out.byFeatureSet).sort(), ['full', 'full-logit', 'scores', 'std']);
+  assert.deepEqual(Object.keys(out.byFeatureSet).sort(), ['full', 'full-logit', 'probs', 'scores', 'std']);
   assert.deepEqual(out.byFeatureSet.std, held, 'the saved gate is the std one');
   checkMetrics(out.byFeatureSet.full.ood, 'byFeatureSet.full.ood');
 

@@ -46,7 +46,7 @@ export function registerCalibrate(program: Command, io: Io): void {
     .option('--model <dir>', 'model directory (default: models/deep if present, else models/basic)')
     .option('--adversary <names>', 'dataset name (udq data list), IDX file or folder of images; several separated by commas; NAME:-CLASS holds a class out', 'synth-strokes,synth-letters')
     .option('--samples <n>', 'MC-dropout passes per image', positiveInt, 100)
-    .option('--features <set>', 'default scores (full without logits); std (the study: per-class std), full (std, mean, entropies, MI, variation ratio), full-logit (full + energy, max logit) or scores (max prob, entropies, MI, mean std, energy, max logit)', choice(FEATURE_SET_NAMES))
+    .option('--features <set>', 'default scores; std (the study: per-class std), full (std, mean, entropies, MI, variation ratio), full-logit (full + energy, max logit), scores (max prob, entropies, MI, mean std, energy, max logit) or probs (scores without the two logit features)', choice(FEATURE_SET_NAMES))
     .option('--limit <n>', 'images of each kind (digits, adversary), split 50/50 into fit and held-out', positiveInt, 2000)
     .option('--seed <n>', 'seed for masks and the fit/held-out split', nonNegativeInt, 0)
     .option('--threshold-digits <n>', 'even-indexed MNIST test digits the threshold is chosen on (default: all 5000 with the ort engine, else --limit)', positiveInt)

@@ -62,16 +62,19 @@ export function logitScores(energies: ArrayLike<number>, maxLogits: ArrayLike<nu
 }
 
 /** Names of the gate's feature sets. */
-export type FeatureSetName = 'std' | 'full' | 'full-logit' | 'scores';
+export type FeatureSetName = 'std' | 'full' | 'full-logit' | 'scores' | 'probs';
 
 /** Every feature set, in the order reports list them. */
-export const FEATURE_SET_NAMES: readonly FeatureSetName[] = ['std', 'full', 'full-logit', 'scores'];
+export const FEATURE_SET_NAMES: readonly FeatureSetName[] = ['std', 'full', 'full-logit', 'scores', 'probs'];
 
 /** Features read from the logits (need a model whose last layer is a softmax Dense). */
 const LOGIT_FEATURES = ['energy', 'max_logit'] as const;
 
-/** The scalar scores of the compact `scores` set. */
-const SCORE_FEATURES = ['max_mean', 'predictive_entropy', 'expected_entropy', 'mutual_information', 'mean_std', ...LOGIT_FEATURES] as const;
+/** The scalar scores of the `probs` set: read from the probabilities alone. */
+const PROB_FEATURES = ['max_mean', 'predictive_entropy', 'expected_entropy', 'mutual_information', 'mean_std'] as const;
+
+/** The scalar scores of the compact `scores` set: `probs` and the logit features. */
+const SCORE_FEATURES = [...PROB_FEATURES, ...LOGIT_FEATURES] as const;
 
 /** The number of classes FEATURE_SETS is written for (MNIST digits). */
 export const DIGIT_CLASSES = 10;
@@ -103,6 +106,8 @@ export function featureNames(set: FeatureSetName, numClasses: number = DIGIT_CLA
       return [...featureNames('full', numClasses), ...LOGIT_FEATURES];
     case 'scores':
       return [...SCORE_FEATURES];
+    case 'probs':
+      return [...PROB_FEATURES];
     default:
       throw new UsageError(`unknown feature set '${String(set)}' (expected ${FEATURE_SET_NAMES.join(', ')})`);
   }
@@ -114,6 +119,7 @@ export const FEATURE_SETS: Readonly<Record<FeatureSetName, readonly string[]>> =
   full: Object.freeze(featureNames('full')),
   'full-logit': Object.freeze(featureNames('full-logit')),
   scores: Object.freeze(featureNames('scores')),
+  probs: Object.freeze(featureNames('probs')),
 });
 
 /** True when `name` is a feature set name (for validating CLI options). */
@@ -147,7 +153,9 @@ export function featureVector(summary: SampleSummary, set: FeatureSetName): numb
     case 'full-logit':
       return [...featureVector(summary, 'full'), ...logitValues(summary)];
     case 'scores':
-      return [summary.maxMean, summary.predictiveEntropy, summary.expectedEntropy, summary.mutualInformation, summary.meanStd, ...logitValues(summary)];
+      return [...featureVector(summary, 'probs'), ...logitValues(summary)];
+    case 'probs':
+      return [summary.maxMean, summary.predictiveEntropy, summary.expectedEntropy, summary.mutualInformation, summary.meanStd];
     default:
       throw new UsageError(`unknown feature set '${String(set)}' (expected ${FEATURE_SET_NAMES.join(', ')})`);
   }
