@@ -16,9 +16,10 @@ import { testDigitsHalf } from '../src/gate/calibrate';
 import { readIdxImages, readIdxLabels } from '../src/data/idx';
 import { loadAdversary } from '../src/data/sources';
 import { auroc, fpr95 } from '../src/gate/metrics';
+import type { ImageSet } from '../src/data/types';
 import { loadImageAsMnist } from '../src/image/load';
 import { readSemeion, renderSemeion } from './semeion-render';
-import { flattenFeatures } from './flatten-features';
+import { flattenFeatures, type FlattenFeatures } from './flatten-features';
 import { toFloatImages } from '../src/uq/mc-dropout';
 
 // one model (the shipped models/deep is an ensemble since round 8: its first member by default)
@@ -42,40 +43,38 @@ function invert(a: Float64Array, n: number): Float64Array {
 (async () => {
   await initBackend();
   const model = await loadModelFiles(dir);
-  const run = (pix: Float32Array, n: number): { f: Float32Array; p: Float32Array } => {
-    const r = flattenFeatures(model, pix, n);
-    return { f: r.features, p: r.probs };
-  };
-  const floats = (px: Uint8Array | Float32Array) => toFloatImages({ count: px.length / 784, pixels: px }, 0, px.length / 784);
+  // Flatten features and softmax of n images (floats), or of an image set
+  const run = (pix: Float32Array, n: number) => flattenFeatures(model, pix, n);
+  const runSet = (set: ImageSet) => run(toFloatImages(set, 0, set.count), set.count);
   const train = loadMnist('train');
   const NT = 20000;
-  const tr = run(floats(train.images.pixels.subarray(0, NT * 784)), NT);
+  const tr = run(toFloatImages(train.images, 0, NT), NT);
   // the Flatten width: 128 for deep
-  const D = tr.f.length / NT;
+  const D = tr.dim;
   const mean = new Float64Array(10 * D); const cnt = new Float64Array(10);
-  for (let i = 0; i < NT; i++) { const c = train.labels![i]; cnt[c]++; for (let j = 0; j < D; j++) mean[c * D + j] += tr.f[i * D + j]; }
+  for (let i = 0; i < NT; i++) { const c = train.labels![i]; cnt[c]++; for (let j = 0; j < D; j++) mean[c * D + j] += tr.features[i * D + j]; }
   for (let c = 0; c < 10; c++) for (let j = 0; j < D; j++) mean[c * D + j] /= cnt[c];
   const cov = new Float64Array(D * D);
-  for (let i = 0; i < NT; i++) { const c = train.labels![i]; const v = new Float64Array(D); for (let j = 0; j < D; j++) v[j] = tr.f[i * D + j] - mean[c * D + j]; for (let a = 0; a < D; a++) { const va = v[a]; if (!va) continue; for (let b = 0; b < D; b++) cov[a * D + b] += va * v[b]; } }
+  for (let i = 0; i < NT; i++) { const c = train.labels![i]; const v = new Float64Array(D); for (let j = 0; j < D; j++) v[j] = tr.features[i * D + j] - mean[c * D + j]; for (let a = 0; a < D; a++) { const va = v[a]; if (!va) continue; for (let b = 0; b < D; b++) cov[a * D + b] += va * v[b]; } }
   for (let k = 0; k < D * D; k++) cov[k] /= NT;
   for (let a = 0; a < D; a++) cov[a * D + a] += 1e-3;
   const P = invert(cov, D);
-  const score = (r: { f: Float32Array; p: Float32Array }, n: number) => {
+  const score = (r: FlattenFeatures, n: number) => {
     const out: number[] = []; const pred: number[] = [];
     const v = new Float64Array(D);
     for (let i = 0; i < n; i++) {
       let best = Infinity;
       for (let c = 0; c < 10; c++) {
-        for (let j = 0; j < D; j++) v[j] = r.f[i * D + j] - mean[c * D + j];
+        for (let j = 0; j < D; j++) v[j] = r.features[i * D + j] - mean[c * D + j];
         let s = 0; for (let a = 0; a < D; a++) { let t = 0; for (let b = 0; b < D; b++) t += P[a * D + b] * v[b]; s += v[a] * t; }
         if (s < best) best = s;
       }
-      out.push(best); let am = 0; for (let c = 1; c < 10; c++) if (r.p[i * 10 + c] > r.p[i * 10 + am]) am = c; pred.push(am);
+      out.push(best); let am = 0; for (let c = 1; c < 10; c++) if (r.probs[i * 10 + c] > r.probs[i * 10 + am]) am = c; pred.push(am);
     }
     return { s: out, pred };
   };
   const odd = testDigitsHalf('report').images;
-  const dm = score(run(floats(odd.pixels), odd.count), odd.count);
+  const dm = score(runSet(odd), odd.count);
   const sorted = [...dm.s].sort((a, b) => a - b);
   const q = (p: number) => sorted[Math.floor(p * (sorted.length - 1))];
   console.log(`MNIST odd: median ${f3(q(0.5))}, q95 ${f3(q(0.95))}, q99 ${f3(q(0.99))}`);
@@ -85,11 +84,11 @@ function invert(a: Float64Array, n: number): Float64Array {
   };
   const li = readIdxImages('../shared/data/emnist-letters-dev-af-images-idx3-ubyte.gz');
   const ll = readIdxLabels('../shared/data/emnist-letters-dev-af-labels-idx1-ubyte.gz');
-  const lr = score(run(floats(li.pixels), li.count), li.count);
+  const lr = score(runSet(li), li.count);
   for (let L = 1; L <= 6; L++) sep(`letter ${'abcdef'[L - 1]}`, lr.s.filter((_, i) => ll[i] === L));
   sep('letters a,c-f', lr.s.filter((_, i) => ll[i] !== 2));
   const omni = await loadAdversary('omniglot-dev', { split: 'test' });
-  const om = score(run(floats(omni.images.pixels), omni.images.count), omni.images.count);
+  const om = score(runSet(omni.images), omni.images.count);
   sep('omniglot all', om.s);
   // Semeion through the picture pipeline (scans)
   const rows = readSemeion('../shared/data/semeion-digits.data.gz');

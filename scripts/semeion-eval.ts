@@ -17,17 +17,11 @@
  *   node --import tsx scripts/semeion-eval.ts --file ../shared/data/semeion-digits.data.gz
  *        [--model models/deep] [--limit N] [--renderings scan,mnist-png] [--per-digit]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
-import { readGate } from '../src/gate/gate-file';
-import { mnistSanityThresholds } from '../src/gate/sanity';
-import { predictFiles } from '../src/predict/predict';
 import { countsMostFirst, coverageAtAccuracy } from '../src/gate/metrics';
-import { readSemeion, renderSemeion as render } from './semeion-render';
+import { predictSemeion, readSemeion } from './semeion-render';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,19 +39,11 @@ async function main(): Promise<void> {
   let rows = readSemeion(args.file);
   if (args.limit) rows = rows.slice(0, Number(args.limit));
   const model = await loadPredictor(args.model!);
-  const gate = readGate(model.dir);
-  const dir = mkdtempSync(join(tmpdir(), 'udq-semeion-'));
   console.log(`${args.model}, ${rows.length} Semeion digits`);
   console.log('rendering\targmax\taccepted\taccuracy on accepted\tcoverage at 99%\tcoverage at 99.5%\trefused by the input check');
   try {
     for (const how of args.renderings!.split(',')) {
-      const files: string[] = [];
-      for (const [i, r] of rows.entries()) {
-        const f = join(dir, `${how}-${i}.png`);
-        writeFileSync(f, await render(r.bits, how));
-        files.push(f);
-      }
-      const preds = await predictFiles(model, files, { samples: gate?.samples ?? 100, seed: 0, gate, sanity: gate?.sanity ?? mnistSanityThresholds() });
+      const preds = await predictSemeion(model, rows, how);
       const right = preds.map((p, i) => p.digit === rows[i].label);
       const accepted = preds.map((p) => p.verdict === 'digit');
       const nAcc = accepted.filter(Boolean).length;
@@ -80,7 +66,6 @@ async function main(): Promise<void> {
     }
   } finally {
     model.dispose();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

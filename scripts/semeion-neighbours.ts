@@ -15,22 +15,16 @@
  *        [--model models/deep] [--member models/deep/members/m0] [--digit 9] [--k 20]
  *        [--letters synth-letters:-o+O+s+S+z+Z+g+q] [--extra hand-digits-b:2000,hand-digits-c:2000,synth-digits:-6]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
-import { readGate } from '../src/gate/gate-file';
-import { mnistSanityThresholds } from '../src/gate/sanity';
-import { predictFiles } from '../src/predict/predict';
 import { loadModelFiles } from '../src/models/store';
 import { loadAdversary } from '../src/data/sources';
 import { loadMnist } from '../src/data/mnist';
 import { STROKE_KINDS } from '../src/data/synth/strokes';
 import { loadExtraDigits } from '../src/train/run';
 import { toFloatImages } from '../src/uq/mc-dropout';
-import { readSemeion, renderSemeion, semeionMnistPixels } from './semeion-render';
+import { predictSemeion, readSemeion, semeionMnistPixels } from './semeion-render';
 import { flattenFeatures } from './flatten-features';
 
 const { values: args } = parseArgs({
@@ -87,15 +81,7 @@ async function main(): Promise<void> {
 
   const rows = readSemeion(args.file!).filter((r) => r.label === digit);
   const ensemble = await loadPredictor(args.model!);
-  const gate = readGate(ensemble.dir);
-  const dir = mkdtempSync(join(tmpdir(), 'udq-neighbours-'));
-  const files: string[] = [];
-  for (const [i, r] of rows.entries()) {
-    files.push(join(dir, `${i}.png`));
-    writeFileSync(files[i], await renderSemeion(r.bits, 'scan'));
-  }
-  const preds = await predictFiles(ensemble, files, { samples: gate?.samples ?? 100, seed: 0, gate, sanity: gate?.sanity ?? mnistSanityThresholds() });
-  rmSync(dir, { recursive: true, force: true });
+  const preds = await predictSemeion(ensemble, rows, 'scan');
   ensemble.dispose();
 
   const member = await loadModelFiles(args.member!);

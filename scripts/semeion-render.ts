@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { preprocessToMnist, toBytes } from '../src/image/load';
+import type { Predictor } from '../src/uq/predictor';
+import { readGate } from '../src/gate/gate-file';
+import { mnistSanityThresholds } from '../src/gate/sanity';
+import { predictFiles, type Prediction } from '../src/predict/predict';
 
 /** One line of semeion.data: 256 pixel values then 10 one-hot labels. */
 export function parseSemeion(text: string): { bits: Uint8Array; label: number }[] {
@@ -44,4 +48,15 @@ export function semeionMnistPixels(bits: Uint8Array): Float32Array {
 export function readSemeion(path: string): { bits: Uint8Array; label: number }[] {
   const raw = readFileSync(path);
   return parseSemeion((path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8'));
+}
+
+/**
+ * Semeion digits rendered `how` (renderSemeion) and predicted as `udq predict` predicts pictures:
+ * the encoded PNGs through the picture pipeline, the model's gate and its passes, seed 0.
+ */
+export async function predictSemeion(model: Predictor, rows: { bits: Uint8Array }[], how: string): Promise<Prediction[]> {
+  const gate = readGate(model.dir);
+  const pictures: Uint8Array[] = [];
+  for (const r of rows) pictures.push(await renderSemeion(r.bits, how));
+  return predictFiles(model, pictures, { samples: gate?.samples ?? 100, seed: 0, gate, sanity: gate?.sanity ?? mnistSanityThresholds() });
 }
