@@ -156,6 +156,10 @@ test('in Chromium: draw a 3 and a 中 with pointer events, read the verdicts off
     const page = await browser.newPage({ viewport: { width: 980, height: 780 } });
     await page.goto(url);
     await page.waitForSelector('body[data-ready="true"]');
+    // the shipped ensemble's members are each sampled 40 times (--samples 40): the page says how many passes in all
+    const ensembleFile = join(REPO, 'models', 'deep', 'ensemble.json');
+    const members: number = existsSync(ensembleFile) ? JSON.parse(readFileSync(ensembleFile, 'utf8')).K : 1;
+    assert.equal(await page.locator('#samples').textContent(), members > 1 ? `${40 * members} times (${members} members, 40 each)` : '40 times');
     const box = (await page.locator('#canvas').boundingBox())!;
     const at = (x: number, y: number) => [box.x + (x / 280) * box.width, box.y + (y / 280) * box.height] as const;
     const stroke = async (points: [number, number][]) => {
@@ -179,6 +183,7 @@ test('in Chromium: draw a 3 and a 中 with pointer events, read the verdicts off
     const three = await verdict();
     assert.equal(three.verdict, 'digit', JSON.stringify(three));
     assert.equal(three.digit, '3');
+    assert.match((await page.locator('#stats').textContent())!, new RegExp(` ${40 * members} samples `), 'the passes the picture got');
     assert.equal(await page.locator('#bars .bar').count(), 10);
     assert.ok(await page.locator('#seen').getAttribute('src'), 'the 28x28 image is shown');
     await page.screenshot({ path: join(ROOT, 'serve-three.png') });

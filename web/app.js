@@ -215,7 +215,7 @@
       bars.append(label, bar, value);
     });
     if (p.image28) $('seen').src = p.image28;
-    $('stats').textContent = `mean std ${fmt(p.meanStd)} · mutual information ${fmt(p.mutualInformation)} · entropy ${fmt(p.predictiveEntropy)} · ${p.samples} samples · ${p.ms} ms`;
+    $('stats').textContent = `mean std ${fmt(p.meanStd)} · mutual information ${fmt(p.mutualInformation)} · entropy ${fmt(p.predictiveEntropy)} · ${p.passes ?? p.samples} samples · ${p.ms} ms`;
   }
 
   const fmt = (x) => (x === undefined ? '-' : x.toFixed(3));
@@ -223,7 +223,10 @@
   fetch('/api/info')
     .then((r) => r.json())
     .then((info) => {
-      $('samples').textContent = info.samples;
+      // an ensemble samples each member: say how many passes a picture gets in all
+      const most = info.samples * (info.members ?? 1);
+      const upTo = info.sampling === 'adaptive' ? 'up to ' : '';
+      $('samples').textContent = `${upTo}${most} times` + (info.members > 1 ? ` (${info.members} members, ${upTo}${info.samples} each)` : '');
       $('model').textContent = `model ${info.model} (${info.arch}), engine ${info.engine}` + (info.gate ? `, gate on ${info.gate.features} features, threshold ${info.gate.threshold.toFixed(3)}` : ', no gate');
       document.body.dataset.ready = 'true';
     })

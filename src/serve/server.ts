@@ -154,6 +154,7 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
     arch: udq.arch,
     engine: udq.engine,
     samples,
+    members: udq.predictor.members ?? 1,
     sampling: adaptive ? 'adaptive' : 'fixed',
     gate: gateSummary(udq.gate),
     limits,
