@@ -14,14 +14,20 @@
  * `--per-digit` adds, per rendering and digit: argmax accuracy, accepted, accepted but wrong, and
  * what the misread ones were read as.
  *
+ * `--scores` adds, per rendering, the coverage at 99% and 99.5% with the pictures ranked by single
+ * scores instead of p(reject): the mean softmax's largest probability, predictive entropy, mean
+ * std and mutual information (does the gate rank other writers' digits as well as the model's own
+ * confidence? docs/RESULTS.md, "The gate fitted on the members' own training recipe").
+ *
  *   node --import tsx scripts/semeion-eval.ts --file ../shared/data/semeion-digits.data.gz
- *        [--model models/deep] [--limit N] [--renderings scan,mnist-png] [--per-digit]
+ *        [--model models/deep] [--limit N] [--renderings scan,mnist-png] [--per-digit] [--scores]
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
 import { countsMostFirst, coverageAtAccuracy } from '../src/gate/metrics';
 import { predictSemeion, readSemeion } from './semeion-render';
+import type { Prediction } from '../src/predict/predict';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +36,7 @@ const { values: args } = parseArgs({
     limit: { type: 'string' },
     renderings: { type: 'string', default: 'scan,mnist-png' },
     'per-digit': { type: 'boolean', default: false },
+    scores: { type: 'boolean', default: false },
   },
 });
 
@@ -55,6 +62,19 @@ async function main(): Promise<void> {
       const refused = preds.filter((p) => p.reason?.startsWith('invalid-input')).length;
       const f3 = (x: number) => x.toFixed(3);
       console.log(`${how}\t${f3(right.filter(Boolean).length / rows.length)}\t${f3(nAcc / rows.length)}\t${f3(nAcc ? accRight / nAcc : 0)}\t${f3(cover)}\t${f3(cover995)}\t${refused}`);
+      if (args.scores) {
+        // higher = surer; a picture without the score ranks last
+        const single: [string, (p: Prediction) => number | undefined][] = [
+          ['largest mean probability', (p) => p.probability],
+          ['predictive entropy', (p) => (p.predictiveEntropy === undefined ? undefined : -p.predictiveEntropy)],
+          ['mean std', (p) => (p.meanStd === undefined ? undefined : -p.meanStd)],
+          ['mutual information', (p) => (p.mutualInformation === undefined ? undefined : -p.mutualInformation)],
+        ];
+        for (const [name, score] of single) {
+          const conf = preds.map((p) => score(p) ?? -Infinity).map((v) => (Number.isFinite(v) ? v : -1e9));
+          console.log(`  ${how} ranked by ${name}\tcoverage at 99% ${f3(coverageAtAccuracy(conf, right, 0.99))}\tat 99.5% ${f3(coverageAtAccuracy(conf, right, 0.995))}`);
+        }
+      }
       if (args['per-digit']) {
         for (let d = 0; d < 10; d++) {
           const idx = rows.flatMap((r, i) => (r.label === d ? [i] : []));
