@@ -60,6 +60,10 @@ test('POST /api/predict answers the verdict, the class probabilities and spreads
   assert.equal(zhong.json.verdict, 'rejected');
   const jpeg = await post(await sharp(FIG('8.png')).flatten({ background: '#fff' }).jpeg().toBuffer(), 'image/jpeg');
   assert.equal(jpeg.json.digit, 8);
+  assert.equal(jpeg.json.passes, 30, 'the passes the picture got (fixed --samples 30, one model)');
+  // the page's line "samples itself N times" reads these: a single model, sampled at fixed passes
+  const info = (await (await fetch(server.url + 'api/info')).json()) as Record<string, unknown>;
+  assert.deepEqual([info.samples, info.members, info.ensembleMode, info.sampling], [30, 1, null, 'fixed']);
 });
 
 test('bad requests get a 4xx with a JSON error, and the server keeps serving', async () => {
@@ -159,7 +163,7 @@ test('in Chromium: draw a 3 and a 中 with pointer events, read the verdicts off
     // the shipped ensemble's members are each sampled 40 times (--samples 40): the page says how many passes in all
     const ensembleFile = join(REPO, 'models', 'deep', 'ensemble.json');
     const members: number = existsSync(ensembleFile) ? JSON.parse(readFileSync(ensembleFile, 'utf8')).K : 1;
-    assert.equal(await page.locator('#samples').textContent(), members > 1 ? `${40 * members} times (${members} members, 40 each)` : '40 times');
+    assert.equal(await page.locator('#samples').textContent(), members > 1 ? `${40 * members} times (${members} members, 40 each) with dropout on` : '40 times with dropout on');
     const box = (await page.locator('#canvas').boundingBox())!;
     const at = (x: number, y: number) => [box.x + (x / 280) * box.width, box.y + (y / 280) * box.height] as const;
     const stroke = async (points: [number, number][]) => {

@@ -224,9 +224,13 @@
     .then((r) => r.json())
     .then((info) => {
       // an ensemble samples each member: say how many passes a picture gets in all
+      // (an ensemble sampled by disagreement gives one softmax a member, dropout off)
       const most = info.samples * (info.members ?? 1);
       const upTo = info.sampling === 'adaptive' ? 'up to ' : '';
-      $('samples').textContent = `${upTo}${most} times` + (info.members > 1 ? ` (${info.members} members, ${upTo}${info.samples} each)` : '');
+      $('samples').textContent =
+        info.ensembleMode === 'disagreement'
+          ? `once in each of its ${info.members} members, dropout off`
+          : `${upTo}${most} times` + (info.members > 1 ? ` (${info.members} members, ${upTo}${info.samples} each)` : '') + ' with dropout on';
       $('model').textContent = `model ${info.model} (${info.arch}), engine ${info.engine}` + (info.gate ? `, gate on ${info.gate.features} features, threshold ${info.gate.threshold.toFixed(3)}` : ', no gate');
       document.body.dataset.ready = 'true';
     })

@@ -155,6 +155,7 @@ export async function startServer(udq: Udq, opts: ServeOptions = {}): Promise<Ru
     engine: udq.engine,
     samples,
     members: udq.predictor.members ?? 1,
+    ensembleMode: udq.predictor.ensembleMode ?? null,
     sampling: adaptive ? 'adaptive' : 'fixed',
     gate: gateSummary(udq.gate),
     limits,
