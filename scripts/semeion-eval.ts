@@ -14,9 +14,9 @@
  * `--per-digit` adds, per rendering and digit: argmax accuracy, accepted, accepted but wrong, and
  * what the misread ones were read as.
  *
- * `--scores` adds, per rendering, the coverage at 99% and 99.5% with the pictures ranked by single
- * scores instead of p(reject): the mean softmax's largest probability, predictive entropy, mean
- * std and mutual information (does the gate rank other writers' digits as well as the model's own
+ * `--scores` adds, per rendering, the coverage at 99% and 99.5% with the pictures ranked by
+ * calibrate's simple scores instead of p(reject): the mean softmax's largest probability
+ * (maxSoftmax), predictive entropy, mutual information and mean std (does the gate rank other writers' digits as well as the model's own
  * confidence? docs/RESULTS.md, "The gate fitted on the members' own training recipe").
  *
  *   node --import tsx scripts/semeion-eval.ts --file ../shared/data/semeion-digits.data.gz
@@ -27,7 +27,8 @@ import { initBackend } from '../src/engine/backend';
 import { loadPredictor } from '../src/uq/predictor';
 import { countsMostFirst, coverageAtAccuracy } from '../src/gate/metrics';
 import { predictSemeion, readSemeion } from './semeion-render';
-import type { Prediction } from '../src/predict/predict';
+import { SIMPLE_SCORES } from '../src/gate/ood-report';
+import type { SampleSummary } from '../src/uq/features';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,15 +64,11 @@ async function main(): Promise<void> {
       const f3 = (x: number) => x.toFixed(3);
       console.log(`${how}\t${f3(right.filter(Boolean).length / rows.length)}\t${f3(nAcc / rows.length)}\t${f3(nAcc ? accRight / nAcc : 0)}\t${f3(cover)}\t${f3(cover995)}\t${refused}`);
       if (args.scores) {
-        // higher = surer; a picture without the score ranks last
-        const single: [string, (p: Prediction) => number | undefined][] = [
-          ['largest mean probability', (p) => p.probability],
-          ['predictive entropy', (p) => (p.predictiveEntropy === undefined ? undefined : -p.predictiveEntropy)],
-          ['mean std', (p) => (p.meanStd === undefined ? undefined : -p.meanStd)],
-          ['mutual information', (p) => (p.mutualInformation === undefined ? undefined : -p.mutualInformation)],
-        ];
-        for (const [name, score] of single) {
-          const conf = preds.map((p) => score(p) ?? -Infinity).map((v) => (Number.isFinite(v) ? v : -1e9));
+        // calibrate's simple scores (higher = less like a digit) but energy, which a prediction does not carry
+        const summaries = preds.map((p) => ({ maxMean: p.probability, predictiveEntropy: p.predictiveEntropy, mutualInformation: p.mutualInformation, meanStd: p.meanStd }) as SampleSummary);
+        for (const name of ['maxSoftmax', 'entropy', 'mutualInformation', 'meanStd'] as const) {
+          // surer first; a picture without the score (unreadable: NaN) ranks last
+          const conf = summaries.map((s) => -SIMPLE_SCORES[name](s)).map((v) => (Number.isFinite(v) ? v : -1e9));
           console.log(`  ${how} ranked by ${name}\tcoverage at 99% ${f3(coverageAtAccuracy(conf, right, 0.99))}\tat 99.5% ${f3(coverageAtAccuracy(conf, right, 0.995))}`);
         }
       }
